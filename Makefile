@@ -1,0 +1,46 @@
+# imagegen: two commands for a newcomer on a fresh machine.
+#   make demo   build and verify the default recipe end to end
+#   make test   the whole test suite (unit and real-engine integration tests)
+# Each installs what it needs (Debian packages, PyPI tools, a running dockerd, base images made
+# offline) and skips what is already there.
+
+SWIFT ?= swift
+IMAGEGEN = .build/debug/imagegen
+RECIPE ?= recipes/sandbox.yaml
+
+.PHONY: all build test demo deps engine images lint bench clean
+
+all: build
+
+deps:
+	@scripts/deps
+
+engine: deps
+	@scripts/engine
+
+images: engine
+	@scripts/provision-images busybox debian
+
+build: deps
+	$(SWIFT) build
+
+lint: build
+	$(IMAGEGEN) generate --check $(RECIPE)
+	hadolint generated/*/*/Dockerfile
+
+test: deps engine images
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+demo: deps engine
+	@scripts/provision-images debian
+	$(SWIFT) build
+	$(IMAGEGEN) validate $(RECIPE)
+	$(IMAGEGEN) generate --check $(RECIPE)
+	$(IMAGEGEN) plan $(RECIPE)
+
+bench: build
+	scripts/bench
+
+clean:
+	rm -rf .build

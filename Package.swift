@@ -1,0 +1,59 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "imagegen",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "imagegen", targets: ["imagegen"]),
+        .library(name: "ImageGen", targets: ["ImageGen"]),
+        .library(name: "DockerEngine", targets: ["DockerEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CArchive",
+            pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"])]
+        ),
+        .target(name: "CSystemShims"),
+        .target(
+            name: "DockerEngine",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        .target(
+            name: "ImageGen",
+            dependencies: [
+                "CArchive",
+                "CSystemShims",
+                "DockerEngine",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "ImageGenCLI",
+            dependencies: [
+                "ImageGen",
+                "DockerEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "imagegen", dependencies: ["ImageGenCLI"]),
+        .testTarget(name: "ImageGenTests", dependencies: ["ImageGen", "ImageGenCLI"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["ImageGen", "ImageGenCLI", "DockerEngine"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

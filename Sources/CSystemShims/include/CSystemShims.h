@@ -1,0 +1,8 @@
+#ifndef IMAGEGEN_CSYSTEMSHIMS_H
+#define IMAGEGEN_CSYSTEMSHIMS_H
+
+/// Atomically exchanges two paths (Linux renameat2 with RENAME_EXCHANGE).
+/// Returns 0 on success, -1 with errno set (ENOSYS/EINVAL where the kernel or file system lacks it).
+int imagegen_exchange_paths(const char *first, const char *second);
+
+#endif

@@ -1,0 +1,1 @@
+public enum DockerEngineVersion { public static let placeholder = 0 }

@@ -1,0 +1,62 @@
+/// Everything that can change a layer's image, in canonical form: the content hash is the
+/// SHA-256 of ``JSONValue/canonical`` of this value, and `generated/<recipe>/<layer>/inputs.json`
+/// records it so `plan --explain` can say what changed.
+public enum LayerInputs {
+    /// Bumped whenever the generated Dockerfile or the hash inputs change meaning, so that images
+    /// built by an older imagegen are not taken for current ones.
+    public static let format = "imagegen.layer-inputs/1"
+
+    static func make(
+        recipe: String, layer: ResolvedLayer, imageName: String, parentHash: String?, dockerfile: [UInt8],
+        files: [ContextEntry], digests: [String: FileDigest]
+    ) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "format": .string(format),
+            "recipe": .string(recipe),
+            "layer": .string(layer.name),
+            "image": .string(imageName),
+            "dockerfile": ["sha256": .string(sha256Hex(dockerfile)), "size": .int(Int64(dockerfile.count))],
+            "args": .object(layer.args.mapValues(JSONValue.string)),
+            "files": .array(files.map { fileInput($0, digests: digests) }),
+        ]
+        switch layer.parent {
+        case .layer(let name):
+            object["parent"] = ["layer": .string(name), "contentHash": .string(parentHash ?? "")]
+        case .image(let reference):
+            object["base"] = ["reference": .string(reference.description)]
+        }
+        return .object(object)
+    }
+
+    static func fileInput(_ entry: ContextEntry, digests: [String: FileDigest]) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "path": .string(entry.path),
+            "type": .string(entry.kind.rawValue),
+            "mode": .string(String(entry.mode, radix: 8).leftPadded(to: 4)),
+        ]
+        switch entry.kind {
+        case .file:
+            object["size"] = .int(entry.size)
+            if let data = entry.inlineData {
+                object["sha256"] = .string(sha256Hex(data))
+            } else if let source = entry.sourcePath, let digest = digests[source] {
+                object["sha256"] = .string(digest.sha256)
+            }
+        case .symlink:
+            object["target"] = .string(entry.linkTarget ?? "")
+        case .directory:
+            break
+        }
+        return .object(object)
+    }
+
+    public static func contentHash(of inputs: JSONValue) -> String {
+        sha256Hex(inputs.canonical)
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int, with pad: Character = "0") -> String {
+        count >= width ? self : String(repeating: pad, count: width - count) + self
+    }
+}

@@ -1,0 +1,44 @@
+/// One layer ready to build: its Dockerfile, its build context, its hash inputs and content hash.
+public struct LayerPlan: Sendable {
+    public var layer: ResolvedLayer
+    /// `<recipe>-<layer>`.
+    public var imageName: String
+    public var contentHash: String
+    /// The image this layer's Dockerfile starts `FROM`.
+    public var from: String
+    public var dockerfile: String
+    /// The build context's entries in archive order, the Dockerfile among them.
+    public var entries: [ContextEntry]
+    public var inputs: JSONValue
+
+    public var name: String { layer.name }
+    public var parentLayer: String? { if case .layer(let name) = layer.parent { name } else { nil } }
+
+    /// The tag that names this layer's image by content: the hash's first 12 hex digits.
+    public var tag: String { String(contentHash.prefix(LayerPlan.tagLength)) }
+    public var reference: String { "\(imageName):\(tag)" }
+    public static let tagLength = 12
+
+    /// The `inputs.json` written under generated/.
+    public var inputsDocument: JSONValue { ["contentHash": .string(contentHash), "inputs": inputs] }
+
+    /// Bytes the build context holds (files only).
+    public var contextSize: Int64 { entries.reduce(0) { $0 + ($1.kind == .file ? $1.size : 0) } }
+}
+
+/// Every layer of a recipe, planned, in build order.
+public struct BuildPlan: Sendable {
+    public var recipe: ResolvedRecipe
+    public var layers: [LayerPlan]
+
+    public var name: String { recipe.name }
+
+    public func layer(named name: String) -> LayerPlan? { layers.first { $0.name == name } }
+
+    /// The named layers and what they need, in build order (all layers when `names` is empty).
+    public func selecting(_ names: [String]) -> [LayerPlan] {
+        guard !names.isEmpty else { return layers }
+        let wanted = Set(recipe.selecting(names).map(\.name))
+        return layers.filter { wanted.contains($0.name) }
+    }
+}

@@ -1,0 +1,343 @@
+import Foundation
+import Yams
+
+/// Reads a recipe file into a ``Recipe``, collecting every syntax, key and type mistake.
+///
+/// Loading checks the shape of the file only; names, the layer graph and files on disk are
+/// checked by ``RecipeResolver``.
+public enum RecipeLoader {
+    static let rootKeys = ["recipe", "version", "description", "labels", "args", "layers", "toolsets"]
+    static let layerKeys = [
+        "from", "description", "distro", "packages", "user", "workdir", "env", "copy", "run", "toolsets",
+        "probes", "context", "labels", "cmd", "entrypoint", "policy",
+    ]
+    static let userKeys = ["name", "uid", "gid", "home", "shell"]
+    static let copyKeys = ["src", "dest", "owner"]
+    static let contextKeys = ["dir", "dest", "manifest"]
+    static let policyKeys = ["max-size", "max-added", "max-waste", "required-labels", "files", "probe-timeout", "secrets"]
+    static let filePolicyKeys = ["exists", "absent"]
+    static let toolsetKeys = ["packages", "run", "probes", "env"]
+
+    /// Loads the recipe at `path`. `overrides` replace declared args (`--arg NAME=VALUE`).
+    public static func load(path: String, overrides: [String: String] = [:]) -> (Recipe?, Diagnostics) {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            var diagnostics = Diagnostics()
+            diagnostics.error("cannot read recipe: \(FileSystemError.describe(error))", at: SourceLocation(file: path, line: 0, column: 0))
+            return (nil, diagnostics)
+        }
+        return load(data: data, path: path, overrides: overrides)
+    }
+
+    public static func load(data: Data, path: String, overrides: [String: String] = [:]) -> (Recipe?, Diagnostics) {
+        let reader = YAMLReader(file: path)
+        guard let text = String(data: data, encoding: .utf8) else {
+            reader.diagnostics.error("recipe is not valid UTF-8 text", at: SourceLocation(file: path, line: 1, column: 1))
+            return (nil, reader.diagnostics)
+        }
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                reader.diagnostics.error("recipe is empty", at: SourceLocation(file: path, line: 1, column: 1))
+                return (nil, reader.diagnostics)
+            }
+            root = node
+        } catch {
+            reader.diagnostics.append(YAMLSyntaxError.diagnostic(for: error, in: text, file: path))
+            return (nil, reader.diagnostics)
+        }
+        let recipe = readRecipe(root, reader: reader, path: path, overrides: overrides)
+        return (recipe, reader.diagnostics)
+    }
+
+    // MARK: - Root
+
+    private static func readRecipe(_ root: Node, reader: YAMLReader, path: String, overrides: [String: String]) -> Recipe? {
+        guard let pairs = reader.mapping(root, what: "the recipe", allowed: rootKeys) else { return nil }
+        let value = { (key: String) in pairs.first { $0.key == key } }
+        let directory = (path as NSString).deletingLastPathComponent
+
+        // Args first: every other string may refer to them.
+        var args: [KeyValue] = []
+        if let node = value("args")?.value {
+            // Args are literal: `${` in an arg's value is not substituted.
+            args = reader.keyValues(node, what: "args", interpolate: false) { key in
+                Interpolation.isValidName(Substring(key)) ? nil : "arg name '\(key)' must be letters, digits and _, not starting with a digit"
+            }
+        }
+        let declared = Set(args.map(\.key))
+        for (name, override) in overrides.sorted(by: { $0.key < $1.key }) {
+            if let index = args.firstIndex(where: { $0.key == name }) {
+                args[index].value = override
+            } else {
+                reader.diagnostics.error(
+                    "--arg \(name): the recipe declares no arg '\(name)'\(didYouMean(name, among: declared))",
+                    at: SourceLocation(file: path, line: 0, column: 0))
+            }
+        }
+        reader.args = Dictionary(args.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+
+        var name = ""
+        var nameLocation = SourceLocation(file: path, line: 1, column: 1)
+        if let (_, keyNode, node) = value("recipe") {
+            if let text = reader.string(node, what: "recipe", interpolate: false) {
+                name = text.value
+                nameLocation = text.location
+                if let problem = Names.problem(withName: name, kind: "recipe name") { reader.error(problem, node) }
+            }
+            _ = keyNode
+        } else {
+            reader.error("missing required key 'recipe' (the family's name, e.g. recipe: my-sandbox)", root)
+        }
+
+        var recipe = Recipe(path: path, directory: directory.isEmpty ? "." : directory, name: name, nameLocation: nameLocation)
+        recipe.args = args
+        if let node = value("version")?.value, let text = reader.string(node, what: "version") {
+            do {
+                recipe.version = Located(try SemVer(parsing: text.value), at: text.location)
+            } catch {
+                reader.error("\(error)", node)
+            }
+        }
+        if let node = value("description")?.value { recipe.description = reader.string(node, what: "description")?.value }
+        if let node = value("labels")?.value {
+            recipe.labels = reader.keyValues(node, what: "labels", validateKey: Names.labelKeyProblem)
+        }
+        if let node = value("toolsets")?.value, node.null == nil, let toolsetPairs = reader.mapping(node, what: "toolsets") {
+            for (toolsetName, keyNode, body) in toolsetPairs {
+                if let problem = Names.problem(withName: toolsetName, kind: "toolset name") { reader.error(problem, keyNode) }
+                recipe.toolsets.append(readToolset(toolsetName, keyNode: keyNode, body: body, reader: reader))
+            }
+        }
+        if let (_, _, node) = value("layers") {
+            if let layerPairs = reader.mapping(node, what: "layers") {
+                for (layerName, keyNode, body) in layerPairs {
+                    if let problem = Names.problem(withName: layerName, kind: "layer name") { reader.error(problem, keyNode) }
+                    recipe.layers.append(readLayer(layerName, keyNode: keyNode, body: body, reader: reader))
+                }
+                if layerPairs.isEmpty { reader.error("'layers' is empty: a recipe needs at least one layer", node) }
+            }
+        } else {
+            reader.error("missing required key 'layers'", root)
+        }
+        return recipe
+    }
+
+    // MARK: - Toolsets
+
+    private static func readToolset(_ name: String, keyNode: Node, body: Node, reader: YAMLReader) -> ToolsetSpec {
+        var toolset = ToolsetSpec(name: name, location: reader.location(keyNode))
+        reader.usedArgs = []
+        guard let pairs = reader.mapping(body, what: "toolset '\(name)'", allowed: toolsetKeys) else { return toolset }
+        for (key, _, node) in pairs {
+            switch key {
+            case "packages": toolset.packages = reader.stringList(node, what: "packages")
+            case "run": toolset.run = readRunSteps(node, reader: reader)
+            case "probes": toolset.probes = readSingleLines(node, what: "probes", reader: reader)
+            case "env": toolset.env = reader.keyValues(node, what: "env", validateKey: Names.envKeyProblem)
+            default: break
+            }
+        }
+        toolset.usedArgs = reader.usedArgs
+        return toolset
+    }
+
+    // MARK: - Layers
+
+    private static func readLayer(_ name: String, keyNode: Node, body: Node, reader: YAMLReader) -> LayerSpec {
+        var layer = LayerSpec(name: name, location: reader.location(keyNode))
+        reader.usedArgs = []
+        guard let pairs = reader.mapping(body, what: "layer '\(name)'", allowed: layerKeys) else { return layer }
+        for (key, _, node) in pairs {
+            switch key {
+            case "from": layer.from = reader.string(node, what: "from")
+            case "description": layer.description = reader.string(node, what: "description")?.value
+            case "distro":
+                if let text = reader.string(node, what: "distro") {
+                    if let distro = Distro(rawValue: text.value) {
+                        layer.distro = Located(distro, at: text.location)
+                    } else {
+                        reader.error("unknown distro '\(text.value)': expected one of debian, alpine, busybox\(didYouMean(text.value, among: Distro.allCases.map(\.rawValue)))", node)
+                    }
+                }
+            case "packages": layer.packages = reader.stringList(node, what: "packages")
+            case "user": layer.user = readUser(node, reader: reader)
+            case "workdir":
+                if let dir = reader.string(node, what: "workdir") {
+                    if let problem = Names.imagePathProblem(dir.value, what: "workdir") { reader.error(problem, node) }
+                    layer.workdir = dir
+                }
+            case "env": layer.env = reader.keyValues(node, what: "env", validateKey: Names.envKeyProblem)
+            case "copy": layer.copy = readCopies(node, reader: reader)
+            case "run": layer.run = readRunSteps(node, reader: reader)
+            case "toolsets": layer.toolsets = reader.stringList(node, what: "toolsets")
+            case "probes": layer.probes = readSingleLines(node, what: "probes", reader: reader)
+            case "context": layer.context = readContext(node, reader: reader)
+            case "labels": layer.labels = reader.keyValues(node, what: "labels", validateKey: Names.labelKeyProblem)
+            case "cmd": layer.cmd = readExecForm(node, what: "cmd", reader: reader)
+            case "entrypoint": layer.entrypoint = readExecForm(node, what: "entrypoint", reader: reader)
+            case "policy": layer.policy = readPolicy(node, reader: reader)
+            default: break
+            }
+        }
+        if layer.from == nil {
+            reader.error("layer '\(name)' has no 'from': name an image (debian:bookworm-slim) or another layer", keyNode)
+        }
+        layer.usedArgs = reader.usedArgs
+        return layer
+    }
+
+    private static func readUser(_ node: Node, reader: YAMLReader) -> UserSpec? {
+        guard let pairs = reader.mapping(node, what: "user", allowed: userKeys) else { return nil }
+        var name: String?, uid: Int?, gid: Int?, home: String?, shell: String?
+        for (key, _, value) in pairs {
+            switch key {
+            case "name":
+                if let text = reader.string(value, what: "user.name") {
+                    if let problem = Names.userNameProblem(text.value) { reader.error(problem, value) } else { name = text.value }
+                }
+            case "uid":
+                if let number = reader.int(value, what: "user.uid", range: 0...2_147_483_647) {
+                    if number.value == 0 {
+                        reader.error("user.uid 0 is root: the image must run as a non-root user", value)
+                    } else {
+                        uid = number.value
+                    }
+                }
+            case "gid": gid = reader.int(value, what: "user.gid", range: 0...2_147_483_647)?.value
+            case "home":
+                if let text = reader.string(value, what: "user.home") {
+                    if let problem = Names.imagePathProblem(text.value, what: "user.home") { reader.error(problem, value) } else { home = text.value }
+                }
+            case "shell": shell = reader.string(value, what: "user.shell")?.value
+            default: break
+            }
+        }
+        if name == nil, !pairs.contains(where: { $0.key == "name" }) { reader.error("user needs a 'name'", node) }
+        if uid == nil, !pairs.contains(where: { $0.key == "uid" }) { reader.error("user needs a 'uid' (e.g. uid: 1000)", node) }
+        guard let name, let uid else { return nil }
+        return UserSpec(name: name, uid: uid, gid: gid ?? uid, home: home ?? "/home/\(name)", shell: shell, location: reader.location(node))
+    }
+
+    private static func readCopies(_ node: Node, reader: YAMLReader) -> [CopySpec] {
+        guard case .sequence(let items) = node else {
+            reader.error("copy must be a list of {src, dest}, found \(YAMLReader.describe(node))", node)
+            return []
+        }
+        return items.compactMap { item -> CopySpec? in
+            guard let pairs = reader.mapping(item, what: "copy entry", allowed: copyKeys) else { return nil }
+            var source: Located<String>?, destination: Located<String>?, ownedByUser = false
+            for (key, _, value) in pairs {
+                switch key {
+                case "src": source = reader.string(value, what: "copy.src")
+                case "dest":
+                    destination = reader.string(value, what: "copy.dest")
+                    if let dest = destination, let problem = Names.imagePathProblem(dest.value, what: "copy.dest") {
+                        reader.error(problem, value)
+                        destination = nil
+                    }
+                case "owner":
+                    if let owner = reader.string(value, what: "copy.owner") {
+                        switch owner.value {
+                        case "user": ownedByUser = true
+                        case "root": ownedByUser = false
+                        default: reader.error("copy.owner must be 'user' or 'root', found '\(owner.value)'", value)
+                        }
+                    }
+                default: break
+                }
+            }
+            if source == nil, !pairs.contains(where: { $0.key == "src" }) { reader.error("copy entry needs 'src'", item) }
+            if destination == nil, !pairs.contains(where: { $0.key == "dest" }) { reader.error("copy entry needs 'dest'", item) }
+            guard let source, let destination else { return nil }
+            return CopySpec(source: source, destination: destination, ownedByUser: ownedByUser)
+        }
+    }
+
+    private static func readContext(_ node: Node, reader: YAMLReader) -> ContextSpec? {
+        guard let pairs = reader.mapping(node, what: "context", allowed: contextKeys) else { return nil }
+        var directory: Located<String>?, destination: Located<String>?, manifest: Located<String>?
+        for (key, _, value) in pairs {
+            switch key {
+            case "dir": directory = reader.string(value, what: "context.dir")
+            case "dest":
+                destination = reader.string(value, what: "context.dest")
+                if let dest = destination, let problem = Names.imagePathProblem(dest.value, what: "context.dest") {
+                    reader.error(problem, value)
+                    destination = nil
+                }
+            case "manifest": manifest = reader.string(value, what: "context.manifest")
+            default: break
+            }
+        }
+        if directory == nil, !pairs.contains(where: { $0.key == "dir" }) { reader.error("context needs 'dir' (a directory next to the recipe)", node) }
+        guard let directory else { return nil }
+        let at = reader.location(node)
+        return ContextSpec(
+            directory: directory,
+            destination: destination ?? Located("/workspace/context", at: at),
+            manifest: manifest ?? Located("manifest.yaml", at: directory.location))
+    }
+
+    private static func readPolicy(_ node: Node, reader: YAMLReader) -> PolicySpec {
+        var policy = PolicySpec()
+        guard let pairs = reader.mapping(node, what: "policy", allowed: policyKeys) else { return policy }
+        for (key, _, value) in pairs {
+            switch key {
+            case "max-size": policy.maxSize = reader.size(value, what: "policy.max-size")
+            case "max-added": policy.maxAdded = reader.size(value, what: "policy.max-added")
+            case "max-waste": policy.maxWaste = reader.size(value, what: "policy.max-waste")
+            case "required-labels": policy.requiredLabels = reader.stringList(value, what: "policy.required-labels")
+            case "probe-timeout": policy.probeTimeout = reader.int(value, what: "policy.probe-timeout (seconds)", range: 1...3600)
+            case "secrets": policy.scanSecrets = reader.bool(value, what: "policy.secrets") ?? true
+            case "files":
+                guard let filePairs = reader.mapping(value, what: "policy.files", allowed: filePolicyKeys) else { continue }
+                for (fileKey, _, list) in filePairs {
+                    let paths = reader.stringList(list, what: "policy.files.\(fileKey)")
+                    for path in paths where !path.value.hasPrefix("/") {
+                        reader.diagnostics.error("policy.files.\(fileKey): '\(path.value)' must be an absolute path in the image", at: path.location)
+                    }
+                    if fileKey == "exists" { policy.files.exists = paths } else { policy.files.absent = paths }
+                }
+            default: break
+            }
+        }
+        return policy
+    }
+
+    // MARK: - Commands
+
+    /// `run:` steps: one shell command each, written into a `RUN` line. A trailing newline from a
+    /// `|` block is dropped; an inner newline is refused because the classic builder has no heredocs.
+    private static func readRunSteps(_ node: Node, reader: YAMLReader) -> [Located<String>] {
+        readSingleLines(node, what: "run", reader: reader)
+    }
+
+    private static func readSingleLines(_ node: Node, what: String, reader: YAMLReader) -> [Located<String>] {
+        reader.stringList(node, what: what).compactMap { step in
+            var step = step
+            step.value = step.value.trimmingWhitespace()
+            if step.value.isEmpty {
+                reader.diagnostics.error("\(what) entry is empty", at: step.location)
+                return nil
+            }
+            if step.value.contains("\n") {
+                reader.diagnostics.error("\(what) entry spans several lines; join commands with && or ; (or use a folded '>' block)", at: step.location)
+                return nil
+            }
+            return step
+        }
+    }
+
+    private static func readExecForm(_ node: Node, what: String, reader: YAMLReader) -> [String]? {
+        guard case .sequence = node else {
+            reader.error("\(what) must be a list (exec form), e.g. [\"/bin/bash\", \"-l\"]", node)
+            return nil
+        }
+        let items = reader.stringList(node, what: what).map(\.value)
+        if items.isEmpty { reader.error("\(what) must not be empty", node) }
+        return items
+    }
+}

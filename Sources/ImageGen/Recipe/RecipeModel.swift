@@ -1,0 +1,181 @@
+/// A value with the place in a source file it came from, so later stages can point at it.
+public struct Located<Value: Sendable & Hashable>: Sendable, Hashable {
+    public var value: Value
+    public var location: SourceLocation
+
+    public init(_ value: Value, at location: SourceLocation) {
+        self.value = value
+        self.location = location
+    }
+}
+
+/// An ordered `key: value` pair from the recipe (env, labels, args).
+public struct KeyValue: Sendable, Hashable {
+    public var key: String
+    public var value: String
+    public var location: SourceLocation
+
+    public init(key: String, value: String, location: SourceLocation) {
+        self.key = key
+        self.value = value
+        self.location = location
+    }
+}
+
+/// The family of operating system a base image belongs to: it decides the package manager,
+/// how users are created and which shell runs `RUN` lines that need `pipefail`.
+public enum Distro: String, Sendable, Hashable, CaseIterable {
+    case debian, alpine, busybox
+
+    public enum PackageManager: String, Sendable { case apt, apk, none }
+
+    public var packageManager: PackageManager {
+        switch self {
+        case .debian: .apt
+        case .alpine: .apk
+        case .busybox: .none
+        }
+    }
+
+    /// A shell that understands `-o pipefail`.
+    public var pipefailShell: String {
+        switch self {
+        case .debian: "/bin/bash"
+        case .alpine, .busybox: "/bin/ash"
+        }
+    }
+
+    public var loginShell: String {
+        switch self {
+        case .debian: "/bin/bash"
+        case .alpine, .busybox: "/bin/sh"
+        }
+    }
+
+    /// The distro an image name implies, when it is one of the well-known families.
+    static func inferred(from reference: ImageReference) -> Distro? {
+        let name = reference.path.split(separator: "/").last.map(String.init) ?? reference.path
+        switch name {
+        case "debian", "ubuntu": return .debian
+        case "alpine": return .alpine
+        case "busybox": return .busybox
+        default: break
+        }
+        let tag = reference.tag ?? ""
+        if tag.contains("alpine") { return .alpine }
+        if ["bookworm", "bullseye", "trixie", "buster", "jammy", "noble", "focal"].contains(where: tag.contains) {
+            return .debian
+        }
+        return nil
+    }
+}
+
+/// The non-root account a layer creates and runs as.
+public struct UserSpec: Sendable, Hashable {
+    public var name: String
+    public var uid: Int
+    public var gid: Int
+    public var home: String
+    public var shell: String?
+    public var location: SourceLocation
+}
+
+/// Files from the recipe's directory copied into the image.
+public struct CopySpec: Sendable, Hashable {
+    /// Relative to the recipe's directory; a file or a directory.
+    public var source: Located<String>
+    /// Absolute path in the image.
+    public var destination: Located<String>
+    /// Give the files to the layer's user instead of root.
+    public var ownedByUser: Bool
+}
+
+/// A directory of docs, prompts, skills, configs… baked into the image, with its manifest.
+public struct ContextSpec: Sendable, Hashable {
+    /// Relative to the recipe's directory.
+    public var directory: Located<String>
+    public var destination: Located<String>
+    /// Relative to `directory`.
+    public var manifest: Located<String>
+}
+
+/// Paths that must or must not exist in an image.
+public struct FilePolicy: Sendable, Hashable {
+    public var exists: [Located<String>] = []
+    public var absent: [Located<String>] = []
+}
+
+/// A layer's policy block: budgets and rules `verify` enforces.
+public struct PolicySpec: Sendable, Hashable {
+    public var maxSize: Located<ByteSize>?
+    public var maxAdded: Located<ByteSize>?
+    public var maxWaste: Located<ByteSize>?
+    public var requiredLabels: [Located<String>]?
+    public var files = FilePolicy()
+    /// Seconds each probe may run.
+    public var probeTimeout: Located<Int>?
+    /// Secret scanning of the image's files (on unless turned off).
+    public var scanSecrets: Bool = true
+
+    public init() {}
+}
+
+/// A named bundle of packages, setup steps and probes a layer can pull in.
+public struct ToolsetSpec: Sendable, Hashable {
+    public var name: String
+    public var location: SourceLocation
+    public var packages: [Located<String>] = []
+    public var run: [Located<String>] = []
+    public var probes: [Located<String>] = []
+    public var env: [KeyValue] = []
+    /// Recipe args its strings referenced.
+    public var usedArgs: Set<String> = []
+}
+
+/// One layer of the family as the recipe spells it, before names are resolved.
+public struct LayerSpec: Sendable, Hashable {
+    public var name: String
+    public var location: SourceLocation
+    public var from: Located<String>?
+    public var description: String?
+    public var distro: Located<Distro>?
+    public var packages: [Located<String>] = []
+    public var user: UserSpec?
+    public var workdir: Located<String>?
+    public var env: [KeyValue] = []
+    public var copy: [CopySpec] = []
+    public var run: [Located<String>] = []
+    public var toolsets: [Located<String>] = []
+    public var probes: [Located<String>] = []
+    public var context: ContextSpec?
+    public var labels: [KeyValue] = []
+    public var cmd: [String]?
+    public var entrypoint: [String]?
+    public var policy = PolicySpec()
+    /// Recipe args its strings referenced.
+    public var usedArgs: Set<String> = []
+
+    public init(name: String, location: SourceLocation) {
+        self.name = name
+        self.location = location
+    }
+}
+
+/// A recipe file, parsed: the family's name, its args and labels, its layers and toolsets.
+public struct Recipe: Sendable {
+    /// The recipe file's path as the user gave it; diagnostics use it.
+    public var path: String
+    /// The directory that relative paths in the recipe are taken from.
+    public var directory: String
+    public var name: String
+    public var nameLocation: SourceLocation
+    public var version: Located<SemVer>?
+    public var description: String?
+    public var labels: [KeyValue] = []
+    public var args: [KeyValue] = []
+    public var layers: [LayerSpec] = []
+    public var toolsets: [ToolsetSpec] = []
+
+    public func layer(named name: String) -> LayerSpec? { layers.first { $0.name == name } }
+    public func toolset(named name: String) -> ToolsetSpec? { toolsets.first { $0.name == name } }
+}

@@ -1,0 +1,237 @@
+/// Resolves names and checks what a recipe refers to: `from:` targets, the layer graph, toolsets,
+/// package names, inherited users, and the files copied or baked in (paths, symlinks, manifest).
+public enum RecipeResolver {
+    /// Resolves as much as it can: the result holds every layer that could be resolved, and the
+    /// diagnostics every problem found (so one run reports them all). Use the result only when
+    /// the diagnostics hold no error.
+    public static func resolve(_ recipe: Recipe) -> (ResolvedRecipe, Diagnostics) {
+        var diagnostics = Diagnostics()
+        let names = recipe.layers.map(\.name)
+        let byName = Dictionary(recipe.layers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+
+        // 1. Parents.
+        var parents: [String: ResolvedLayer.Parent] = [:]
+        for layer in recipe.layers {
+            guard let from = layer.from else { continue }
+            // An undefined `${ARG}` is already reported; the half-substituted name would only add noise.
+            if from.value.contains("${") { continue }
+            if byName[from.value] != nil {
+                if from.value == layer.name {
+                    diagnostics.error("layer '\(layer.name)' is built from itself", at: from.location)
+                    continue
+                }
+                parents[layer.name] = .layer(from.value)
+                continue
+            }
+            do {
+                let reference = try ImageReference(parsing: from.value)
+                if !reference.isPinned {
+                    let what = reference.tag == "latest" ? "uses the moving tag 'latest'" : "has no tag"
+                    let near = suggestion(for: from.value, among: names).map { "; did you mean the layer '\($0)'?" }
+                    diagnostics.error("from: '\(from.value)' names no layer and \(what); pin the base image with a version tag or @sha256 digest\(near ?? "")", at: from.location)
+                    continue
+                }
+                parents[layer.name] = .image(reference)
+            } catch {
+                let near = suggestion(for: from.value, among: names).map { "; did you mean the layer '\($0)'?" } ?? ""
+                diagnostics.error("from: '\(from.value)' names no layer and is not a valid image reference (\(error))\(near)", at: from.location)
+            }
+        }
+
+        // 2. Cycles: each layer has one parent, so a cycle is a parent chain that comes back.
+        var inCycle = Set<String>()
+        for layer in recipe.layers where !inCycle.contains(layer.name) {
+            var chain: [String] = [layer.name]
+            var current = layer.name
+            while case .layer(let parent)? = parents[current] {
+                if let start = chain.firstIndex(of: parent) {
+                    let cycle = Array(chain[start...])
+                    if !cycle.contains(where: inCycle.contains) {
+                        let text = (cycle + [parent]).joined(separator: " → ")
+                        for name in cycle {
+                            if let from = byName[name]?.from { diagnostics.error("dependency cycle: \(text)", at: from.location) }
+                        }
+                    }
+                    inCycle.formUnion(cycle)
+                    break
+                }
+                chain.append(parent)
+                current = parent
+            }
+        }
+
+        // 3. Toolsets named by layers exist; unused ones are worth a warning.
+        var usedToolsets = Set<String>()
+        for layer in recipe.layers {
+            for toolset in layer.toolsets {
+                if recipe.toolset(named: toolset.value) == nil {
+                    diagnostics.error("unknown toolset '\(toolset.value)'\(didYouMean(toolset.value, among: recipe.toolsets.map(\.name)))", at: toolset.location)
+                }
+                usedToolsets.insert(toolset.value)
+            }
+        }
+        for toolset in recipe.toolsets where !usedToolsets.contains(toolset.name) {
+            diagnostics.warning("toolset '\(toolset.name)' is not used by any layer", at: toolset.location)
+        }
+
+        // 4. Resolve in build order: parents first, recipe order among independent layers.
+        var resolved: [String: ResolvedLayer] = [:]
+        var ordered: [ResolvedLayer] = []
+        var remaining = recipe.layers.filter { parents[$0.name] != nil && !inCycle.contains($0.name) }
+        var progressed = true
+        while progressed, !remaining.isEmpty {
+            progressed = false
+            for layer in remaining {
+                guard let parent = parents[layer.name] else { continue }
+                var parentLayer: ResolvedLayer?
+                if case .layer(let name) = parent {
+                    guard let found = resolved[name] else { continue }
+                    parentLayer = found
+                }
+                let layerResult = resolveLayer(layer, parent: parent, parentLayer: parentLayer, recipe: recipe, diagnostics: &diagnostics)
+                resolved[layer.name] = layerResult
+                ordered.append(layerResult)
+                remaining.removeAll { $0.name == layer.name }
+                progressed = true
+            }
+        }
+        // Layers whose parent could not be resolved (a bad `from:`, a cycle, a broken ancestor)
+        // still get their own checks, so one run reports every problem.
+        var checkedFiles = ordered.flatMap(\.sources)
+        for layer in recipe.layers where resolved[layer.name] == nil {
+            checkedFiles += resolveLayer(layer, parent: nil, parentLayer: nil, recipe: recipe, diagnostics: &diagnostics).sources
+        }
+
+        for layer in ordered where layer.user == nil {
+            let isLeaf = !ordered.contains { if case .layer(layer.name) = $0.parent { true } else { false } }
+            if isLeaf {
+                diagnostics.warning("layer '\(layer.name)' runs as the base image's user (usually root); give it or an ancestor a 'user:'", at: layer.spec.location)
+            }
+        }
+        return (ResolvedRecipe(recipe: recipe, layers: ordered, checkedFiles: checkedFiles), diagnostics)
+    }
+
+    // MARK: - One layer
+
+    /// `parent` nil checks the layer on its own, for a layer whose parent could not be resolved.
+    private static func resolveLayer(
+        _ spec: LayerSpec, parent: ResolvedLayer.Parent?, parentLayer: ResolvedLayer?, recipe: Recipe,
+        diagnostics: inout Diagnostics
+    ) -> ResolvedLayer {
+        let rootImage: ImageReference
+        var distro: Distro
+        switch parent {
+        case nil:
+            rootImage = ImageReference(path: "unresolved")
+            distro = spec.distro?.value ?? .debian
+        case .image(let reference)?:
+            rootImage = reference
+            if let explicit = spec.distro {
+                distro = explicit.value
+            } else if let inferred = Distro.inferred(from: reference) {
+                distro = inferred
+            } else {
+                distro = .debian
+                diagnostics.error("cannot tell which distro '\(reference)' is; add 'distro: debian', 'alpine' or 'busybox' to layer '\(spec.name)'", at: spec.from?.location ?? spec.location)
+            }
+        case .layer?:
+            rootImage = parentLayer?.rootImage ?? ImageReference(path: "scratch")
+            distro = parentLayer?.distro ?? .debian
+            if let explicit = spec.distro, explicit.value != distro {
+                diagnostics.error("distro '\(explicit.value.rawValue)' differs from '\(distro.rawValue)' inherited from layer '\(parentLayer?.name ?? "?")'; remove it", at: explicit.location)
+            }
+        }
+
+        var toolsets: [ToolsetSpec] = []
+        for name in spec.toolsets {
+            if let toolset = recipe.toolset(named: name.value), !toolsets.contains(where: { $0.name == toolset.name }) {
+                toolsets.append(toolset)
+            }
+        }
+
+        // Packages: layer's and toolsets', each checked once, then sorted (reviewable, stable).
+        var packages = Set<PackageName>()
+        for package in spec.packages + toolsets.flatMap(\.packages) {
+            do {
+                packages.insert(try PackageName(parsing: package.value))
+            } catch {
+                diagnostics.error("\(error)", at: package.location)
+            }
+        }
+        if !packages.isEmpty, distro.packageManager == .none {
+            let location = (spec.packages.first ?? toolsets.flatMap(\.packages).first)?.location ?? spec.location
+            diagnostics.error("layer '\(spec.name)' installs packages but its distro (\(distro.rawValue)) has no package manager", at: location)
+        }
+
+        let inheritedUser = parentLayer?.user
+        let user = spec.user ?? inheritedUser
+        let workdir = spec.workdir?.value ?? parentLayer?.workdir
+
+        var args: [String: String] = [:]
+        let values = Dictionary(recipe.args.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+        for name in spec.usedArgs.union(toolsets.flatMap(\.usedArgs)) { args[name] = values[name] }
+
+        let (sources, manifestEntries) = collectSources(spec, user: user, recipe: recipe, diagnostics: &diagnostics)
+
+        return ResolvedLayer(
+            spec: spec, parent: parent ?? .image(rootImage), rootImage: rootImage, distro: distro, user: user, inheritedUser: inheritedUser,
+            workdir: workdir, packages: packages.sorted(), runSteps: spec.run.map(\.value) + toolsets.flatMap { $0.run.map(\.value) },
+            env: spec.env + toolsets.flatMap(\.env), probes: spec.probes + toolsets.flatMap(\.probes), args: args,
+            sources: sources, manifestEntries: manifestEntries)
+    }
+
+    // MARK: - Files
+
+    /// Walks copy sources and the context directory into archive entries (`files/…`, `context/…`).
+    private static func collectSources(_ spec: LayerSpec, user: UserSpec?, recipe: Recipe, diagnostics: inout Diagnostics) -> ([ContextEntry], [String]) {
+        var entries: [ContextEntry] = []
+        var manifestEntries: [String] = []
+        for copy in spec.copy {
+            if let problem = Names.relativePathProblem(copy.source.value, what: "copy.src") {
+                diagnostics.error(problem, at: copy.source.location)
+                continue
+            }
+            if copy.ownedByUser, user == nil {
+                diagnostics.error("copy.owner is 'user' but layer '\(spec.name)' has no user", at: copy.source.location)
+            }
+            let relative = DockerIgnore.clean(copy.source.value)
+            let walker = ContextWalker(root: join(recipe.directory, relative), displayRoot: join(recipe.directory, relative), archivePrefix: ContextLayout.copyPath(relative))
+            let (found, problems) = walker.walk()
+            for problem in problems {
+                if problem.path == walker.displayRoot {
+                    diagnostics.error("copy.src '\(copy.source.value)' \(problem.message)", at: copy.source.location)
+                } else {
+                    diagnostics.error(problem.message, at: SourceLocation(file: problem.path, line: 0, column: 0))
+                }
+            }
+            entries.append(contentsOf: found)
+        }
+        if let context = spec.context {
+            if let problem = Names.relativePathProblem(context.directory.value, what: "context.dir") {
+                diagnostics.error(problem, at: context.directory.location)
+            } else {
+                let relative = DockerIgnore.clean(context.directory.value)
+                let display = join(recipe.directory, relative)
+                let walker = ContextWalker(root: display, displayRoot: display, archivePrefix: ContextLayout.contextDirectory)
+                let (found, problems) = walker.walk()
+                for problem in problems {
+                    let at = problem.path == display ? context.directory.location : SourceLocation(file: problem.path, line: 0, column: 0)
+                    diagnostics.error(problem.path == display ? "context.dir '\(context.directory.value)' \(problem.message)" : problem.message, at: at)
+                }
+                if let first = found.first, first.kind != .directory {
+                    diagnostics.error("context.dir '\(context.directory.value)' must be a directory", at: context.directory.location)
+                }
+                if found.contains(where: { $0.kind == .directory && $0.path == "context" }) {
+                    manifestEntries = ContextManifest.check(context, entries: found, displayRoot: display, diagnostics: &diagnostics)
+                }
+                entries.append(contentsOf: found)
+            }
+        }
+        return (entries, manifestEntries)
+    }
+
+    static func join(_ directory: String, _ relative: String) -> String {
+        if directory.isEmpty || directory == "." { return relative }
+        return directory.hasSuffix("/") ? directory + relative : directory + "/" + relative
+    }
+}

@@ -1,0 +1,83 @@
+/// Where a layer's files sit inside its build context.
+public enum ContextLayout {
+    /// Copy sources, under their path relative to the recipe: `copy/files/bashrc`.
+    public static func copyPath(_ source: String) -> String { "copy/" + DockerIgnore.clean(source) }
+    /// The baked context directory.
+    public static let contextDirectory = "context"
+}
+
+/// A layer with its `from:` resolved and everything it inherits worked out.
+public struct ResolvedLayer: Sendable, Hashable {
+    public enum Parent: Sendable, Hashable {
+        /// Another layer of the recipe, by name.
+        case layer(String)
+        /// An image from outside the recipe.
+        case image(ImageReference)
+    }
+
+    public var spec: LayerSpec
+    public var parent: Parent
+    /// The external image at the root of this layer's chain.
+    public var rootImage: ImageReference
+    public var distro: Distro
+    /// The user the image runs as (this layer's or inherited), nil for the base image's default.
+    public var user: UserSpec?
+    /// The user of the parent image, which a `USER root` switch must come back from.
+    public var inheritedUser: UserSpec?
+    public var workdir: String?
+    /// This layer's packages and its toolsets', sorted and without duplicates.
+    public var packages: [PackageName]
+    /// This layer's `run:` steps, then its toolsets' in the order listed.
+    public var runSteps: [String]
+    public var env: [KeyValue]
+    public var probes: [Located<String>]
+    /// Recipe args (name → value) that this layer's strings or its toolsets' referenced.
+    public var args: [String: String]
+    /// Files this layer sends in its build context (copy sources and the context directory).
+    public var sources: [ContextEntry]
+    /// Files of the context directory listed by its manifest (archive paths).
+    public var manifestEntries: [String]
+
+    public var name: String { spec.name }
+}
+
+/// The recipe with every layer resolved, in build order: each layer after its parent, layers
+/// that do not depend on each other in the order the recipe lists them.
+public struct ResolvedRecipe: Sendable {
+    public var recipe: Recipe
+    public var layers: [ResolvedLayer]
+    /// Every file any layer sends, including layers that could not be resolved, so that secret
+    /// checks cover them all.
+    public var checkedFiles: [ContextEntry]
+
+    public var name: String { recipe.name }
+
+    public func layer(named name: String) -> ResolvedLayer? { layers.first { $0.name == name } }
+
+    public func imageName(of layer: String) -> String { "\(recipe.name)-\(layer)" }
+
+    /// The named layers with every layer they depend on, in build order.
+    public func selecting(_ names: [String]) -> [ResolvedLayer] {
+        var wanted = Set<String>()
+        for name in names {
+            var current = layer(named: name)
+            while let layer = current, wanted.insert(layer.name).inserted {
+                if case .layer(let parent) = layer.parent { current = self.layer(named: parent) } else { current = nil }
+            }
+        }
+        return layers.filter { wanted.contains($0.name) }
+    }
+
+    /// Layers built on `name`, directly or not.
+    public func descendants(of name: String) -> [ResolvedLayer] {
+        var found = Set([name])
+        var result: [ResolvedLayer] = []
+        for layer in layers {
+            if case .layer(let parent) = layer.parent, found.contains(parent) {
+                found.insert(layer.name)
+                result.append(layer)
+            }
+        }
+        return result
+    }
+}

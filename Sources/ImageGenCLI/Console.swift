@@ -1,0 +1,54 @@
+import Foundation
+import ImageGen
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where commands write: results to stdout, diagnostics and progress to stderr.
+enum Console {
+    static func out(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
+    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+
+    /// Prints diagnostics in file order and a count; returns whether any was an error.
+    @discardableResult
+    static func report(_ diagnostics: Diagnostics, quietWhenClean: Bool = true) -> Bool {
+        let sorted = diagnostics.sorted
+        for diagnostic in sorted { error(diagnostic.description) }
+        let errors = sorted.filter { $0.severity == .error }.count
+        let warnings = sorted.filter { $0.severity == .warning }.count
+        if errors > 0 || warnings > 0 || !quietWhenClean {
+            if errors > 0 || warnings > 0 {
+                error("\(count(errors, "error")), \(count(warnings, "warning"))")
+            }
+        }
+        return errors > 0
+    }
+
+    static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+}
+
+/// Formats rows as left-aligned columns.
+enum Table {
+    static func render(_ rows: [[String]], indent: String = "") -> String {
+        guard let first = rows.first else { return "" }
+        var widths = [Int](repeating: 0, count: first.count)
+        for row in rows {
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], cell.count)
+            }
+        }
+        return rows.map { row in
+            indent + row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import ImageGen
+
+/// `imagegen`: recipes to stacked container images.
+public struct ImageGenCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "imagegen",
+        abstract: "Turn a recipe into a family of stacked container images: validate, generate, plan, build, verify, release.",
+        discussion: """
+            Exit codes: 0 success, 1 a build, policy or check failed, 2 bad input (recipe or \
+            arguments), 3 the Docker engine could not be reached or refused.
+            """,
+        version: ImageGenVersion.current,
+        subcommands: [
+            ValidateCommand.self, GenerateCommand.self, PlanCommand.self,
+        ]
+    )
+
+    public init() {}
+
+    /// Runs the command line; argument mistakes exit with 2, as every other bad input does.
+    public static func runMain(_ arguments: [String]? = nil) async -> Int32 {
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            return 0
+        } catch let exit as ExitCode {
+            return exit.rawValue
+        } catch let failure as CommandFailure {
+            Console.error(failure.message)
+            return failure.code.rawValue
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || code.rawValue == 0 {
+                print(fullMessage(for: error))
+                return 0
+            }
+            Console.error(fullMessage(for: error))
+            return code == .validationFailure || code.rawValue == 64 ? 2 : code.rawValue
+        }
+    }
+}
+
+/// An error that ends a command with a message and an exit code.
+public struct CommandFailure: Error, Sendable {
+    public var message: String
+    public var code: ExitCode
+
+    public init(_ message: String, code: ExitCode) {
+        self.message = message
+        self.code = code
+    }
+}
+
+extension ExitCode {
+    /// A build, a policy or a check failed.
+    public static let failed = ExitCode(1)
+    /// The recipe or the arguments are wrong.
+    public static let badInput = ExitCode(2)
+    /// The Docker engine could not be reached or refused.
+    public static let engine = ExitCode(3)
+}

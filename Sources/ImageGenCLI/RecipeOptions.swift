@@ -1,0 +1,38 @@
+import ArgumentParser
+import ImageGen
+
+/// The recipe a command works on, with arg overrides.
+struct RecipeOptions: ParsableArguments {
+    @Argument(help: "The recipe file (YAML).")
+    var recipe: String
+
+    @Option(name: .customLong("arg"), help: ArgumentHelp("Override a recipe arg.", valueName: "NAME=VALUE"))
+    var args: [String] = []
+
+    func validate() throws {
+        _ = try overrides()
+    }
+
+    func overrides() throws -> [String: String] {
+        var result: [String: String] = [:]
+        for item in args {
+            guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
+                throw ValidationError("--arg '\(item)' must be NAME=VALUE")
+            }
+            result[String(item[..<equals])] = String(item[item.index(after: equals)...])
+        }
+        return result
+    }
+
+    /// Loads, resolves and plans the recipe, printing every diagnostic; exits 2 on any error.
+    func loadPlan() throws -> BuildPlan {
+        let (plan, diagnostics) = Planner.plan(recipeAt: recipe, overrides: try overrides())
+        let failed = Console.report(diagnostics)
+        guard let plan, !failed else { throw ExitCode.badInput }
+        return plan
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}

@@ -1,0 +1,17 @@
+import ArgumentParser
+import ImageGen
+
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Check a recipe and the files it bakes in; report every problem as file:line:col.",
+        discussion: "Exits 0 when the recipe is valid (warnings allowed) and 2 on any error.")
+
+    @OptionGroup var options: RecipeOptions
+
+    func run() throws {
+        let plan = try options.loadPlan()
+        let files = plan.layers.reduce(0) { $0 + $1.entries.filter { $0.kind == .file }.count }
+        Console.error("\(options.recipe): ok (\(Console.count(plan.layers.count, "layer")), \(Console.count(files, "context file")))")
+    }
+}

@@ -1,0 +1,4 @@
+import Foundation
+import ImageGenCLI
+
+exit(await ImageGenCommand.runMain())
