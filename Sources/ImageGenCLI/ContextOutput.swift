@@ -15,7 +15,7 @@ enum ContextOutput {
     }
 
     static func writeAtomically(_ stream: ContextArchiveStream, to path: String) throws {
-        try AtomicFile.write(to: path) { fd, temporary in
+        try AtomicFile.write(to: path, createDirectories: true) { fd, temporary in
             try stream.write(to: fd, path: temporary)
         }
     }

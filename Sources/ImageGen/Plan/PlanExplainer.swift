@@ -86,9 +86,14 @@ public enum PlanExplainer {
             default: break
             }
         }
-        // The Dockerfile, line by line.
+        // The Dockerfile, line by line. Lines that only follow the parent's new tag (FROM and the
+        // base-name label) are already explained by the parent's change, so they are left out.
         if recorded["dockerfile"] != current["dockerfile"] {
-            if let recordedDockerfile {
+            if var recordedDockerfile {
+                if let oldHash = oldParent?["contentHash"]?.stringValue, let newHash = newParent?["contentHash"]?.stringValue {
+                    recordedDockerfile = recordedDockerfile.replacingOccurrences(
+                        of: ":" + oldHash.prefix(LayerPlan.tagLength), with: ":" + newHash.prefix(LayerPlan.tagLength))
+                }
                 changes += LineDiff.describe(old: recordedDockerfile, new: currentDockerfile).map { "Dockerfile \($0)" }
             } else {
                 changes.append("the Dockerfile changed (the recorded one is missing, so no line diff)")
@@ -124,12 +129,12 @@ enum LineDiff {
         while i < a.count || j < b.count {
             if i < a.count, j < b.count, a[i] == b[j] {
                 i += 1; j += 1
-            } else if j < b.count, i == a.count || lcs[i][j + 1] >= lcs[i + 1][j] {
-                result.append("line \(j + 1) added: \(b[j])")
-                j += 1
-            } else {
+            } else if i < a.count, j == b.count || lcs[i + 1][j] >= lcs[i][j + 1] {
                 result.append("line \(i + 1) removed: \(a[i])")
                 i += 1
+            } else {
+                result.append("line \(j + 1) added: \(b[j])")
+                j += 1
             }
         }
         return result
