@@ -1,7 +1,8 @@
 import ArgumentParser
+import DockerEngine
 import ImageGen
 
-struct PlanCommand: ParsableCommand {
+struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Show the layers in build order with their image names, content hashes and parents.",
@@ -18,16 +19,38 @@ struct PlanCommand: ParsableCommand {
     @Option(name: .long, help: "Where generated files are recorded (for --explain).")
     var generated = "generated"
 
-    func run() throws {
+    @Flag(help: "Do not ask the Docker engine which layers are built and what the base images are.")
+    var offline = false
+
+    @OptionGroup var engineOptions: EngineOptions
+
+    func run() async throws {
         let plan = try options.loadPlan()
         let explanations = explain ? PlanExplainer.explain(plan, generatedDirectory: generated) : []
+        var engine: EngineView = .offline
+        if !offline {
+            do {
+                let connection = try await DockerEngine.connect(endpoint: try engineOptions.endpoint())
+                defer { Task { await connection.shutdown() } }
+                engine = .checked(try await PlanStatus.check(plan, engine: connection))
+            } catch let error as DockerEngineError {
+                engine = .unreachable(error.description)
+            }
+        }
         switch format {
         case .json:
-            Console.out(PlanReport.json(plan, explanations: explanations).pretty)
+            Console.out(PlanReport.json(plan, explanations: explanations, engine: engine).pretty)
         case .text:
-            Console.out(PlanReport.text(plan, explanations: explanations))
+            Console.out(PlanReport.text(plan, explanations: explanations, engine: engine))
         }
     }
+}
+
+/// What `plan` learned from the engine, if anything.
+enum EngineView {
+    case offline
+    case unreachable(String)
+    case checked(PlanStatus)
 }
 
 enum PlanReport {
@@ -38,12 +61,34 @@ enum PlanReport {
         }
     }
 
-    static func text(_ plan: BuildPlan, explanations: [PlanExplainer.Explanation]) -> String {
+    static func baseLines(_ plan: BuildPlan, engine: EngineView) -> [String] {
+        let roots = Set(plan.layers.map(\.layer.rootImage.description)).sorted()
+        return roots.map { reference in
+            switch engine {
+            case .offline:
+                return "base \(reference): unresolved (--offline)"
+            case .unreachable(let reason):
+                return "base \(reference): unresolved, no engine to ask (\(reason))"
+            case .checked(let status):
+                switch status.bases[reference] {
+                case .resolved(let identity)?: return "base \(reference): \(identity)"
+                case .missing(let message)?: return "base \(reference): missing: \(message)"
+                case nil: return "base \(reference): unresolved"
+                }
+            }
+        }
+    }
+
+    static func text(_ plan: BuildPlan, explanations: [PlanExplainer.Explanation], engine: EngineView = .offline) -> String {
         var rows = [["LAYER", "IMAGE", "CONTENT HASH", "FROM"]]
+        if case .checked = engine { rows[0].append("STATUS") }
         for layer in plan.layers {
-            rows.append([layer.name, layer.reference, layer.contentHash, parentDescription(layer)])
+            var row = [layer.name, layer.reference, layer.contentHash, parentDescription(layer)]
+            if case .checked(let status) = engine { row.append(status.describe(layer.name)) }
+            rows.append(row)
         }
         var text = "\(plan.name): \(Console.count(plan.layers.count, "layer")) in build order\n" + Table.render(rows, indent: "  ")
+        text += "\n" + baseLines(plan, engine: engine).joined(separator: "\n")
         if !explanations.isEmpty {
             text += "\n"
             for explanation in explanations {
@@ -58,10 +103,26 @@ enum PlanReport {
         return text
     }
 
-    static func json(_ plan: BuildPlan, explanations: [PlanExplainer.Explanation]) -> JSONValue {
+    static func json(_ plan: BuildPlan, explanations: [PlanExplainer.Explanation], engine: EngineView = .offline) -> JSONValue {
         let byLayer = Dictionary(explanations.map { ($0.layer, $0) }, uniquingKeysWith: { first, _ in first })
+        var bases: [JSONValue] = []
+        for reference in Set(plan.layers.map(\.layer.rootImage.description)).sorted() {
+            var base: [String: JSONValue] = ["reference": .string(reference), "identity": .null, "resolved": false]
+            switch engine {
+            case .offline: base["reason"] = "offline"
+            case .unreachable(let reason): base["reason"] = .string(reason)
+            case .checked(let status):
+                switch status.bases[reference] {
+                case .resolved(let identity)?: base["identity"] = .string(identity); base["resolved"] = true
+                case .missing(let message)?: base["reason"] = .string(message)
+                case nil: break
+                }
+            }
+            bases.append(.object(base))
+        }
         return [
             "recipe": .string(plan.name),
+            "bases": .array(bases),
             "layers": .array(plan.layers.map { layer in
                 var object: [String: JSONValue] = [
                     "name": .string(layer.name),
@@ -75,6 +136,7 @@ enum PlanReport {
                 case .layer(let name): object["parent"] = ["layer": .string(name)]
                 case .image(let reference): object["parent"] = ["image": .string(reference.description)]
                 }
+                if case .checked(let status) = engine { object["status"] = .string(status.describe(layer.name)) }
                 if let explanation = byLayer[layer.name] {
                     object["changed"] = .bool(!explanation.unchanged)
                     object["changes"] = .array(explanation.changes.map(JSONValue.string))

@@ -66,7 +66,9 @@ public enum DockerfileRenderer {
         let list = packages.map { "        \($0.value)" }.joined(separator: " \\\n")
         switch distro.packageManager {
         case .apt:
-            return "apt-get update \\\n    && apt-get install -y --no-install-recommends \\\n\(list) \\\n    && rm -rf /var/lib/apt/lists/*"
+            // Lists and downloaded packages go in the same step, so no layer ever holds them (a base
+            // made by debootstrap does not clean the package cache by itself).
+            return "apt-get update \\\n    && apt-get install -y --no-install-recommends \\\n\(list) \\\n    && apt-get clean \\\n    && rm -rf /var/lib/apt/lists/*"
         case .apk:
             return "apk add --no-cache \\\n\(list)"
         case .none:
@@ -83,9 +85,15 @@ public enum DockerfileRenderer {
             case .debian:
                 commands.append("groupadd --gid \(user.gid) \(user.name)")
                 commands.append("useradd --no-log-init --uid \(user.uid) --gid \(user.gid) --create-home --home-dir \(user.home) --shell \(shell) \(user.name)")
-            case .alpine, .busybox:
+            case .alpine:
                 commands.append("addgroup -g \(user.gid) \(user.name)")
                 commands.append("adduser -D -u \(user.uid) -G \(user.name) -h \(user.home) -s \(shell) \(user.name)")
+            case .busybox:
+                // A bare busybox may lack adduser and addgroup; the account files are all there is.
+                commands.append("echo '\(user.name):x:\(user.gid):' >> /etc/group")
+                commands.append("echo '\(user.name):x:\(user.uid):\(user.gid)::\(user.home):\(shell)' >> /etc/passwd")
+                commands.append("mkdir -p \(user.home)")
+                commands.append("chown \(user.uid):\(user.gid) \(user.home)")
             }
         }
         if let workdir = layer.spec.workdir?.value, let user = layer.user {

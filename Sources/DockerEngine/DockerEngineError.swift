@@ -1,0 +1,50 @@
+/// Every way a call to the Docker engine can fail, each with what a user needs to act on it.
+public enum DockerEngineError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// DOCKER_HOST and friends are malformed.
+    case configuration(String)
+    /// Nothing listens at the endpoint (socket missing, connection refused).
+    case notRunning(endpoint: String, reason: String)
+    /// The socket exists but this user may not use it.
+    case permissionDenied(endpoint: String)
+    /// The TLS handshake or certificate setup failed.
+    case tls(endpoint: String, reason: String)
+    /// The engine speaks an API older than imagegen needs.
+    case apiTooOld(server: APIVersion, minimum: APIVersion)
+    /// The connection broke while a request was under way (the engine stopped or restarted).
+    case connectionLost(endpoint: String, during: String, reason: String)
+    /// The engine answered with an error status.
+    case http(status: Int, request: String, message: String)
+    /// The engine answered with something that is not the API's shape.
+    case unexpectedResponse(request: String, reason: String)
+    /// A deadline passed.
+    case timeout(request: String)
+
+    public var description: String {
+        switch self {
+        case .configuration(let message):
+            return "docker engine configuration: \(message)"
+        case .notRunning(let endpoint, let reason):
+            return "cannot reach the Docker engine at \(endpoint) (\(reason)): is dockerd running? Start it, or set DOCKER_HOST to where it listens"
+        case .permissionDenied(let endpoint):
+            return "permission denied on the Docker engine socket \(endpoint): add your user to the 'docker' group (sudo usermod -aG docker $USER, then log in again) or run as root"
+        case .tls(let endpoint, let reason):
+            return "TLS with the Docker engine at \(endpoint) failed: \(reason) (check DOCKER_CERT_PATH holds ca.pem, cert.pem and key.pem for this engine)"
+        case .apiTooOld(let server, let minimum):
+            return "the Docker engine speaks API \(server), older than \(minimum), the oldest imagegen supports: upgrade Docker (19.03 or newer)"
+        case .connectionLost(let endpoint, let during, let reason):
+            return "lost the connection to the Docker engine at \(endpoint) during \(during) (\(reason))"
+        case .http(let status, let request, let message):
+            return "the Docker engine refused \(request): \(message) (HTTP \(status))"
+        case .unexpectedResponse(let request, let reason):
+            return "unexpected answer from the Docker engine to \(request): \(reason)"
+        case .timeout(let request):
+            return "the Docker engine did not answer \(request) in time"
+        }
+    }
+
+    /// True for a 404 from the engine (no such image or container).
+    public var isNotFound: Bool {
+        if case .http(404, _, _) = self { return true }
+        return false
+    }
+}

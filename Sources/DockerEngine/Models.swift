@@ -1,0 +1,160 @@
+/// What `GET /version` reports.
+public struct EngineVersion: Decodable, Sendable, Hashable {
+    public var version: String
+    public var apiVersion: String
+    public var minAPIVersion: String?
+    public var os: String?
+    public var arch: String?
+
+    enum CodingKeys: String, CodingKey {
+        case version = "Version", apiVersion = "ApiVersion", minAPIVersion = "MinAPIVersion", os = "Os", arch = "Arch"
+    }
+}
+
+/// What `GET /_ping` tells about the engine.
+public struct EnginePing: Sendable, Hashable {
+    /// The engine's newest API version (`Api-Version` header).
+    public var apiVersion: APIVersion?
+    /// "1" (classic) or "2" (BuildKit), when the engine says (`Builder-Version` header).
+    public var builderVersion: String?
+}
+
+/// The parts of `GET /images/{name}/json` imagegen uses.
+public struct ImageInspect: Decodable, Sendable, Hashable {
+    public var id: String
+    public var repoTags: [String]?
+    public var repoDigests: [String]?
+    public var created: String?
+    public var size: Int64?
+    public var config: Config?
+    public var rootFS: RootFS?
+
+    public struct Config: Decodable, Sendable, Hashable {
+        public var user: String?
+        public var env: [String]?
+        public var labels: [String: String]?
+        public var workingDir: String?
+        public var cmd: [String]?
+        public var entrypoint: [String]?
+
+        enum CodingKeys: String, CodingKey {
+            case user = "User", env = "Env", labels = "Labels", workingDir = "WorkingDir", cmd = "Cmd", entrypoint = "Entrypoint"
+        }
+    }
+
+    public struct RootFS: Decodable, Sendable, Hashable {
+        public var layers: [String]?
+        enum CodingKeys: String, CodingKey { case layers = "Layers" }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id = "Id", repoTags = "RepoTags", repoDigests = "RepoDigests", created = "Created", size = "Size",
+             config = "Config", rootFS = "RootFS"
+    }
+
+    public var labels: [String: String] { config?.labels ?? [:] }
+}
+
+/// One entry of `GET /images/{name}/history`.
+public struct ImageHistoryItem: Decodable, Sendable, Hashable {
+    public var id: String
+    public var created: Int64
+    public var createdBy: String
+    public var size: Int64
+    public var tags: [String]?
+    public var comment: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id = "Id", created = "Created", createdBy = "CreatedBy", size = "Size", tags = "Tags", comment = "Comment"
+    }
+}
+
+/// One entry of `GET /images/json`.
+public struct ImageSummary: Decodable, Sendable, Hashable {
+    public var id: String
+    public var repoTags: [String]?
+    public var labels: [String: String]?
+    public var size: Int64
+    public var created: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case id = "Id", repoTags = "RepoTags", labels = "Labels", size = "Size", created = "Created"
+    }
+}
+
+/// What to create a container from (`POST /containers/create`).
+public struct ContainerSpec: Encodable, Sendable {
+    public var image: String
+    public var cmd: [String]?
+    public var entrypoint: [String]?
+    public var user: String?
+    public var workingDir: String?
+    public var env: [String]?
+    public var labels: [String: String]?
+    public var networkDisabled: Bool?
+    public var hostConfig: HostConfig?
+
+    public struct HostConfig: Encodable, Sendable {
+        public var autoRemove: Bool?
+        public var networkMode: String?
+        public var memory: Int64?
+        public init(autoRemove: Bool? = nil, networkMode: String? = nil, memory: Int64? = nil) {
+            self.autoRemove = autoRemove
+            self.networkMode = networkMode
+            self.memory = memory
+        }
+        enum CodingKeys: String, CodingKey { case autoRemove = "AutoRemove", networkMode = "NetworkMode", memory = "Memory" }
+    }
+
+    public init(image: String, cmd: [String]? = nil, entrypoint: [String]? = nil, user: String? = nil, workingDir: String? = nil,
+                env: [String]? = nil, labels: [String: String]? = nil, networkDisabled: Bool? = nil, hostConfig: HostConfig? = nil) {
+        self.image = image
+        self.cmd = cmd
+        self.entrypoint = entrypoint
+        self.user = user
+        self.workingDir = workingDir
+        self.env = env
+        self.labels = labels
+        self.networkDisabled = networkDisabled
+        self.hostConfig = hostConfig
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case image = "Image", cmd = "Cmd", entrypoint = "Entrypoint", user = "User", workingDir = "WorkingDir", env = "Env",
+             labels = "Labels", networkDisabled = "NetworkDisabled", hostConfig = "HostConfig"
+    }
+}
+
+/// The result of `POST /containers/{id}/wait`.
+public struct ContainerExit: Decodable, Sendable, Hashable {
+    public var statusCode: Int64
+    public var error: ErrorBody?
+
+    public struct ErrorBody: Decodable, Sendable, Hashable {
+        public var message: String?
+        enum CodingKeys: String, CodingKey { case message = "Message" }
+    }
+
+    enum CodingKeys: String, CodingKey { case statusCode = "StatusCode", error = "Error" }
+}
+
+/// Build parameters of `POST /build` (the ones imagegen sets).
+public struct BuildParameters: Sendable, Hashable {
+    public enum Builder: String, Sendable, Hashable { case classic = "1", buildkit = "2" }
+
+    public var tag: String
+    public var dockerfile = "Dockerfile"
+    public var buildArgs: [String: String] = [:]
+    public var labels: [String: String] = [:]
+    public var noCache = false
+    public var builder: Builder = .classic
+    public var memory: Int64?
+    public var memorySwap: Int64?
+    public var cpuShares: Int?
+    public var cpusetCpus: String?
+    public var cpuPeriod: Int?
+    public var cpuQuota: Int?
+    public var shmSize: Int64?
+
+    public init(tag: String) { self.tag = tag }
+}

@@ -1,1 +1,0 @@
-public enum DockerEngineVersion { public static let placeholder = 0 }

@@ -1,0 +1,51 @@
+/// Progress of a build, one event at a time, for the terminal, CI logs or JSON.
+public enum BuildEvent: Sendable, Equatable {
+    /// The layers this run will consider, in build order.
+    case planned(layers: [String])
+    /// An external base image was resolved to its identity.
+    case baseResolved(reference: String, identity: String)
+    case started(layer: String)
+    /// Already built for these content hashes; nothing uploaded.
+    case cached(layer: String, imageID: String)
+    /// The build context upload began (bytes of files in it).
+    case uploading(layer: String, bytes: Int64)
+    case step(layer: String, index: Int, total: Int, instruction: String)
+    case output(layer: String, line: String)
+    case built(layer: String, imageID: String, seconds: Double)
+    case failed(layer: String, message: String, step: String?, lastLines: [String], seconds: Double)
+    /// Not built because a layer it needs failed (or its base is missing).
+    case skipped(layer: String, reason: String)
+
+    public var layer: String? {
+        switch self {
+        case .planned, .baseResolved: nil
+        case .started(let layer), .cached(let layer, _), .uploading(let layer, _), .step(let layer, _, _, _), .output(let layer, _),
+             .built(let layer, _, _), .failed(let layer, _, _, _, _), .skipped(let layer, _):
+            layer
+        }
+    }
+}
+
+/// What happened to one layer.
+public struct LayerOutcome: Sendable, Equatable {
+    public enum State: String, Sendable { case cached, built, failed, skipped }
+
+    public var layer: String
+    public var reference: String
+    public var state: State
+    public var imageID: String?
+    public var size: Int64?
+    public var seconds: Double
+    public var message: String?
+}
+
+/// The result of a build run.
+public struct BuildReport: Sendable {
+    public var outcomes: [LayerOutcome]
+    /// `POST /build` calls made (0 when everything was cached).
+    public var uploads: Int
+    public var builder: String
+
+    public var succeeded: Bool { outcomes.allSatisfy { $0.state == .cached || $0.state == .built } }
+    public func outcome(_ layer: String) -> LayerOutcome? { outcomes.first { $0.layer == layer } }
+}

@@ -1,0 +1,50 @@
+import DockerEngine
+
+/// How `imagegen build` runs.
+public struct BuildOptions: Sendable {
+    public enum BuilderChoice: String, Sendable, CaseIterable {
+        /// What the engine advertises in `Builder-Version` (classic when it says nothing).
+        case auto
+        case classic
+        case buildkit
+    }
+
+    /// Build these layers and what they need (all layers when empty).
+    public var layers: [String] = []
+    /// Ignore imagegen's cache and the engine's layer cache.
+    public var noCache = false
+    /// Layers built at the same time, at most.
+    public var jobs = 2
+    public var builder: BuilderChoice = .auto
+    /// Pull external base images that are missing (off: say how to get them instead).
+    public var pull = false
+    /// Resource limits for `RUN` steps, as the build API takes them.
+    public var memory: Int64?
+    public var memorySwap: Int64?
+    public var cpuShares: Int?
+    public var cpusetCpus: String?
+    public var cpuPeriod: Int?
+    public var cpuQuota: Int?
+    public var shmSize: Int64?
+
+    public init() {}
+
+    func builderVersion(ping: EnginePing) -> BuildParameters.Builder {
+        switch builder {
+        case .classic: return .classic
+        case .buildkit: return .buildkit
+        case .auto: return ping.builderVersion == "2" ? .buildkit : .classic
+        }
+    }
+}
+
+/// Labels imagegen puts on every image it builds.
+public enum ImageLabels {
+    /// The layer's content hash (set by the Dockerfile from a build arg).
+    public static let contentHash = DockerfileRenderer.contentHashLabel
+    /// The engine's ID (or the pinned digest) of the external image at the root of the chain: a
+    /// re-pulled `debian:bookworm-slim` changes it, so layers built on the old one are stale.
+    public static let baseImage = "dev.imagegen.base-image"
+    public static let recipe = DockerfileRenderer.recipeLabel
+    public static let layer = DockerfileRenderer.layerLabel
+}

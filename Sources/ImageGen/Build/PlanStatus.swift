@@ -1,0 +1,29 @@
+import DockerEngine
+
+/// What the engine says about a plan before building: each external base's identity, and for
+/// each layer whether it is already built for its content hash.
+public struct PlanStatus: Sendable {
+    public var bases: [String: BaseImages.Resolution]
+    public var layers: [String: LayerCache.Status]
+
+    public static func check(_ plan: BuildPlan, engine: DockerEngine) async throws -> PlanStatus {
+        let roots = Array(Set(plan.layers.map(\.layer.rootImage))).sorted { $0.description < $1.description }
+        let bases = try await BaseImages.resolve(roots, engine: engine, pull: false, events: { _ in })
+        var layers: [String: LayerCache.Status] = [:]
+        for layer in plan.layers {
+            guard case .resolved(let identity)? = bases[layer.layer.rootImage] else { continue }
+            layers[layer.name] = try await LayerCache.status(of: layer, baseIdentity: identity, engine: engine)
+        }
+        return PlanStatus(bases: Dictionary(uniqueKeysWithValues: bases.map { ($0.key.description, $0.value) }), layers: layers)
+    }
+
+    public func describe(_ layer: String) -> String {
+        switch layers[layer] {
+        case .built?: "built"
+        case .untagged?: "built (untagged; build re-tags it)"
+        case .stale(let reason)?: "to build: \(reason)"
+        case .missing?: "to build"
+        case nil: "to build: base image missing"
+        }
+    }
+}

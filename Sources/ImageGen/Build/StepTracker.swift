@@ -1,0 +1,111 @@
+import Foundation
+import DockerEngine
+
+/// Follows a build's messages for one layer: which step runs, the output lines worth showing,
+/// the last lines (for a failure report), the image ID, and the error, for either builder.
+struct StepTracker {
+    let layer: String
+    var currentStep: String?
+    var imageID: String?
+    var error: String?
+    private(set) var lastLines: [String] = []
+    private var partial = ""
+    private var seenVertexes: Set<String> = []
+    private var vertexNames: [String: String] = [:]
+    static let keptLines = 20
+
+    init(layer: String) { self.layer = layer }
+
+    mutating func handle(_ message: BuildMessage, emit: (BuildEvent) -> Void) {
+        switch message {
+        case .output(let text):
+            partial += text
+            while let newline = partial.firstIndex(of: "\n") {
+                let line = Self.plain(String(partial[..<newline]))
+                partial = String(partial[partial.index(after: newline)...])
+                classicLine(line, emit: emit)
+            }
+        case .status:
+            break
+        case .imageID(let id):
+            imageID = id
+        case .error(let text, _):
+            error = text
+        case .trace(let status):
+            for vertex in status.vertexes {
+                vertexNames[vertex.digest] = vertex.name
+                if vertex.started, seenVertexes.insert(vertex.digest).inserted, let (index, total, instruction) = Self.buildKitStep(vertex.name) {
+                    currentStep = instruction
+                    emit(.step(layer: layer, index: index, total: total, instruction: instruction))
+                }
+                if !vertex.error.isEmpty, let name = vertexNames[vertex.digest] {
+                    currentStep = Self.buildKitStep(name)?.2 ?? name
+                }
+            }
+            for log in status.logs {
+                for line in String(decoding: log.message, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true) {
+                    remember(Self.plain(String(line)), emit: emit)
+                }
+            }
+        }
+    }
+
+    mutating func finish(emit: (BuildEvent) -> Void) {
+        if !partial.isEmpty { classicLine(Self.plain(partial), emit: emit) }
+        partial = ""
+    }
+
+    private mutating func classicLine(_ line: String, emit: (BuildEvent) -> Void) {
+        if line.hasPrefix("Step "), let (index, total, instruction) = Self.classicStep(line) {
+            currentStep = instruction
+            emit(.step(layer: layer, index: index, total: total, instruction: instruction))
+            return
+        }
+        // The classic builder's own chatter is not the user's output.
+        let chatter = [" ---> ", "Removing intermediate container", "Successfully built", "Successfully tagged"]
+        if line.trimmingCharacters(in: .whitespaces).isEmpty || chatter.contains(where: line.hasPrefix) { return }
+        remember(line, emit: emit)
+    }
+
+    private mutating func remember(_ line: String, emit: (BuildEvent) -> Void) {
+        lastLines.append(line)
+        if lastLines.count > Self.keptLines { lastLines.removeFirst(lastLines.count - Self.keptLines) }
+        emit(.output(layer: layer, line: line))
+    }
+
+    /// The text without terminal escapes (the classic builder colours RUN's stderr) or carriage returns.
+    static func plain(_ text: String) -> String {
+        guard text.contains("\u{1B}") || text.contains("\r") else { return text }
+        var output = ""
+        var iterator = text.unicodeScalars.makeIterator()
+        while let scalar = iterator.next() {
+            if scalar == "\u{1B}" {
+                // CSI: ESC [ parameters… final byte in @…~
+                if iterator.next() == "[" {
+                    while let next = iterator.next(), !(0x40...0x7E).contains(next.value) {}
+                }
+                continue
+            }
+            if scalar != "\r" { output.unicodeScalars.append(scalar) }
+        }
+        return output
+    }
+
+    /// `Step 3/9 : RUN apt-get update`
+    static func classicStep(_ line: String) -> (Int, Int, String)? {
+        let body = line.dropFirst("Step ".count)
+        guard let separator = body.range(of: " : ") else { return nil }
+        let counts = body[..<separator.lowerBound].split(separator: "/")
+        guard counts.count == 2, let index = Int(counts[0]), let total = Int(counts[1]) else { return nil }
+        return (index, total, String(body[separator.upperBound...]))
+    }
+
+    /// `[ 3/9] RUN apt-get update` (BuildKit pads the index).
+    static func buildKitStep(_ name: String) -> (Int, Int, String)? {
+        guard name.hasPrefix("["), let close = name.firstIndex(of: "]") else { return nil }
+        let counts = name[name.index(after: name.startIndex)..<close].split(separator: "/")
+        guard counts.count == 2, let index = Int(counts[0].trimmingCharacters(in: .whitespaces)), let total = Int(counts[1])
+        else { return nil }
+        return (index, total, name[name.index(after: close)...].trimmingCharacters(in: .whitespaces))
+    }
+}

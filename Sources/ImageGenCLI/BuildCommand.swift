@@ -1,0 +1,99 @@
+import ArgumentParser
+import DockerEngine
+import Foundation
+import ImageGen
+
+struct BuildCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Build the recipe's layers on the Docker engine, skipping every layer already built for its content hash.",
+        discussion: """
+            Layers build parents first, independent ones at the same time (--jobs). An image is \
+            tagged <recipe>-<layer>:<content hash prefix>; no other tag is touched. Exit codes: 0 \
+            every layer built or cached, 1 a layer failed, 2 bad input, 3 the engine is unreachable.
+            """)
+
+    @OptionGroup var options: RecipeOptions
+    @OptionGroup var engineOptions: EngineOptions
+
+    @Option(name: .customLong("layer"), help: "Build this layer and the layers it needs (repeatable).")
+    var layers: [String] = []
+
+    @Flag(help: "Rebuild every selected layer, ignoring imagegen's and the engine's caches.")
+    var noCache = false
+
+    @Option(help: "Layers to build at the same time.")
+    var jobs = 2
+
+    @Option(help: "classic, buildkit, or auto (what the engine advertises).")
+    var builder: BuildOptions.BuilderChoice = .auto
+
+    @Flag(help: "Pull missing external base images from their registry.")
+    var pull = false
+
+    @Option(help: "Output: text (live progress and a summary) or json (one event per line).")
+    var format: OutputFormat = .text
+
+    @Option(help: ArgumentHelp("Memory limit for RUN steps (e.g. 2GiB).", valueName: "SIZE"))
+    var memory: String?
+    @Option(name: .customLong("memory-swap"), help: ArgumentHelp("Memory plus swap limit for RUN steps; -1 for unlimited swap.", valueName: "SIZE"))
+    var memorySwap: String?
+    @Option(name: .customLong("cpu-shares"), help: "CPU shares (relative weight) for RUN steps.")
+    var cpuShares: Int?
+    @Option(name: .customLong("cpuset-cpus"), help: "CPUs RUN steps may use (e.g. 0-1).")
+    var cpusetCpus: String?
+    @Option(name: .customLong("cpu-period"), help: "CPU CFS period (microseconds) for RUN steps.")
+    var cpuPeriod: Int?
+    @Option(name: .customLong("cpu-quota"), help: "CPU CFS quota (microseconds) for RUN steps.")
+    var cpuQuota: Int?
+    @Option(name: .customLong("shm-size"), help: ArgumentHelp("Size of /dev/shm for RUN steps.", valueName: "SIZE"))
+    var shmSize: String?
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        for size in [memory, shmSize].compactMap({ $0 }) {
+            do { _ = try ByteSize(parsing: size) } catch { throw ValidationError("\(error)") }
+        }
+        if let memorySwap, memorySwap != "-1" {
+            do { _ = try ByteSize(parsing: memorySwap) } catch { throw ValidationError("\(error)") }
+        }
+    }
+
+    func run() async throws {
+        let plan = try options.loadPlan()
+        for layer in layers where plan.layer(named: layer) == nil {
+            throw CommandFailure("error: unknown layer '\(layer)'; the recipe has \(plan.layers.map(\.name).joined(separator: ", "))", code: .badInput)
+        }
+        var buildOptions = BuildOptions()
+        buildOptions.layers = layers
+        buildOptions.noCache = noCache
+        buildOptions.jobs = jobs
+        buildOptions.builder = builder
+        buildOptions.pull = pull
+        buildOptions.memory = try memory.map { try ByteSize(parsing: $0).bytes }
+        buildOptions.memorySwap = try memorySwap.map { $0 == "-1" ? -1 : try ByteSize(parsing: $0).bytes }
+        buildOptions.cpuShares = cpuShares
+        buildOptions.cpusetCpus = cpusetCpus
+        buildOptions.cpuPeriod = cpuPeriod
+        buildOptions.cpuQuota = cpuQuota
+        buildOptions.shmSize = try shmSize.map { try ByteSize(parsing: $0).bytes }
+
+        let progress = BuildProgress(mode: format == .json ? .json : (Console.stderrIsTerminal ? .terminal : .plain))
+        let engine = try await engineOptions.connect()
+        let report: BuildReport
+        do {
+            let options = buildOptions
+            report = try await withInterruptHandling {
+                try await Builder(engine: engine, plan: plan, options: options, events: progress.handle).run()
+            }
+        } catch {
+            await engine.shutdown()
+            throw EngineFailure.wrap(error)
+        }
+        await engine.shutdown()
+        progress.finish(report)
+        if !report.succeeded { throw ExitCode.failed }
+    }
+}
+
+extension BuildOptions.BuilderChoice: ExpressibleByArgument {}
