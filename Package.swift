@@ -52,8 +52,9 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "imagegen", dependencies: ["ImageGenCLI"]),
-        .testTarget(name: "ImageGenTests", dependencies: ["ImageGen", "ImageGenCLI"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["ImageGen", "ImageGenCLI", "DockerEngine"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "ImageGenTests", dependencies: ["ImageGen", "ImageGenCLI", "DockerEngine", "TestSupport", "imagegen"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["ImageGen", "ImageGenCLI", "DockerEngine", "TestSupport", "imagegen"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -17,6 +17,7 @@ public struct DockerEngine: Sendable {
     }
 
     public static func connect(endpoint: EngineEndpoint) async throws -> DockerEngine {
+        try EndpointProbe.check(endpoint)
         let transport = try HTTPEngineTransport(endpoint: endpoint)
         do {
             return try await connect(transport: transport, pinnedAPIVersion: endpoint.pinnedAPIVersion)

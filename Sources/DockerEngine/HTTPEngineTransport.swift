@@ -6,8 +6,11 @@ import NIOPosix
 import NIOSSL
 
 /// The engine transport over HTTP/1.1: a Unix socket (`http+unix://`) or TCP, with TLS client
-/// certificates when the endpoint has them. One AsyncHTTPClient per transport; call
-/// ``shutdown()`` when done.
+/// certificates when the endpoint has them.
+///
+/// Clients are shared per endpoint for the life of the process, as `HTTPClient.shared` is: a
+/// client dropped without `shutdown()` traps in AsyncHTTPClient, and every early exit (an error,
+/// Ctrl-C) would otherwise have to remember it. Connections stay pooled between calls.
 public final class HTTPEngineTransport: EngineTransport {
     public let endpoint: EngineEndpoint
     private let client: HTTPClient
@@ -40,12 +43,11 @@ public final class HTTPEngineTransport: EngineTransport {
                 throw .tls(endpoint: endpoint.description, reason: "cannot load the certificates: \(error)")
             }
         }
-        client = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: configuration)
+        client = ClientPool.client(for: endpoint, configuration: configuration)
     }
 
-    public func shutdown() async throws {
-        try await client.shutdown()
-    }
+    /// Nothing to do: the endpoint's client lives as long as the process (see the type's notes).
+    public func shutdown() async throws {}
 
     public func send(_ request: EngineRequest, apiVersion: APIVersion?) async throws -> EngineResponse {
         var http = HTTPClientRequest(url: baseURL + URLEncoding.target(request, apiVersion: apiVersion))
@@ -118,6 +120,21 @@ public final class HTTPEngineTransport: EngineTransport {
             return DockerEngineError.notRunning(endpoint: endpoint, reason: reason)
         }
         return DockerEngineError.connectionLost(endpoint: endpoint, during: request, reason: text)
+    }
+}
+
+/// One AsyncHTTPClient per endpoint, never shut down.
+private enum ClientPool {
+    nonisolated(unsafe) private static var clients: [EngineEndpoint: HTTPClient] = [:]
+    private static let lock = NSLock()
+
+    static func client(for endpoint: EngineEndpoint, configuration: HTTPClient.Configuration) -> HTTPClient {
+        lock.lock()
+        defer { lock.unlock() }
+        if let client = clients[endpoint] { return client }
+        let client = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: configuration)
+        clients[endpoint] = client
+        return client
     }
 }
 

@@ -5,7 +5,7 @@ import Testing
 /// Thousands of damaged recipes: each must give diagnostics or a plan, never a crash.
 @Suite("Robustness")
 struct RobustnessTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let repository = repositoryRoot
 
     enum Mutation: CaseIterable { case truncate, flipByte, renameKey, deleteLine, duplicateLine, reindent, insertSyntax }
 

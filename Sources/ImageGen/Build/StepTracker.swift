@@ -13,12 +13,19 @@ struct StepTracker {
     private var seenVertexes: Set<String> = []
     private var vertexNames: [String: String] = [:]
     static let keptLines = 20
+    /// How the classic builder's own messages begin.
+    static let builderPrefixes = ["Step ", " ---> ", "Removing intermediate container", "Successfully built", "Successfully tagged"]
 
     init(layer: String) { self.layer = layer }
 
     mutating func handle(_ message: BuildMessage, emit: (BuildEvent) -> Void) {
         switch message {
         case .output(let text):
+            // Output that ended without a newline is a line of its own once the builder speaks.
+            if !partial.isEmpty, Self.builderPrefixes.contains(where: { Self.plain(text).hasPrefix($0) }) {
+                classicLine(Self.plain(partial), emit: emit)
+                partial = ""
+            }
             partial += text
             while let newline = partial.firstIndex(of: "\n") {
                 let line = Self.plain(String(partial[..<newline]))
@@ -62,8 +69,7 @@ struct StepTracker {
             return
         }
         // The classic builder's own chatter is not the user's output.
-        let chatter = [" ---> ", "Removing intermediate container", "Successfully built", "Successfully tagged"]
-        if line.trimmingCharacters(in: .whitespaces).isEmpty || chatter.contains(where: line.hasPrefix) { return }
+        if line.trimmingCharacters(in: .whitespaces).isEmpty || Self.builderPrefixes.contains(where: line.hasPrefix) { return }
         remember(line, emit: emit)
     }
 

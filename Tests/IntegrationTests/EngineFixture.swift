@@ -1,0 +1,111 @@
+import DockerEngine
+import Foundation
+@testable import ImageGen
+import Testing
+@_exported import TestSupport
+
+/// The Docker engine the integration tests run against: the one DOCKER_HOST (or the default
+/// socket) names, which `make test` starts when none answers. There is no skipping: if it cannot
+/// be reached, every integration test fails and says so.
+enum EngineFixture {
+    static let busybox = "imagegen-test/busybox:1"
+
+    /// A connected engine with the busybox test image present.
+    static func engine() async throws -> DockerEngine {
+        let engine: DockerEngine
+        do {
+            engine = try await DockerEngine.connect()
+        } catch {
+            Issue.record("the integration tests need a Docker engine and none answers (\(error)); run `make test`, which starts one")
+            throw error
+        }
+        try await ensureBusybox(on: engine)
+        return engine
+    }
+
+    /// Imports a busybox root file system as `imagegen-test/busybox:1` when the engine lacks it,
+    /// made from this machine's /bin/busybox (no registry needed).
+    static func ensureBusybox(on engine: DockerEngine, as reference: String = busybox, marker: String? = nil) async throws {
+        if marker == nil, try await engine.inspectImage(reference) != nil { return }
+        let parts = reference.split(separator: ":")
+        try await engine.importImage(try busyboxRootFS(marker: marker), repository: String(parts[0]), tag: String(parts[1]), changes: ["CMD [\"/bin/sh\"]"])
+    }
+
+    /// A tar of a minimal busybox root; `marker` adds a file so two imports differ.
+    static func busyboxRootFS(marker: String? = nil) throws -> ChunkSequence {
+        let busybox = try #require(["/bin/busybox", "/usr/bin/busybox"].first { FileManager.default.isExecutableFile(atPath: $0) },
+                                   "busybox-static is not installed (make test installs it)")
+        let applets = try run(busybox, ["--list"]).stdout.split(separator: "\n").map(String.init).filter { $0 != "busybox" && !$0.isEmpty }
+        var entries: [ContextEntry] = [.directory("bin"), .directory("etc"), .directory("tmp"), .directory("root"), .directory("home")]
+        var info = stat()
+        lstat(busybox, &info)
+        var binary = ContextWalker.fileEntry(path: "bin/busybox", source: busybox, info: info)
+        binary.mode = 0o755
+        entries.append(binary)
+        for applet in applets {
+            entries.append(ContextEntry(path: "bin/\(applet)", kind: .symlink, mode: 0o777, size: 0, linkTarget: "busybox"))
+        }
+        entries.append(.inline("etc/passwd", Array("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n".utf8)))
+        entries.append(.inline("etc/group", Array("root:x:0:\nnobody:x:65534:\n".utf8)))
+        if let marker { entries.append(.inline("etc/marker", Array(marker.utf8))) }
+        let sorted = entries.normalizedForArchive()
+        return ChunkSequence {
+            let stream = try ContextArchiveStream(entries: sorted)
+            return { try stream.next() }
+        }
+    }
+
+    /// A name no other test uses: image names derive from it.
+    static func uniqueName(_ prefix: String) -> String {
+        var random = SystemRandomNumberGenerator()
+        let suffix = String(random.next() % 0xFFFFFF, radix: 16)
+        return "it-\(prefix)-\(suffix)"
+    }
+
+    /// Removes every image built for a recipe (best effort, for tidiness).
+    static func removeImages(ofRecipe recipe: String, on engine: DockerEngine) async {
+        guard let images = try? await engine.listImages(labels: ["\(ImageLabels.recipe)=\(recipe)"]) else { return }
+        for image in images {
+            for tag in image.repoTags ?? [] { try? await engine.removeImage(tag, force: true) }
+        }
+    }
+}
+
+/// Plans a recipe written into a scratch directory.
+func plan(_ yaml: String, in scratch: Scratch) throws -> BuildPlan {
+    let path = scratch.write("recipe.yaml", yaml)
+    let (plan, diagnostics) = Planner.plan(recipeAt: path, cache: DigestCache(file: nil))
+    return try #require(plan, "\(diagnostics.sorted.map(\.description).joined(separator: "\n"))")
+}
+
+/// Events a build reported, collected across tasks.
+final class EventLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [BuildEvent] = []
+
+    func record(_ event: BuildEvent) {
+        lock.lock()
+        events.append(event)
+        lock.unlock()
+    }
+
+    var all: [BuildEvent] {
+        lock.lock()
+        defer { lock.unlock() }
+        return events
+    }
+
+    func outputs(of layer: String) -> [String] {
+        all.compactMap { if case .output(layer, let line) = $0 { line } else { nil } }
+    }
+
+    func steps(of layer: String) -> [String] {
+        all.compactMap { if case .step(layer, _, _, let instruction) = $0 { instruction } else { nil } }
+    }
+}
+
+/// Runs the imagegen executable with an isolated digest cache.
+func imagegen(_ arguments: [String], in scratch: Scratch, environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+    try run(imagegenExecutable, arguments, directory: scratch.path,
+            environment: ["IMAGEGEN_CACHE_DIR": scratch.url(".cache")].merging(environment) { _, new in new })
+}
