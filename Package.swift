@@ -24,6 +24,7 @@ let package = Package(
             providers: [.apt(["libarchive-dev"])]
         ),
         .target(name: "CSystemShims"),
+        .target(name: "CByteScan"),
         .target(
             name: "DockerEngine",
             dependencies: [
@@ -38,6 +39,7 @@ let package = Package(
             dependencies: [
                 "CArchive",
                 "CSystemShims",
+                "CByteScan",
                 "DockerEngine",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),

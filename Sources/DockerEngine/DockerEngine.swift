@@ -137,6 +137,11 @@ public struct DockerEngine: Sendable {
         try await call(EngineRequest("GET", "/images/\(URLEncoding.pathSegment(name))/get", timeoutSeconds: nil), as: "export").body
     }
 
+    /// Several images in one `docker save` tar, streamed; layers they share appear once.
+    public func exportImages(_ names: [String]) async throws -> ChunkSequence {
+        try await call(EngineRequest("GET", "/images/get", query: names.map { ("names", $0) }, timeoutSeconds: nil), as: "export").body
+    }
+
     /// Creates an image from a root file system tar (`docker import`).
     public func importImage(_ tar: ChunkSequence, repository: String, tag: String, changes: [String] = []) async throws {
         var query = [("fromSrc", "-"), ("repo", repository), ("tag", tag)]

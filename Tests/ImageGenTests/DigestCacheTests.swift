@@ -55,7 +55,7 @@ struct DigestCacheTests {
         setMtime(file, secondsAgo: 60)
         age(file)
         let cache = DigestCache(file: scratch.url("digests"))
-        let before = try FileDigester.digest([entry(file)], cache: cache)[file]
+        let before = try FileDigester.digest([entry(file)], cache: cache)[entry(file).stamp!.key]
         try cache.save()
         let oldStamp = try #require(stamp(file))
 
@@ -72,7 +72,7 @@ struct DigestCacheTests {
         #expect(newStamp.ctimeNanoseconds != oldStamp.ctimeNanoseconds)
 
         let reloaded = DigestCache(file: scratch.url("digests"))
-        let after = try FileDigester.digest([entry(file)], cache: reloaded)[file]
+        let after = try FileDigester.digest([entry(file)], cache: reloaded)[entry(file).stamp!.key]
         #expect(reloaded.misses == 1)
         #expect(after?.sha256 != before?.sha256)
         #expect(after?.sha256 == sha256Hex("HELLO\n"))
@@ -97,7 +97,7 @@ struct DigestCacheTests {
         #expect(stamp(file)?.inode != oldStamp.inode)
 
         let reloaded = DigestCache(file: scratch.url("digests"))
-        let after = try FileDigester.digest([entry(file)], cache: reloaded)[file]
+        let after = try FileDigester.digest([entry(file)], cache: reloaded)[entry(file).stamp!.key]
         #expect(reloaded.misses == 1)
         #expect(after?.sha256 == sha256Hex("jello\n"))
     }
@@ -118,9 +118,10 @@ struct DigestCacheTests {
     func corrupt() throws {
         let scratch = Scratch()
         let file = scratch.write("a.txt", "hello\n")
-        scratch.write("digests", "imagegen-digests 1\n\(file)\t1\t2\tnot-a-number\n")
+        let stamp = try #require(entry(file).stamp)
+        scratch.write("digests", "imagegen-digests 2\n\(stamp.device)\t\(stamp.inode)\tnot-a-number\n\(stamp.device)\t\(stamp.inode)\t6\t\(stamp.mtimeNanoseconds)\t\(stamp.ctimeNanoseconds)\t\(String(repeating: "0", count: 63))\t0\n")
         let cache = DigestCache(file: scratch.url("digests"))
-        #expect(try FileDigester.digest([entry(file)], cache: cache)[file]?.sha256 == sha256Hex("hello\n"))
+        #expect(try FileDigester.digest([entry(file)], cache: cache)[stamp.key]?.sha256 == sha256Hex("hello\n"))
         #expect(cache.misses == 1)
     }
 }

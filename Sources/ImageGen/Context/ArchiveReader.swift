@@ -105,6 +105,23 @@ public final class ArchiveReader {
         }
     }
 
+    /// The next block of the current entry's data, or nil at its end (pull-style, so another
+    /// reader can take this entry as its source: a tar inside a tar).
+    public func nextBlock() throws -> [UInt8]? {
+        guard let archive else { return nil }
+        var buffer: UnsafeRawPointer?
+        var size = 0
+        var offset: la_int64_t = 0
+        while true {
+            let status = archive_read_data_block(archive, &buffer, &size, &offset)
+            if status == ARCHIVE_EOF { return nil }
+            guard status == ARCHIVE_OK || status == ARCHIVE_WARN else {
+                throw feeder.failure ?? ArchiveError.from(archive, "read archive data")
+            }
+            if let buffer, size > 0 { return Array(UnsafeRawBufferPointer(start: buffer, count: size)) }
+        }
+    }
+
     /// The current entry's data, whole (for small entries).
     public func readAll(limit: Int = 64 << 20) throws -> [UInt8] {
         var bytes: [UInt8] = []

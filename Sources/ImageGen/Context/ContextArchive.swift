@@ -50,8 +50,7 @@ public final class ContextArchiveStream {
         guard archive_write_open2(archive, client, nil, { _, client, buffer, length in
             guard let client, let buffer else { return -1 }
             let output = Unmanaged<OutputBuffer>.fromOpaque(client).takeUnretainedValue()
-            output.bytes.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: length))
-            return la_ssize_t(length)
+            return output.take(UnsafeRawBufferPointer(start: buffer, count: length))
         }, nil, nil) == ARCHIVE_OK
         else { throw ArchiveError.from(archive, "open tar writer") }
     }
@@ -65,17 +64,7 @@ public final class ContextArchiveStream {
     /// The next chunk of the tar, or nil when the archive is complete.
     public func next() throws -> [UInt8]? {
         while output.bytes.isEmpty {
-            guard !finished, let archive else { return nil }
-            if openFile != nil {
-                try copyFileChunk(archive)
-            } else if index < entries.count {
-                let entry = entries[index]
-                index += 1
-                try writeEntry(entry, archive)
-            } else {
-                guard archive_write_close(archive) == ARCHIVE_OK else { throw ArchiveError.from(archive, "finish tar") }
-                finished = true
-            }
+            guard try step() else { return nil }
         }
         let chunk = output.bytes
         output.bytes.removeAll(keepingCapacity: true)
@@ -83,11 +72,33 @@ public final class ContextArchiveStream {
         return chunk
     }
 
-    /// Streams the whole tar to a file descriptor.
+    /// Streams the whole tar to a file descriptor: libarchive's output goes straight to it,
+    /// with no copy in between.
     public func write(to fd: Int32, path: String) throws {
-        while let chunk = try next() {
-            try AtomicFile.writeAll(fd: fd, chunk, path: path)
+        output.fd = fd
+        output.path = path
+        defer { output.fd = -1 }
+        while try step() {
+            if let failure = output.failure { throw failure }
         }
+        if let failure = output.failure { throw failure }
+        bytesProduced += output.written
+    }
+
+    /// Advances the archive by one piece (a header, a chunk of a file, or the end); false once done.
+    private func step() throws -> Bool {
+        guard !finished, let archive else { return false }
+        if openFile != nil {
+            try copyFileChunk(archive)
+        } else if index < entries.count {
+            let entry = entries[index]
+            index += 1
+            try writeEntry(entry, archive)
+        } else {
+            guard archive_write_close(archive) == ARCHIVE_OK else { throw output.failure ?? ArchiveError.from(archive, "finish tar") }
+            finished = true
+        }
+        return true
     }
 
     /// The whole tar in memory (for tests and small contexts).
@@ -120,7 +131,7 @@ public final class ContextArchiveStream {
             archive_entry_set_size(header, la_int64_t(entry.size))
         }
         guard archive_write_header(archive, header) == ARCHIVE_OK else {
-            throw ArchiveError.from(archive, "write tar header for \(entry.path)")
+            throw output.failure ?? ArchiveError.from(archive, "write tar header for \(entry.path)")
         }
         guard entry.kind == .file else { return }
         if let data = entry.inlineData {
@@ -170,13 +181,33 @@ public final class ContextArchiveStream {
         var offset = 0
         while offset < bytes.count {
             let written = archive_write_data(archive, bytes.baseAddress! + offset, bytes.count - offset)
-            guard written > 0 else { throw ArchiveError.from(archive, "write \(entry.path) into tar") }
+            guard written > 0 else { throw output.failure ?? ArchiveError.from(archive, "write \(entry.path) into tar") }
             offset += written
         }
     }
 
+    /// Where libarchive's output goes: collected for ``next()``, or written to `fd`.
     private final class OutputBuffer {
         var bytes: [UInt8] = []
+        var fd: Int32 = -1
+        var path = ""
+        var written: Int64 = 0
+        var failure: (any Error)?
+
+        func take(_ chunk: UnsafeRawBufferPointer) -> la_ssize_t {
+            guard fd >= 0 else {
+                bytes.append(contentsOf: chunk)
+                return la_ssize_t(chunk.count)
+            }
+            do {
+                try AtomicFile.writeAll(fd: fd, chunk, path: path)
+                written += Int64(chunk.count)
+                return la_ssize_t(chunk.count)
+            } catch {
+                failure = error
+                return -1
+            }
+        }
     }
 }
 

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What identifies a file's content without reading it, as git's index does: if none of these
 /// changed, the content is taken as unchanged (see ``DigestCache`` for the exact rule).
 public struct FileStamp: Hashable, Sendable {
@@ -6,6 +10,15 @@ public struct FileStamp: Hashable, Sendable {
     public var size: Int64
     public var mtimeNanoseconds: Int64
     public var ctimeNanoseconds: Int64
+
+    /// The file itself, whatever its path: hard links to it share one key (and one content).
+    public var key: FileKey { FileKey(device: device, inode: inode) }
+}
+
+/// A file's identity on this machine (device and inode).
+public struct FileKey: Hashable, Sendable {
+    public var device: UInt64
+    public var inode: UInt64
 }
 
 /// One entry of a layer's build context, with its normalized tar metadata.
@@ -38,16 +51,59 @@ extension Array where Element == ContextEntry {
     /// Sorted by the UTF-8 bytes of their paths (not `String`'s Unicode order, which equates NFC and
     /// NFD spellings), with missing parent directories added and duplicates dropped.
     func normalizedForArchive() -> [ContextEntry] {
-        var byPath: [String: ContextEntry] = [:]
-        for entry in self where byPath[entry.path] == nil { byPath[entry.path] = entry }
+        var seen = Set<String>(minimumCapacity: count * 2)
+        var result: [ContextEntry] = []
+        result.reserveCapacity(count + 8)
+        for entry in self where seen.insert(entry.path).inserted { result.append(entry) }
         for entry in self {
-            var parent = Substring(entry.path)
-            while let slash = parent.lastIndex(of: "/") {
-                parent = parent[..<slash]
-                let path = String(parent)
-                if byPath[path] == nil { byPath[path] = .directory(path) }
+            // Walk up until a parent that is already there (usually the first one).
+            var path = Substring(entry.path)
+            while let parent = path.parentPath {
+                path = parent
+                guard seen.insert(String(path)).inserted else { break }
+                result.append(.directory(String(path)))
             }
         }
-        return byPath.values.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        return result.sortedByPath()
+    }
+
+    /// Sorts by path bytes without copying entries while comparing: the paths are laid out in
+    /// one buffer and indices are ordered by `memcmp` over it.
+    func sortedByPath() -> [ContextEntry] {
+        var bytes: [UInt8] = []
+        var spans: [(start: Int, count: Int)] = []
+        spans.reserveCapacity(count)
+        for entry in self {
+            let start = bytes.count
+            bytes.append(contentsOf: entry.path.utf8)
+            spans.append((start, bytes.count - start))
+        }
+        let order: [Int] = bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return Swift.Array(self.indices) }
+            return indices.sorted { a, b in
+                let x = spans[a], y = spans[b]
+                let common = Swift.min(x.count, y.count)
+                let result = common == 0 ? 0 : memcmp(base + x.start, base + y.start, common)
+                return result != 0 ? result < 0 : x.count < y.count
+            }
+        }
+        return order.map { self[$0] }
+    }
+
+    /// Adds one entry to an already normalized list, keeping its order (replacing an entry of
+    /// the same path).
+    func inserting(_ entry: ContextEntry) -> [ContextEntry] {
+        var low = 0, high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if utf8Precedes(self[middle].path, entry.path) { low = middle + 1 } else { high = middle }
+        }
+        var result = self
+        if low < count, self[low].path == entry.path {
+            result[low] = entry
+        } else {
+            result.insert(entry, at: low)
+        }
+        return result
     }
 }

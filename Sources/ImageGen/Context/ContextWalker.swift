@@ -58,16 +58,25 @@ public struct ContextWalker {
             }
         }
         entries.append(.directory(archivePrefix))
-        walkDirectory(relative: "", ignore: ignore, into: &entries, problems: &problems)
+        let rootFD = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard rootFD >= 0 else {
+            problems.append(Problem(path: displayRoot, message: "cannot be read: \(String(cString: strerror(errno)))"))
+            return (entries, problems)
+        }
+        walkDirectory(rootFD, relative: "", ignore: ignore, into: &entries, problems: &problems)
         return (entries, problems)
     }
 
-    private func walkDirectory(relative: String, ignore: DockerIgnore, into entries: inout [ContextEntry], problems: inout [Problem]) {
-        let directory = relative.isEmpty ? root : root + "/" + relative
-        guard let handle = opendir(directory) else {
+    /// Lists the directory open at `directoryFD` (which this closes), with calls relative to it
+    /// so the kernel does not resolve the whole path again for every entry.
+    private func walkDirectory(_ directoryFD: Int32, relative: String, ignore: DockerIgnore, into entries: inout [ContextEntry], problems: inout [Problem]) {
+        guard let handle = fdopendir(directoryFD) else {
+            close(directoryFD)
             problems.append(Problem(path: display(relative), message: "cannot read this directory: \(String(cString: strerror(errno)))"))
             return
         }
+        defer { closedir(handle) }
+        let fd = dirfd(handle)
         var names: [[UInt8]] = []
         while let entry = readdir(handle) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw -> [UInt8] in
@@ -76,7 +85,6 @@ public struct ContextWalker {
             if name == [0x2E] || name == [0x2E, 0x2E] { continue }
             names.append(name)
         }
-        closedir(handle)
         names.sort { $0.lexicographicallyPrecedes($1) }
 
         for nameBytes in names {
@@ -84,33 +92,38 @@ public struct ContextWalker {
                 problems.append(Problem(path: display(relative), message: "a file name in this directory is not UTF-8"))
                 continue
             }
-            let childRelative = relative.isEmpty ? name : relative + "/" + name
             if relative.isEmpty, name == ".dockerignore" { continue }
-            let fullPath = root + "/" + childRelative
+            let childRelative = relative.isEmpty ? name : relative + "/" + name
             var info = stat()
-            guard lstat(fullPath, &info) == 0 else {
+            guard fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
                 problems.append(Problem(path: display(childRelative), message: "cannot read this file: \(String(cString: strerror(errno)))"))
                 continue
             }
             let kind = info.st_mode & S_IFMT
-            let excluded = ignore.excludes(childRelative)
-            let archivePath = archivePrefix + "/" + childRelative
+            let excluded = !ignore.isEmpty && ignore.excludes(childRelative)
             if excluded {
                 // As Docker does, walk into an excluded directory only when a `!` pattern may
                 // re-include something inside it; the directory's own entry stays out.
                 if kind == S_IFDIR, ignore.hasExclusions {
-                    walkDirectory(relative: childRelative, ignore: ignore, into: &entries, problems: &problems)
+                    let child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                    if child >= 0 { walkDirectory(child, relative: childRelative, ignore: ignore, into: &entries, problems: &problems) }
                 }
                 continue
             }
+            let archivePath = archivePrefix + "/" + childRelative
             switch kind {
             case S_IFREG:
-                entries.append(Self.fileEntry(path: archivePath, source: fullPath, info: info))
+                entries.append(Self.fileEntry(path: archivePath, source: root + "/" + childRelative, info: info))
             case S_IFDIR:
                 entries.append(.directory(archivePath))
-                walkDirectory(relative: childRelative, ignore: ignore, into: &entries, problems: &problems)
+                let child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                guard child >= 0 else {
+                    problems.append(Problem(path: display(childRelative), message: "cannot read this directory: \(String(cString: strerror(errno)))"))
+                    continue
+                }
+                walkDirectory(child, relative: childRelative, ignore: ignore, into: &entries, problems: &problems)
             case S_IFLNK:
-                guard let target = readLink(fullPath) else {
+                guard let target = readLink(fd, name) else {
                     problems.append(Problem(path: display(childRelative), message: "cannot read this symlink"))
                     continue
                 }
@@ -154,9 +167,9 @@ public struct ContextWalker {
         return nil
     }
 
-    private func readLink(_ path: String) -> String? {
+    private func readLink(_ directoryFD: Int32, _ name: String) -> String? {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = readlink(path, &buffer, buffer.count - 1)
+        let count = readlinkat(directoryFD, name, &buffer, buffer.count - 1)
         guard count >= 0 else { return nil }
         return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }

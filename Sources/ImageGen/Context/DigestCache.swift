@@ -7,7 +7,8 @@ import Glibc
 /// `plan` or `build` with nothing changed reads no file contents.
 ///
 /// The rule, as git's index applies it: a remembered digest is used only if device, inode, size,
-/// mtime and ctime (nanoseconds) all match what `lstat` says now. Editing a file in place changes
+/// mtime and ctime (nanoseconds) all match what `lstat` says now. Records are keyed by device and
+/// inode rather than by path: the file's identity, and cheap to look up for thousands of files. Editing a file in place changes
 /// its ctime even when its size and mtime are restored; replacing it changes its inode. A digest is
 /// remembered only when the file's mtime and ctime were at least ``racyWindow`` older than the
 /// moment it was read: a file written in the same clock tick as it was hashed could change again
@@ -25,15 +26,16 @@ public final class DigestCache: @unchecked Sendable {
 
     private let file: String?
     private let lock = NSLock()
-    private var previous: [String: Record] = [:]
-    private var current: [String: Record] = [:]
+    private var previous: [FileKey: Record] = [:]
+    private var current: [FileKey: Record] = [:]
     public private(set) var hits = 0
     public private(set) var misses = 0
 
     /// A cache kept in `file` (nil keeps it in memory for this run only).
     public init(file: String?) {
         self.file = file
-        if let file, let text = try? readSmallFileUnlimited(file) { previous = Self.parse(text) }
+        if let file, let data = FileManager.default.contents(atPath: file) { previous = Self.parse(Array(data)) }
+        current.reserveCapacity(previous.count)
     }
 
     /// The cache file for a recipe: one per recipe path, under `IMAGEGEN_CACHE_DIR`,
@@ -54,12 +56,12 @@ public final class DigestCache: @unchecked Sendable {
         return directory + "/digests-" + String(sha256Hex(absolute).prefix(20))
     }
 
-    public func lookup(path: String, stamp: FileStamp) -> Record? {
+    public func lookup(stamp: FileStamp) -> Record? {
         lock.lock()
         defer { lock.unlock() }
-        if let record = previous[path], record.stamp == stamp {
+        if let record = previous[stamp.key], record.stamp == stamp {
             hits += 1
-            current[path] = record
+            current[stamp.key] = record
             return record
         }
         misses += 1
@@ -67,11 +69,11 @@ public final class DigestCache: @unchecked Sendable {
     }
 
     /// Remembers a digest computed from content read at `readAt` (nanoseconds since the epoch).
-    public func store(path: String, record: Record, readAt: Int64) {
+    public func store(_ record: Record, readAt: Int64) {
         let newest = max(record.stamp.mtimeNanoseconds, record.stamp.ctimeNanoseconds)
         guard newest < readAt - Self.racyWindowNanoseconds else { return }
         lock.lock()
-        current[path] = record
+        current[record.stamp.key] = record
         lock.unlock()
     }
 
@@ -82,33 +84,56 @@ public final class DigestCache: @unchecked Sendable {
         let records = current
         lock.unlock()
         guard records != previous else { return }
-        var text = "imagegen-digests 1\n"
-        for (path, record) in records.sorted(by: { $0.key < $1.key }) where !path.contains("\t") && !path.contains("\n") {
+        var text = "imagegen-digests 2\n"
+        for record in records.values.sorted(by: { ($0.stamp.device, $0.stamp.inode) < ($1.stamp.device, $1.stamp.inode) }) {
             let s = record.stamp
-            text += "\(path)\t\(s.device)\t\(s.inode)\t\(s.size)\t\(s.mtimeNanoseconds)\t\(s.ctimeNanoseconds)\t\(record.sha256)\t\(record.binary ? 1 : 0)\n"
+            text += "\(s.device)\t\(s.inode)\t\(s.size)\t\(s.mtimeNanoseconds)\t\(s.ctimeNanoseconds)\t\(record.sha256)\t\(record.binary ? 1 : 0)\n"
         }
         try AtomicFile.write(Array(text.utf8), to: file, createDirectories: true)
     }
 
-    static func parse(_ text: String) -> [String: Record] {
-        var lines = text.split(separator: "\n")
-        guard lines.first == "imagegen-digests 1" else { return [:] }
-        lines.removeFirst()
-        var records: [String: Record] = [:]
-        records.reserveCapacity(lines.count)
-        for line in lines {
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
-            guard fields.count == 8, let device = UInt64(fields[1]), let inode = UInt64(fields[2]),
-                  let size = Int64(fields[3]), let mtime = Int64(fields[4]), let ctime = Int64(fields[5]),
-                  fields[6].utf8.count == 64
-            else { continue }
-            let stamp = FileStamp(device: device, inode: inode, size: size, mtimeNanoseconds: mtime, ctimeNanoseconds: ctime)
-            records[String(fields[0])] = Record(stamp: stamp, sha256: String(fields[6]), binary: fields[7] == "1")
+    /// Parses the cache file by bytes: it is read on every run, so it must cost little.
+    static func parse(_ bytes: [UInt8]) -> [FileKey: Record] {
+        let header = Array("imagegen-digests 2\n".utf8)
+        guard bytes.starts(with: header) else { return [:] }
+        var records: [FileKey: Record] = [:]
+        records.reserveCapacity(bytes.count / 110)
+        bytes.withUnsafeBufferPointer { buffer in
+            var index = header.count
+            var fields: [Range<Int>] = []
+            fields.reserveCapacity(8)
+            while index < buffer.count {
+                fields.removeAll(keepingCapacity: true)
+                var fieldStart = index
+                while index < buffer.count, buffer[index] != 0x0A {
+                    if buffer[index] == 0x09 {
+                        fields.append(fieldStart..<index)
+                        fieldStart = index + 1
+                    }
+                    index += 1
+                }
+                fields.append(fieldStart..<index)
+                index += 1
+                guard fields.count == 7, fields[5].count == 64 else { continue }
+                func number(_ range: Range<Int>) -> Int64? {
+                    guard !range.isEmpty, range.count <= 19 else { return nil }
+                    var value: Int64 = 0
+                    for position in range {
+                        let digit = buffer[position] &- 0x30
+                        guard digit < 10 else { return nil }
+                        value = value * 10 + Int64(digit)
+                    }
+                    return value
+                }
+                guard let device = number(fields[0]), let inode = number(fields[1]), let size = number(fields[2]),
+                      let mtime = number(fields[3]), let ctime = number(fields[4]), !fields[6].isEmpty
+                else { continue }
+                let stamp = FileStamp(device: UInt64(device), inode: UInt64(inode), size: size, mtimeNanoseconds: mtime, ctimeNanoseconds: ctime)
+                records[stamp.key] = Record(
+                    stamp: stamp, sha256: String(decoding: UnsafeBufferPointer(rebasing: buffer[fields[5]]), as: UTF8.self),
+                    binary: buffer[fields[6].lowerBound] == 0x31)
+            }
         }
         return records
     }
-}
-
-func readSmallFileUnlimited(_ path: String) throws -> String {
-    String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
 }

@@ -74,7 +74,8 @@ public struct DockerIgnore: Sendable {
 
     /// True when `path` (slash-separated, relative to the context root) is excluded.
     public func excludes(_ path: String) -> Bool {
-        let file = Array(Self.clean(path).utf8)
+        guard !patterns.isEmpty else { return false }
+        let file = Array((Self.isClean(path) ? path : Self.clean(path)).utf8)
         let parents = Self.parentPrefixes(of: file)
         var matched = false
         for pattern in patterns where pattern.exclusion == matched {
@@ -209,6 +210,27 @@ public struct DockerIgnore: Sendable {
     }
 
     // MARK: - Paths
+
+    /// Already in `clean`'s form: relative, no empty, `.` or `..` components, no trailing `/`.
+    static func isClean(_ path: String) -> Bool {
+        let bytes = path.utf8
+        guard let first = bytes.first, let last = bytes.last, first != 0x2F, last != 0x2F else { return false }
+        var previous: UInt8 = 0x2F
+        var componentLength = 0
+        var dots = 0
+        for byte in bytes {
+            if byte == 0x2F {
+                if previous == 0x2F || (componentLength == dots && dots <= 2) { return false }
+                componentLength = 0
+                dots = 0
+            } else {
+                componentLength += 1
+                if byte == 0x2E { dots += 1 }
+            }
+            previous = byte
+        }
+        return !(componentLength == dots && dots <= 2)
+    }
 
     /// Go's `filepath.Clean` for slash paths: collapse `//`, drop `.`, resolve `..` lexically.
     static func clean(_ path: String) -> String {

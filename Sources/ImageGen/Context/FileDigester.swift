@@ -16,16 +16,18 @@ public struct FileDigest: Sendable, Hashable {
 public enum FileDigester {
     static let chunkSize = 1 << 20
 
-    /// Digests of every regular file among `entries`, keyed by their `sourcePath`.
-    public static func digest(_ entries: [ContextEntry], cache: DigestCache, scanSecrets: Bool = true) throws -> [String: FileDigest] {
-        var results: [String: FileDigest] = [:]
+    /// Digests of every regular file on disk among `entries`, keyed by file (device and inode).
+    public static func digest(_ entries: [ContextEntry], cache: DigestCache, scanSecrets: Bool = true) throws -> [FileKey: FileDigest] {
+        var results: [FileKey: FileDigest] = [:]
+        results.reserveCapacity(entries.count)
         var pending: [ContextEntry] = []
         for entry in entries where entry.kind == .file {
-            guard let source = entry.sourcePath, let stamp = entry.stamp else { continue }
-            if results[source] != nil { continue }
-            if let record = cache.lookup(path: source, stamp: stamp) {
-                results[source] = FileDigest(sha256: record.sha256, secrets: [], binary: record.binary)
+            guard entry.sourcePath != nil, let stamp = entry.stamp else { continue }
+            if results[stamp.key] != nil { continue }
+            if let record = cache.lookup(stamp: stamp) {
+                results[stamp.key] = FileDigest(sha256: record.sha256, secrets: [], binary: record.binary)
             } else {
+                results[stamp.key] = FileDigest(sha256: "", secrets: [], binary: false)
                 pending.append(entry)
             }
         }
@@ -38,8 +40,8 @@ public enum FileDigester {
             let readAt = nowNanoseconds()
             do {
                 let digest = try digestFile(entry, scanSecrets: scanSecrets)
-                if digest.secrets.isEmpty, let stamp = entry.stamp, let source = entry.sourcePath {
-                    cache.store(path: source, record: .init(stamp: stamp, sha256: digest.sha256, binary: digest.binary), readAt: readAt)
+                if digest.secrets.isEmpty, let stamp = entry.stamp {
+                    cache.store(.init(stamp: stamp, sha256: digest.sha256, binary: digest.binary), readAt: readAt)
                 }
                 return .success(digest)
             } catch let error as FileSystemError {
@@ -49,7 +51,7 @@ public enum FileDigester {
             }
         }
         for (entry, outcome) in zip(work, outcomes) {
-            results[entry.sourcePath ?? entry.path] = try outcome.get()
+            if let key = entry.stamp?.key { results[key] = try outcome.get() }
         }
         return results
     }

@@ -149,11 +149,7 @@ public enum DockerfileRenderer {
     }
 
     static func jsonList(_ items: [String]) -> String {
-        items.map { item in
-            var output = ""
-            JSONValue.writeString(item, into: &output)
-            return output
-        }.joined(separator: ", ")
+        items.map(JSONValue.quoted).joined(separator: ", ")
     }
 
     private static func withTrailingSlash(_ path: String) -> String { path.hasSuffix("/") ? path : path + "/" }

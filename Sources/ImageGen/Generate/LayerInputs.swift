@@ -8,7 +8,7 @@ public enum LayerInputs {
 
     static func make(
         recipe: String, layer: ResolvedLayer, imageName: String, parentHash: String?, dockerfile: [UInt8],
-        files: [ContextEntry], digests: [String: FileDigest]
+        files: [ContextEntry], digests: [FileKey: FileDigest]
     ) -> JSONValue {
         var object: [String: JSONValue] = [
             "format": .string(format),
@@ -28,26 +28,28 @@ public enum LayerInputs {
         return .object(object)
     }
 
-    static func fileInput(_ entry: ContextEntry, digests: [String: FileDigest]) -> JSONValue {
-        var object: [String: JSONValue] = [
-            "path": .string(entry.path),
-            "type": .string(entry.kind.rawValue),
-            "mode": .string(String(entry.mode, radix: 8).leftPadded(to: 4)),
-        ]
+    /// One file's inputs, with its members written in canonical (sorted) key order directly.
+    static func fileInput(_ entry: ContextEntry, digests: [FileKey: FileDigest]) -> JSONValue {
+        let mode = JSONValue.Member("mode", .string(String(entry.mode, radix: 8).leftPadded(to: 4)))
+        let path = JSONValue.Member("path", .string(entry.path))
+        let type = JSONValue.Member("type", .string(entry.kind.rawValue))
         switch entry.kind {
         case .file:
-            object["size"] = .int(entry.size)
+            var sha: String?
             if let data = entry.inlineData {
-                object["sha256"] = .string(sha256Hex(data))
-            } else if let source = entry.sourcePath, let digest = digests[source] {
-                object["sha256"] = .string(digest.sha256)
+                sha = sha256Hex(data)
+            } else if let key = entry.stamp?.key {
+                sha = digests[key]?.sha256
             }
+            var members = [mode, path]
+            if let sha { members.append(.init("sha256", .string(sha))) }
+            members += [.init("size", .int(entry.size)), type]
+            return .members(members)
         case .symlink:
-            object["target"] = .string(entry.linkTarget ?? "")
+            return .members([mode, path, .init("target", .string(entry.linkTarget ?? "")), type])
         case .directory:
-            break
+            return .members([mode, path, type])
         }
-        return .object(object)
     }
 
     public static func contentHash(of inputs: JSONValue) -> String {

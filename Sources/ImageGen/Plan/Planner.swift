@@ -5,7 +5,7 @@ public enum Planner {
     public static func plan(_ recipe: ResolvedRecipe, cache: DigestCache) -> (BuildPlan?, Diagnostics) {
         var diagnostics = Diagnostics()
         let allFiles = recipe.checkedFiles
-        let digests: [String: FileDigest]
+        let digests: [FileKey: FileDigest]
         do {
             digests = try FileDigester.digest(allFiles, cache: cache)
         } catch {
@@ -15,12 +15,11 @@ public enum Planner {
         try? cache.save()
 
         // Secrets: by file name and by content; the value is never printed.
-        var reported = Set<String>()
+        var reported = Set<FileKey>()
         for entry in allFiles where entry.kind == .file {
-            guard let source = entry.sourcePath, reported.insert(source).inserted else { continue }
-            let name = source.split(separator: "/").last.map(String.init) ?? source
-            var findings = digests[source]?.secrets ?? []
-            if let byName = SecretScanner.nameFinding(for: name) { findings.insert(byName, at: 0) }
+            guard let source = entry.sourcePath, let key = entry.stamp?.key, reported.insert(key).inserted else { continue }
+            var findings = digests[key]?.secrets ?? []
+            if let byName = SecretScanner.nameFinding(for: String(source.lastPathComponent)) { findings.insert(byName, at: 0) }
             for finding in findings {
                 diagnostics.error("secret refused: \(finding)", at: SourceLocation(file: source, line: finding.line, column: finding.column))
             }
@@ -47,7 +46,7 @@ public enum Planner {
             let inputs = LayerInputs.make(
                 recipe: recipe.name, layer: layer, imageName: imageName, parentHash: parentHash,
                 dockerfile: dockerfileBytes, files: files, digests: digests)
-            let entries = (files + [.inline("Dockerfile", dockerfileBytes)]).normalizedForArchive()
+            let entries = files.inserting(.inline("Dockerfile", dockerfileBytes))
             let plan = LayerPlan(
                 layer: layer, imageName: imageName, contentHash: LayerInputs.contentHash(of: inputs), from: from,
                 dockerfile: dockerfile, entries: entries, inputs: inputs)

@@ -71,14 +71,18 @@ public enum ContextManifest {
         diagnostics.append(contentsOf: reader.diagnostics)
         // Files nobody listed are probably forgotten in the manifest; worth a warning, not an error.
         let covered = Set(listed)
+        var directoryCovered: [Substring: Bool] = [:]
+        func isCovered(directory: Substring) -> Bool {
+            if let known = directoryCovered[directory] { return known }
+            var result = covered.contains(String(directory))
+            if !result, let parent = directory.parentPath { result = isCovered(directory: parent) }
+            directoryCovered[directory] = result
+            return result
+        }
         for entry in entries where entry.kind == .file && entry.path != manifestPath {
-            var path = Substring(entry.path)
-            var isCovered = covered.contains(entry.path)
-            while !isCovered, let slash = path.lastIndex(of: "/") {
-                path = path[..<slash]
-                isCovered = covered.contains(String(path))
-            }
-            if !isCovered {
+            let path = Substring(entry.path)
+            let listedItself = covered.contains(entry.path)
+            if !listedItself, !(path.parentPath.map { isCovered(directory: $0) } ?? false) {
                 let relative = entry.path.dropFirst(ContextLayout.contextDirectory.count + 1)
                 diagnostics.warning("'\(relative)' is in the context but not listed in \(context.manifest.value)", at: SourceLocation(file: displayRoot + "/" + relative, line: 0, column: 0))
             }

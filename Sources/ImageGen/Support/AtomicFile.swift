@@ -54,7 +54,7 @@ public enum AtomicFile {
         try bytes.withUnsafeBytes { try writeAll(fd: fd, $0, path: path) }
     }
 
-    static func writeAll(fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws {
+    public static func writeAll(fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws {
         var offset = 0
         while offset < buffer.count {
             let written = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)

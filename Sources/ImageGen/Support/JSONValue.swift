@@ -9,10 +9,28 @@ public indirect enum JSONValue: Sendable, Hashable {
     case int(Int64)
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue])
+    /// An object's members in canonical order (sorted by key bytes, keys unique). Kept as an
+    /// array rather than a dictionary: objects here are small, and thousands of them (one per
+    /// context file) are built and written on every `plan`.
+    case members([Member])
+
+    public struct Member: Sendable, Hashable {
+        public var key: String
+        public var value: JSONValue
+
+        public init(_ key: String, _ value: JSONValue) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    /// An object from a dictionary (its keys are put in canonical order).
+    public static func object(_ dictionary: [String: JSONValue]) -> JSONValue {
+        .members(dictionary.map { Member($0.key, $0.value) }.sorted { utf8Precedes($0.key, $1.key) })
+    }
 
     public subscript(key: String) -> JSONValue? {
-        if case .object(let object) = self { return object[key] }
+        if case .members(let members) = self { return members.first { $0.key == key }?.value }
         return nil
     }
 
@@ -32,7 +50,7 @@ public indirect enum JSONValue: Sendable, Hashable {
     }
 
     public var objectValue: [String: JSONValue]? {
-        if case .object(let value) = self { return value }
+        if case .members(let members) = self { return Dictionary(members.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last }) }
         return nil
     }
 
@@ -40,71 +58,89 @@ public indirect enum JSONValue: Sendable, Hashable {
 
     /// Compact canonical form.
     public var canonical: String {
-        var output = ""
-        write(into: &output, indent: nil, level: 0)
-        return output
+        var output: [UInt8] = []
+        output.reserveCapacity(4096)
+        write(into: &output, indent: false, level: 0)
+        return String(decoding: output, as: UTF8.self)
     }
 
     /// Indented form for files people read and diff; same key order as the canonical form.
     public var pretty: String {
-        var output = ""
-        write(into: &output, indent: "  ", level: 0)
-        return output + "\n"
+        var output: [UInt8] = []
+        output.reserveCapacity(4096)
+        write(into: &output, indent: true, level: 0)
+        output.append(0x0A)
+        return String(decoding: output, as: UTF8.self)
     }
 
-    private func write(into output: inout String, indent: String?, level: Int) {
+    /// Serializes into bytes (appending to a `String` piece by piece is several times slower).
+    private func write(into output: inout [UInt8], indent: Bool, level: Int) {
         switch self {
-        case .null: output += "null"
-        case .bool(let value): output += value ? "true" : "false"
-        case .int(let value): output += String(value)
+        case .null: output.append(contentsOf: "null".utf8)
+        case .bool(let value): output.append(contentsOf: (value ? "true" : "false").utf8)
+        case .int(let value): output.append(contentsOf: String(value).utf8)
         case .string(let value): Self.writeString(value, into: &output)
         case .array(let items):
-            if items.isEmpty { output += "[]"; return }
-            output += "["
+            if items.isEmpty { output.append(contentsOf: "[]".utf8); return }
+            output.append(0x5B)
             for (index, item) in items.enumerated() {
-                if index > 0 { output += "," }
-                newline(&output, indent, level + 1)
+                if index > 0 { output.append(0x2C) }
+                Self.newline(&output, indent, level + 1)
                 item.write(into: &output, indent: indent, level: level + 1)
             }
-            newline(&output, indent, level)
-            output += "]"
-        case .object(let object):
-            if object.isEmpty { output += "{}"; return }
-            output += "{"
-            let keys = object.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            for (index, key) in keys.enumerated() {
-                if index > 0 { output += "," }
-                newline(&output, indent, level + 1)
-                Self.writeString(key, into: &output)
-                output += indent == nil ? ":" : ": "
-                object[key]?.write(into: &output, indent: indent, level: level + 1)
+            Self.newline(&output, indent, level)
+            output.append(0x5D)
+        case .members(let members):
+            if members.isEmpty { output.append(contentsOf: "{}".utf8); return }
+            output.append(0x7B)
+            for (index, member) in members.enumerated() {
+                if index > 0 { output.append(0x2C) }
+                Self.newline(&output, indent, level + 1)
+                Self.writeString(member.key, into: &output)
+                output.append(0x3A)
+                if indent { output.append(0x20) }
+                member.value.write(into: &output, indent: indent, level: level + 1)
             }
-            newline(&output, indent, level)
-            output += "}"
+            Self.newline(&output, indent, level)
+            output.append(0x7D)
         }
     }
 
-    private func newline(_ output: inout String, _ indent: String?, _ level: Int) {
-        guard let indent else { return }
-        output += "\n" + String(repeating: indent, count: level)
+    private static func newline(_ output: inout [UInt8], _ indent: Bool, _ level: Int) {
+        guard indent else { return }
+        output.append(0x0A)
+        for _ in 0..<(level * 2) { output.append(0x20) }
     }
 
-    static func writeString(_ value: String, into output: inout String) {
-        output += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: output.unicodeScalars.append(scalar)
+    static func writeString(_ value: String, into output: inout [UInt8]) {
+        output.append(0x22)
+        // Most strings need no escaping: copy them whole.
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            output.append(contentsOf: value.utf8)
+            output.append(0x22)
+            return
+        }
+        for byte in value.utf8 {
+            switch byte {
+            case 0x22: output.append(contentsOf: [0x5C, 0x22])
+            case 0x5C: output.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: output.append(contentsOf: [0x5C, 0x6E])
+            case 0x0D: output.append(contentsOf: [0x5C, 0x72])
+            case 0x09: output.append(contentsOf: [0x5C, 0x74])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                output.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
+            default: output.append(byte)
             }
         }
-        output += "\""
+        output.append(0x22)
+    }
+
+    /// The JSON string literal for `value` (quotes included).
+    static func quoted(_ value: String) -> String {
+        var output: [UInt8] = []
+        writeString(value, into: &output)
+        return String(decoding: output, as: UTF8.self)
     }
 
     // MARK: - Decoding
@@ -177,7 +213,7 @@ struct JSONParser {
             index += 1
             var object: [String: JSONValue] = [:]
             skipWhitespace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(object) }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .members([]) }
             while true {
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a key") }

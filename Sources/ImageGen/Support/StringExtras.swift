@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension StringProtocol {
     /// The text without leading and trailing spaces, tabs and newlines.
     func trimmingWhitespace() -> String {
@@ -43,4 +47,42 @@ func suggestion(for word: String, among candidates: some Sequence<String>) -> St
 func didYouMean(_ word: String, among candidates: some Sequence<String>) -> String {
     guard let best = suggestion(for: word, among: candidates) else { return "" }
     return "; did you mean '\(best)'?"
+}
+
+/// Byte order of two strings' UTF-8 (what tar entry order and canonical JSON need), by memcmp on
+/// their contiguous storage; `String`'s own `<` compares Unicode-canonically and is far slower.
+@inline(__always)
+func utf8Precedes(_ a: String, _ b: String) -> Bool {
+    var a = a, b = b
+    return a.withUTF8 { x in
+        b.withUTF8 { y in
+            let common = Swift.min(x.count, y.count)
+            if common > 0, let px = x.baseAddress, let py = y.baseAddress {
+                let order = memcmp(px, py, common)
+                if order != 0 { return order < 0 }
+            }
+            return x.count < y.count
+        }
+    }
+}
+
+extension String {
+    /// The text before the last `/`, found by bytes (not grapheme clusters), or nil.
+    var parentPath: Substring? {
+        guard let slash = utf8.lastIndex(of: 0x2F) else { return nil }
+        return self[..<slash]
+    }
+
+    /// The text after the last `/` (the whole text when there is none).
+    var lastPathComponent: Substring {
+        guard let slash = utf8.lastIndex(of: 0x2F) else { return self[...] }
+        return self[index(after: slash)...]
+    }
+}
+
+extension Substring {
+    var parentPath: Substring? {
+        guard let slash = utf8.lastIndex(of: 0x2F) else { return nil }
+        return self[..<slash]
+    }
 }
