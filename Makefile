@@ -37,7 +37,8 @@ demo: deps engine
 	$(SWIFT) build
 	$(IMAGEGEN) validate $(RECIPE)
 	$(IMAGEGEN) generate --check $(RECIPE)
-	$(IMAGEGEN) plan $(RECIPE)
+	$(IMAGEGEN) build $(RECIPE)
+	$(IMAGEGEN) verify $(RECIPE)
 
 bench: build
 	scripts/bench

@@ -47,7 +47,22 @@ final class PrivateDockerd: @unchecked Sendable {
         try FileManager.default.copyItem(atPath: server + "/ca.pem", toPath: certificates + "/ca.pem")
     }
 
+    /// The private engine's own bridge. `--bridge=none` would make dockerd delete the host's
+    /// docker0 (the main engine's), so it gets a bridge of its own, made here and removed in stop().
+    var bridge: String { "igd\(port % 10_000)" }
+
+    private func makeBridge() throws {
+        let ip = try #require(which("ip") ?? (FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") ? "/usr/sbin/ip" : nil), "iproute2 is needed (make test installs it)")
+        if try run(ip, ["link", "show", bridge]).status == 0 { return }
+        let subnet = "10.\(100 + port % 100).\(port / 100 % 250).1/24"
+        for arguments in [["link", "add", "name", bridge, "type", "bridge"], ["addr", "add", subnet, "dev", bridge], ["link", "set", bridge, "up"]] {
+            let result = try run(ip, arguments)
+            guard result.status == 0 else { throw TestFailure("ip \(arguments.joined(separator: " ")): \(result.stderr)") }
+        }
+    }
+
     func start() async throws {
+        try makeBridge()
         let dockerd = try #require(which("dockerd") ?? ["/usr/sbin/dockerd", "/usr/bin/dockerd"].first { FileManager.default.isExecutableFile(atPath: $0) },
                                    "dockerd is not installed (make test installs docker.io)")
         let process = Process()
@@ -57,7 +72,7 @@ final class PrivateDockerd: @unchecked Sendable {
             "-H", "unix://" + socket, "-H", "tcp://127.0.0.1:\(port)",
             "--tlsverify", "--tlscacert", directory + "/server-certs/ca.pem", "--tlscert", directory + "/server-certs/cert.pem",
             "--tlskey", directory + "/server-certs/key.pem",
-            "--bridge=none", "--iptables=false", "--ip-masq=false", "--log-level=warn",
+            "--bridge", bridge, "--iptables=false", "--ip-masq=false", "--log-level=warn",
         ]
         if !FileManager.default.fileExists(atPath: directory + "/dockerd.log") {
             _ = FileManager.default.createFile(atPath: directory + "/dockerd.log", contents: nil)
@@ -119,6 +134,7 @@ final class PrivateDockerd: @unchecked Sendable {
         }
         _ = try? run("/bin/sh", ["-c", "grep -l '\(directory)' /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3 | xargs -r kill -9"])
         _ = try? run("/bin/sh", ["-c", "umount -R \(directory)/data 2>/dev/null; umount -R \(directory)/exec 2>/dev/null; rm -rf \(directory)"])
+        _ = try? run("/bin/sh", ["-c", "ip link delete \(bridge) 2>/dev/null"])
     }
 
     var tlsEnvironment: [String: String] {

@@ -72,6 +72,17 @@ public struct DockerIgnore: Sendable {
         try self.init(patterns: contents.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
     }
 
+    /// True when a pattern matches `path` itself, parents not considered (for globs over image
+    /// paths, where `/var/lib/apt/lists/*` must not match the directory's parent).
+    public func matchesExactly(_ path: String) -> Bool {
+        let file = Array(path.utf8)
+        var matched = false
+        for pattern in patterns where pattern.exclusion == matched && Self.match(pattern, file[...]) {
+            matched = !pattern.exclusion
+        }
+        return matched
+    }
+
     /// True when `path` (slash-separated, relative to the context root) is excluded.
     public func excludes(_ path: String) -> Bool {
         guard !patterns.isEmpty else { return false }

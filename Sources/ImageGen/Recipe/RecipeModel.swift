@@ -99,10 +99,25 @@ public struct ContextSpec: Sendable, Hashable {
     public var manifest: Located<String>
 }
 
+/// A path (or glob: `*`, `?`, `**`, `[...]`) in an image, with the mode and owner it must have.
+public struct FileRule: Sendable, Hashable {
+    public var path: Located<String>
+    /// Permission bits, e.g. 0o755.
+    public var mode: UInt32?
+    /// `uid` or `uid:gid`.
+    public var owner: String?
+
+    public init(path: Located<String>, mode: UInt32? = nil, owner: String? = nil) {
+        self.path = path
+        self.mode = mode
+        self.owner = owner
+    }
+}
+
 /// Paths that must or must not exist in an image.
 public struct FilePolicy: Sendable, Hashable {
-    public var exists: [Located<String>] = []
-    public var absent: [Located<String>] = []
+    public var exists: [FileRule] = []
+    public var absent: [FileRule] = []
 }
 
 /// A layer's policy block: budgets and rules `verify` enforces.

@@ -254,14 +254,31 @@ public struct SecretScanner: Sendable {
         guard keyEnd > keyStart else { return nil }
         let key = String(decoding: UnsafeBufferPointer(rebasing: b[keyStart..<keyEnd]), as: UTF8.self).lowercased()
         guard secretKeyWords.contains(where: key.hasSuffix) || secretKeyWords.contains(where: { key.contains($0) && key.hasSuffix("key") }) else { return nil }
-        // The value: after spaces and an opening quote, up to whitespace, a quote or a separator.
+        // The value: after spaces and an opening quote, a run of characters a credential is made
+        // of, which must end at a delimiter. Code (`strdup(x)`, `$obj->{key}`, `qr/[...]/`) stops at
+        // a character that is neither, and is not a credential.
         var v = i + 1
         while v < b.count, b[v] == 0x20 || b[v] == 0x22 || b[v] == 0x27 { v += 1 }
         let valueStart = v
-        while v < b.count, v - valueStart < 200, !(b[v] <= 0x20 || b[v] == 0x22 || b[v] == 0x27 || b[v] == 0x2C || b[v] == 0x3B) { v += 1 }
+        while v < b.count, v - valueStart < 200, isCredentialByte(b[v]) { v += 1 }
         let value = UnsafeBufferPointer(rebasing: b[valueStart..<v])
-        guard value.count >= 16, entropy(value) >= 3.5, !looksLikePlaceholder(value) else { return nil }
+        guard v == b.count || isDelimiter(b[v]), value.count >= 16, value.first != UInt8(ascii: "$") else { return nil }
+        var digits = 0, letters = 0
+        for byte in value {
+            if byte >= 0x30 && byte <= 0x39 { digits += 1 } else if isAlnum(byte) { letters += 1 }
+        }
+        guard digits >= 2, letters >= 4, entropy(value) >= 3.5, !looksLikePlaceholder(value) else { return nil }
         return ("generic-secret", "credential assigned to '\(key)'", v - i)
+    }
+
+    /// Letters, digits and the punctuation passwords and tokens use.
+    private static func isCredentialByte(_ byte: UInt8) -> Bool {
+        isAlnum(byte) || "+/=_-.~!@#$%^*?:".utf8.contains(byte)
+    }
+
+    /// What may follow a value in configuration: the end of the line or string, or a separator.
+    private static func isDelimiter(_ byte: UInt8) -> Bool {
+        byte <= 0x20 || "\"'`,;&)}]".utf8.contains(byte)
     }
 
     /// Shannon entropy in bits per byte.

@@ -93,10 +93,16 @@ public enum ImageExport {
     static func read(_ pipe: ChunkPipe, options: Options) throws -> ExportAnalysis {
         let outer = try ArchiveReader { try pipe.pop() }
         var blobs: [String: LayerBlob] = [:]
+        var aliases: [String: String] = [:]
         var manifest: JSONValue?
         while let entry = try outer.next() {
-            guard entry.kind == .file else { continue }
             let path = normalize(entry.path)
+            // `docker save` stores a layer two images share once and links the other copy to it.
+            if entry.kind == .symlink || entry.kind == .hardlink, let target = entry.linkTarget ?? entry.hardlinkTarget {
+                aliases[path] = entry.kind == .hardlink ? normalize(target) : resolve(target, relativeTo: path)
+                continue
+            }
+            guard entry.kind == .file else { continue }
             if path == "manifest.json" {
                 manifest = try JSONValue(parsing: Data(try outer.readAll(limit: 16 << 20)))
                 continue
@@ -104,6 +110,14 @@ public enum ImageExport {
             guard path.hasSuffix("layer.tar") || path.hasPrefix("blobs/") else { continue }
             if let blob = try readLayer(key: path, size: entry.size, from: outer, options: options) {
                 blobs[path] = blob
+            }
+        }
+        for (alias, target) in aliases {
+            var current = target
+            for _ in 0..<8 where blobs[current] == nil { current = aliases[current] ?? current }
+            if var blob = blobs[current] {
+                blob.key = alias
+                blobs[alias] = blob
             }
         }
         guard let entries = manifest?.arrayValue else { throw ArchiveError(message: "the export has no manifest.json") }
@@ -170,6 +184,13 @@ public enum ImageExport {
             if let byName = SecretScanner.nameFinding(for: name) { blob.secrets.append(SecretHit(path: path, finding: byName)) }
         }
         return blob
+    }
+
+    /// A symlink target, relative to the link's directory, as a path from the archive root.
+    static func resolve(_ target: String, relativeTo link: String) -> String {
+        if target.hasPrefix("/") { return normalize(target) }
+        let directory = link.parentPath.map(String.init) ?? ""
+        return DockerIgnore.clean(directory.isEmpty ? target : directory + "/" + target)
     }
 
     static func normalize(_ path: String) -> String {

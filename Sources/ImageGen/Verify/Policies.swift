@@ -1,0 +1,340 @@
+import DockerEngine
+import Foundation
+
+/// An image of the family with everything the checks look at.
+struct ImageUnderTest {
+    let plan: LayerPlan
+    let recipe: ResolvedRecipe
+    let inspect: ImageInspect
+    let history: [ImageHistoryItem]
+    /// The image's layers, bottom first.
+    let layers: [LayerBlob]
+    /// How many of them the parent image (a layer of the recipe, or the external base) has.
+    let parentLayerCount: Int
+    /// What the parent is called in messages.
+    let parentName: String
+    /// For each of `layers`, which recipe layer added it ("base image" below the recipe's own).
+    let layerOrigins: [String]
+    let view: FileSystemView
+
+    var name: String { plan.name }
+    var policy: PolicySpec { plan.layer.spec.policy }
+    var addedLayers: ArraySlice<LayerBlob> { layers.dropFirst(parentLayerCount) }
+}
+
+/// The policies, each a pure function of an ``ImageUnderTest`` (probes, which need a container,
+/// are in ``ProbeRunner``).
+enum Policies {
+    static func all(_ image: ImageUnderTest) -> [CheckResult] {
+        var checks: [CheckResult] = []
+        checks += size(image)
+        checks += user(image)
+        checks += secrets(image)
+        checks += labels(image)
+        checks += files(image)
+        checks.append(waste(image))
+        return checks
+    }
+
+    // MARK: - Size
+
+    static func size(_ image: ImageUnderTest) -> [CheckResult] {
+        let total = image.layers.reduce(Int64(0)) { $0 + $1.size }
+        let added = image.addedLayers.reduce(Int64(0)) { $0 + $1.size }
+        let largest = largestAddedPaths(image, count: 10)
+        let delta = "+\(ByteSize(bytes: added)) over \(image.parentName)"
+        var checks: [CheckResult] = []
+        if let budget = image.policy.maxSize?.value {
+            let message = "\(ByteSize(bytes: total)) of \(ByteSize(bytes: budget.bytes)) (\(delta))"
+            checks.append(total <= budget.bytes
+                ? .passed(image.name, "size.total", "size", message, measured: .int(total), threshold: .int(budget.bytes))
+                : .failed(image.name, "size.total", "size", "image is \(message): over budget by \(ByteSize(bytes: total - budget.bytes))",
+                          measured: .int(total), threshold: .int(budget.bytes), details: largest))
+        } else {
+            checks.append(.passed(image.name, "size.total", "size", "\(ByteSize(bytes: total)) (\(delta)); no max-size", measured: .int(total)))
+        }
+        if let budget = image.policy.maxAdded?.value {
+            let message = "adds \(ByteSize(bytes: added)) over \(image.parentName), budget \(ByteSize(bytes: budget.bytes))"
+            checks.append(added <= budget.bytes
+                ? .passed(image.name, "size.added", "size", message, measured: .int(added), threshold: .int(budget.bytes))
+                : .failed(image.name, "size.added", "size", "\(message): over by \(ByteSize(bytes: added - budget.bytes))",
+                          measured: .int(added), threshold: .int(budget.bytes), details: largest))
+        }
+        return checks
+    }
+
+    /// The biggest files the image's own layers add, so an author knows what to cut.
+    static func largestAddedPaths(_ image: ImageUnderTest, count: Int) -> [String] {
+        var files: [(String, Int64)] = []
+        for layer in image.addedLayers {
+            for file in layer.files where file.kind == .file { files.append(("/" + file.path, file.size)) }
+        }
+        return files.sorted { $0.1 > $1.1 }.prefix(count).map { "\(ByteSize(bytes: $0.1))  \($0.0)" }
+    }
+
+    // MARK: - User
+
+    static func user(_ image: ImageUnderTest) -> [CheckResult] {
+        let configured = image.inspect.config?.user ?? ""
+        let parts = configured.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        let userPart = parts.first ?? ""
+        let passwd = parsePasswd(image.view.keptFiles["etc/passwd"])
+        var checks: [CheckResult] = []
+
+        var uid: Int?
+        var gid: Int?
+        var failure: String?
+        if userPart.isEmpty || userPart == "root" || userPart == "0" {
+            failure = configured.isEmpty ? "the image runs as root (no USER)" : "the image runs as root (USER \(configured))"
+        } else if let number = Int(userPart) {
+            uid = number
+        } else if let entry = passwd[userPart] {
+            uid = entry.uid
+            gid = entry.gid
+            if entry.uid == 0 { failure = "user '\(userPart)' has uid 0 in /etc/passwd: that is root" }
+        } else {
+            failure = "user '\(userPart)' is not in the image's /etc/passwd"
+        }
+        if parts.count == 2 { gid = Int(parts[1]) ?? passwd[parts[1]]?.gid ?? gid }
+        if gid == nil, let uid { gid = passwd.values.first { $0.uid == uid }?.gid }
+        let expected = image.plan.layer.user
+        if failure == nil, let expected, let uid, uid != expected.uid {
+            failure = "the image runs as uid \(uid), but the recipe asks for \(expected.name) with uid \(expected.uid)"
+        }
+        if let failure {
+            checks.append(.failed(image.name, "user.non-root", "user", failure, measured: .string(configured), threshold: expected.map { .int(Int64($0.uid)) } ?? .null))
+        } else {
+            checks.append(.passed(image.name, "user.non-root", "user", "runs as \(configured) (uid \(uid ?? -1))", measured: .string(configured),
+                                  threshold: expected.map { .int(Int64($0.uid)) } ?? .null))
+        }
+
+        let workdir = image.inspect.config?.workingDir ?? ""
+        if workdir.isEmpty || workdir == "/" {
+            checks.append(.passed(image.name, "user.workdir", "user", "no working directory set"))
+        } else if let uid, failure == nil {
+            let path = ImageExport.normalize(workdir)
+            if let entry = image.view.files[path], entry.kind == .directory {
+                let writable = (entry.uid == Int64(uid) && entry.mode & 0o200 != 0)
+                    || (gid.map { entry.gid == Int64($0) } == true && entry.mode & 0o020 != 0) || entry.mode & 0o002 != 0
+                let text = "\(workdir) is owned by \(entry.uid):\(entry.gid), mode \(String(entry.mode, radix: 8).leftPadded(to: 4))"
+                checks.append(writable
+                    ? .passed(image.name, "user.workdir", "user", "\(text): writable by uid \(uid)", measured: .string(workdir))
+                    : .failed(image.name, "user.workdir", "user", "\(text): not writable by uid \(uid)", measured: .string(workdir)))
+            } else {
+                checks.append(.failed(image.name, "user.workdir", "user", "working directory \(workdir) does not exist in the image", measured: .string(workdir)))
+            }
+        } else {
+            checks.append(.failed(image.name, "user.workdir", "user", "cannot tell whether \(workdir) is writable: the user is not a valid non-root user"))
+        }
+        return checks
+    }
+
+    static func parsePasswd(_ bytes: [UInt8]?) -> [String: (uid: Int, gid: Int)] {
+        guard let bytes else { return [:] }
+        var result: [String: (uid: Int, gid: Int)] = [:]
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+            guard fields.count >= 4, let uid = Int(fields[2]), let gid = Int(fields[3]) else { continue }
+            result[String(fields[0])] = (uid, gid)
+        }
+        return result
+    }
+
+    // MARK: - Secrets
+
+    /// Environment variable names that hold secrets by convention.
+    static func secretLookingName(_ name: String) -> Bool {
+        let upper = name.uppercased()
+        return upper.hasSuffix("_API_KEY") || upper.contains("TOKEN") || upper.contains("SECRET") || upper.contains("PASSWORD")
+    }
+
+    static func secrets(_ image: ImageUnderTest) -> [CheckResult] {
+        var checks: [CheckResult] = []
+        // Env: a secret-looking name with a value, or a value a rule recognizes.
+        var envFindings: [String] = []
+        for variable in image.inspect.config?.env ?? [] {
+            let parts = variable.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = String(parts[0]), value = parts.count > 1 ? String(parts[1]) : ""
+            if secretLookingName(name), !value.isEmpty {
+                envFindings.append("Env \(name) looks like a secret (value redacted)")
+            } else if let finding = SecretScanner.scan(Array(value.utf8)).findings.first {
+                envFindings.append("Env \(name) holds a \(finding.summary) [\(finding.rule)] (value redacted)")
+            }
+        }
+        checks.append(envFindings.isEmpty
+            ? .passed(image.name, "secrets.env", "secrets", "no secret in \(image.inspect.config?.env?.count ?? 0) environment variables")
+            : .failed(image.name, "secrets.env", "secrets", "\(envFindings.count) secret\(envFindings.count == 1 ? "" : "s") in the image's environment",
+                      measured: .int(Int64(envFindings.count)), details: envFindings))
+
+        // History: build commands (RUN lines, ARG values) are shipped with the image.
+        var historyFindings: [String] = []
+        for (index, item) in image.history.reversed().enumerated() {
+            for finding in SecretScanner.scan(Array(item.createdBy.utf8), options: .init(generic: true)).findings {
+                historyFindings.append("history step \(index + 1): \(finding.summary) [\(finding.rule)] (value redacted)")
+            }
+        }
+        checks.append(historyFindings.isEmpty
+            ? .passed(image.name, "secrets.history", "secrets", "no secret in \(image.history.count) history entries")
+            : .failed(image.name, "secrets.history", "secrets", "\(historyFindings.count) secret\(historyFindings.count == 1 ? "" : "s") in the image's build history",
+                      measured: .int(Int64(historyFindings.count)), details: historyFindings))
+
+        // Files, in every layer: a file deleted by a later layer still ships in its own.
+        guard image.policy.scanSecrets else { return checks }
+        var fileFindings: [String] = []
+        var scanned = 0, binary = 0, large = 0
+        for (index, layer) in image.layers.enumerated() {
+            scanned += layer.scannedFiles
+            binary += layer.skippedBinary
+            large += layer.skippedLarge
+            let deletedLater = Set(image.layers.dropFirst(index + 1).flatMap(\.deletions))
+            for hit in layer.secrets {
+                let position = hit.finding.line > 0 ? ":\(hit.finding.line):\(hit.finding.column)" : ""
+                let note = deletedLater.contains(where: { hit.path == $0 || hit.path.hasPrefix($0 + "/") }) ? " (deleted by a later layer, still shipped)" : ""
+                fileFindings.append("layer \(index + 1)/\(image.layers.count) (\(image.layerOrigins[index])): /\(hit.path)\(position) \(hit.finding.summary) [\(hit.finding.rule)]\(note)")
+            }
+        }
+        let note = "\(scanned) files scanned; \(binary) binary and \(large) over \(ByteSize(bytes: ImageExport.Options().secretScanLimit)) not scanned"
+        checks.append(fileFindings.isEmpty
+            ? .passed(image.name, "secrets.files", "secrets", "no secret in any layer (\(note))", measured: .int(0))
+            : .failed(image.name, "secrets.files", "secrets", "\(fileFindings.count) secret\(fileFindings.count == 1 ? "" : "s") in the image's layers (values redacted; \(note))",
+                      measured: .int(Int64(fileFindings.count)), details: fileFindings))
+        return checks
+    }
+
+    // MARK: - Labels
+
+    static let defaultRequiredLabels = ["org.opencontainers.image.title", ImageLabels.contentHash]
+
+    static func labels(_ image: ImageUnderTest) -> [CheckResult] {
+        let labels = image.inspect.labels
+        var checks: [CheckResult] = []
+        let required = image.policy.requiredLabels?.map(\.value) ?? defaultRequiredLabels
+        let missing = required.filter { (labels[$0] ?? "").isEmpty }
+        checks.append(missing.isEmpty
+            ? .passed(image.name, "labels.required", "labels", "\(required.count) required labels present", threshold: .array(required.map(JSONValue.string)))
+            : .failed(image.name, "labels.required", "labels", "missing required label\(missing.count == 1 ? "" : "s"): \(missing.joined(separator: ", "))",
+                      threshold: .array(required.map(JSONValue.string))))
+        var problems: [String] = []
+        for (key, value) in labels.sorted(by: { $0.key < $1.key }) {
+            if let problem = labelProblem(key, value) { problems.append(problem) }
+        }
+        checks.append(problems.isEmpty
+            ? .passed(image.name, "labels.well-formed", "labels", "\(labels.count) labels well-formed")
+            : .failed(image.name, "labels.well-formed", "labels", problems.joined(separator: "; "), details: problems))
+        return checks
+    }
+
+    /// What is wrong with a label whose meaning the OCI annotations spec fixes, or nil.
+    static func labelProblem(_ key: String, _ value: String) -> String? {
+        switch key {
+        case "org.opencontainers.image.version":
+            return (try? SemVer(parsing: value)) == nil ? "\(key) '\(value)' is not a semantic version" : nil
+        case "org.opencontainers.image.created":
+            return isRFC3339(value) ? nil : "\(key) '\(value)' is not an RFC 3339 date-time"
+        case "org.opencontainers.image.revision":
+            let hex = value.allSatisfy(\.isHexDigit) && (7...64).contains(value.count)
+            return hex ? nil : "\(key) '\(value)' is not a commit hash"
+        case "org.opencontainers.image.source", "org.opencontainers.image.url", "org.opencontainers.image.documentation":
+            guard let url = URL(string: value), let scheme = url.scheme, ["http", "https", "git", "ssh"].contains(scheme), url.host != nil else {
+                return "\(key) '\(value)' is not a URL"
+            }
+            return nil
+        case ImageLabels.contentHash:
+            return value.count == 64 && value.allSatisfy(\.isHexDigit) ? nil : "\(key) '\(value)' is not a content hash"
+        default:
+            return nil
+        }
+    }
+
+    static func isRFC3339(_ value: String) -> Bool {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        if formatter.date(from: value) != nil { return true }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: value) != nil
+    }
+
+    // MARK: - Files
+
+    /// Left behind by package managers or by mistake; checked on every image.
+    static let defaultAbsent = ["/var/lib/apt/lists/*_*", "/var/cache/apt/archives/*.deb", "/var/cache/apk/*", "/**/.env"]
+
+    static func fileRules(_ image: ImageUnderTest) -> (exists: [FileRule], absent: [FileRule]) {
+        let at = image.plan.layer.spec.location
+        var exists = image.policy.files.exists
+        var absent = image.policy.files.absent
+        for path in defaultAbsent where !absent.contains(where: { $0.path.value == path }) {
+            absent.append(FileRule(path: Located(path, at: at)))
+        }
+        if let context = image.plan.layer.spec.context {
+            let destination = context.destination.value.hasSuffix("/") ? String(context.destination.value.dropLast()) : context.destination.value
+            var implied = [destination + "/" + DockerIgnore.clean(context.manifest.value)]
+            for entry in image.plan.layer.manifestEntries {
+                implied.append(destination + "/" + entry.dropFirst(ContextLayout.contextDirectory.count + 1))
+            }
+            for path in implied where !exists.contains(where: { $0.path.value == path }) {
+                exists.append(FileRule(path: Located(path, at: at)))
+            }
+        }
+        return (exists, absent)
+    }
+
+    static func files(_ image: ImageUnderTest) -> [CheckResult] {
+        let (exists, absent) = fileRules(image)
+        var checks: [CheckResult] = []
+        for rule in exists {
+            let matches = matching(rule.path.value, in: image.view)
+            let name = "files.exists: \(rule.path.value)"
+            guard let first = matches.first else {
+                checks.append(.failed(image.name, name, "files", "\(rule.path.value) does not exist in the image"))
+                continue
+            }
+            var problems: [String] = []
+            for file in matches {
+                if let mode = rule.mode, file.mode & 0o7777 != mode {
+                    problems.append("/\(file.path) has mode \(String(file.mode & 0o7777, radix: 8).leftPadded(to: 4)), not \(String(mode, radix: 8).leftPadded(to: 4))")
+                }
+                if let owner = rule.owner {
+                    let actual = owner.contains(":") ? "\(file.uid):\(file.gid)" : "\(file.uid)"
+                    if actual != owner { problems.append("/\(file.path) is owned by \(actual), not \(owner)") }
+                }
+            }
+            checks.append(problems.isEmpty
+                ? .passed(image.name, name, "files", matches.count == 1 ? "/\(first.path) exists" : "\(matches.count) paths match")
+                : .failed(image.name, name, "files", problems.joined(separator: "; "), details: problems))
+        }
+        for rule in absent {
+            let matches = matching(rule.path.value, in: image.view)
+            let name = "files.absent: \(rule.path.value)"
+            checks.append(matches.isEmpty
+                ? .passed(image.name, name, "files", "nothing matches")
+                : .failed(image.name, name, "files", "\(matches.count) path\(matches.count == 1 ? "" : "s") must not be in the image",
+                          measured: .int(Int64(matches.count)), details: matches.prefix(10).map { "/" + $0.path }))
+        }
+        return checks
+    }
+
+    /// Paths of the image matching a path or glob (absolute, in image terms).
+    static func matching(_ pattern: String, in view: FileSystemView) -> [LayerFile] {
+        let relative = ImageExport.normalize(pattern)
+        if !relative.contains(where: { "*?[\\".contains($0) }) {
+            return view.files[relative].map { [$0] } ?? []
+        }
+        guard let matcher = try? DockerIgnore(patterns: [relative]) else { return [] }
+        return view.files.values.filter { matcher.matchesExactly($0.path) }.sorted { utf8Precedes($0.path, $1.path) }
+    }
+
+    // MARK: - Waste
+
+    static func waste(_ image: ImageUnderTest) -> CheckResult {
+        let waste = image.view.waste
+        let details = image.view.largestWaste(5).map { "\(ByteSize(bytes: $0.bytes))  /\($0.path)" }
+        guard let budget = image.policy.maxWaste?.value else {
+            return .passed(image.name, "waste", "waste", "\(ByteSize(bytes: waste)) overwritten or deleted by later layers; no max-waste", measured: .int(waste), details: details)
+        }
+        let message = "\(ByteSize(bytes: waste)) overwritten or deleted by later layers, budget \(ByteSize(bytes: budget.bytes))"
+        return waste <= budget.bytes
+            ? .passed(image.name, "waste", "waste", message, measured: .int(waste), threshold: .int(budget.bytes), details: details)
+            : .failed(image.name, "waste", "waste", message, measured: .int(waste), threshold: .int(budget.bytes), details: details)
+    }
+}

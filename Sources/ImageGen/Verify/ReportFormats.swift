@@ -1,0 +1,127 @@
+import Foundation
+
+/// `verify` reports: text for people, JSON for machines (schema in docs/verify-report.md), and
+/// JUnit XML for CI test reporters.
+public enum ReportFormats {
+    public static let jsonSchema = "imagegen.verify/1"
+
+    // MARK: - Text
+
+    public static func text(_ report: VerifyReport, colour: Bool) -> String {
+        let green = colour ? "\u{1B}[32m" : "", red = colour ? "\u{1B}[31m" : "", bold = colour ? "\u{1B}[1m" : "", reset = colour ? "\u{1B}[0m" : ""
+        var lines: [String] = []
+        for layer in report.layers {
+            lines.append("\(bold)\(layer.layer)\(reset)  \(layer.reference)")
+            let width = min(40, layer.checks.map(\.name.count).max() ?? 0)
+            for check in layer.checks {
+                let mark = check.passed ? "\(green)✓\(reset)" : "\(red)✗\(reset)"
+                let name = check.name.count > width ? check.name : check.name.padding(toLength: width, withPad: " ", startingAt: 0)
+                lines.append("  \(mark) \(name)  \(check.message)")
+                if !check.passed {
+                    for detail in check.details.prefix(20) { lines.append("      | \(detail)") }
+                }
+            }
+            lines.append("")
+        }
+        lines.append(summary(report, colour: colour))
+        return lines.joined(separator: "\n")
+    }
+
+    public static func summary(_ report: VerifyReport, colour: Bool = false) -> String {
+        let checks = report.checks
+        let failed = checks.filter { !$0.passed }.count
+        let verdict: String
+        if checks.isEmpty {
+            verdict = "FAILED: no checks ran"
+        } else {
+            verdict = failed == 0 ? "passed" : "FAILED"
+        }
+        let paint = colour ? (failed == 0 && !checks.isEmpty ? "\u{1B}[32m" : "\u{1B}[31m") : ""
+        let reset = colour ? "\u{1B}[0m" : ""
+        return "verify \(report.recipe): \(paint)\(verdict)\(reset), \(report.layers.count) layer\(report.layers.count == 1 ? "" : "s"), \(checks.count) checks, \(checks.count - failed) passed, \(failed) failed"
+    }
+
+    // MARK: - JSON
+
+    public static func json(_ report: VerifyReport) -> JSONValue {
+        let checks = report.checks
+        return [
+            "schema": .string(jsonSchema),
+            "recipe": .string(report.recipe),
+            "passed": .bool(report.passed),
+            "summary": [
+                "layers": .int(Int64(report.layers.count)), "checks": .int(Int64(checks.count)),
+                "passed": .int(Int64(checks.filter(\.passed).count)), "failed": .int(Int64(checks.filter { !$0.passed }.count)),
+            ],
+            "layers": .array(report.layers.map { layer in
+                [
+                    "layer": .string(layer.layer), "image": .string(layer.reference), "imageID": layer.imageID.map(JSONValue.string) ?? .null,
+                    "passed": .bool(layer.passed), "milliseconds": .int(Int64(layer.seconds * 1000)),
+                    "checks": .array(layer.checks.map { check in
+                        [
+                            "name": .string(check.name), "category": .string(check.category), "status": .string(check.status.rawValue),
+                            "measured": check.measured, "threshold": check.threshold, "message": .string(check.message),
+                            "details": .array(check.details.map(JSONValue.string)), "milliseconds": .int(Int64(check.seconds * 1000)),
+                        ]
+                    }),
+                ]
+            }),
+        ]
+    }
+
+    // MARK: - JUnit
+
+    /// JUnit XML as Jenkins, GitLab and GitHub reporters read it: one `testsuite` per layer, one
+    /// `testcase` per check, a `failure` with the message and details for each failed check.
+    public static func junit(_ report: VerifyReport, timestamp: Date = Date(), hostname: String = ProcessInfo.processInfo.hostName) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate]
+        let stamp = formatter.string(from: timestamp)
+        let checks = report.checks
+        let total = report.layers.reduce(0) { $0 + $1.seconds }
+        var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        xml += "<testsuites name=\"\(escape("imagegen verify " + report.recipe))\" tests=\"\(checks.count)\" failures=\"\(checks.filter { !$0.passed }.count)\" errors=\"0\" time=\"\(seconds(total))\">\n"
+        for (index, layer) in report.layers.enumerated() {
+            let failures = layer.checks.filter { !$0.passed }.count
+            xml += "  <testsuite name=\"\(escape(report.recipe + "-" + layer.layer))\" id=\"\(index)\" package=\"\(escape(report.recipe))\" tests=\"\(layer.checks.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"0\" time=\"\(seconds(layer.seconds))\" timestamp=\"\(stamp)\" hostname=\"\(escape(hostname.isEmpty ? "localhost" : hostname))\">\n"
+            xml += "    <properties>\n"
+            xml += "      <property name=\"image\" value=\"\(escape(layer.reference))\"/>\n"
+            if let id = layer.imageID { xml += "      <property name=\"imageID\" value=\"\(escape(id))\"/>\n" }
+            xml += "    </properties>\n"
+            for check in layer.checks {
+                let open = "    <testcase name=\"\(escape(check.name))\" classname=\"\(escape("\(report.recipe).\(layer.layer).\(check.category)"))\" time=\"\(seconds(check.seconds))\""
+                if check.passed {
+                    xml += open + "/>\n"
+                } else {
+                    xml += open + ">\n"
+                    let body = ([check.message] + check.details).joined(separator: "\n")
+                    xml += "      <failure message=\"\(escape(check.message))\" type=\"\(escape(check.category))\">\(escape(body))</failure>\n"
+                    xml += "    </testcase>\n"
+                }
+            }
+            xml += "  </testsuite>\n"
+        }
+        xml += "</testsuites>\n"
+        return xml
+    }
+
+    static func seconds(_ value: Double) -> String { String(format: "%.3f", max(0, value)) }
+
+    /// XML text and attribute escaping; characters XML 1.0 cannot hold are dropped.
+    static func escape(_ text: String) -> String {
+        var output = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": output += "&amp;"
+            case "<": output += "&lt;"
+            case ">": output += "&gt;"
+            case "\"": output += "&quot;"
+            case "'": output += "&apos;"
+            case "\n", "\r", "\t": output.unicodeScalars.append(scalar)
+            case _ where scalar.value < 0x20 || (0xFFFE...0xFFFF).contains(scalar.value): continue
+            default: output.unicodeScalars.append(scalar)
+            }
+        }
+        return output
+    }
+}

@@ -1,0 +1,151 @@
+import DockerEngine
+import Foundation
+
+/// Runs every policy on every selected layer's image and collects one report.
+public struct Verifier: Sendable {
+    public struct Options: Sendable {
+        public var layers: [String] = []
+        /// Seconds each probe may run when the policy does not say.
+        public var probeTimeout = 30
+        public var export = ImageExport.Options()
+
+        public init() {}
+    }
+
+    public let engine: DockerEngine
+    public let plan: BuildPlan
+    public let options: Options
+
+    public init(engine: DockerEngine, plan: BuildPlan, options: Options = Options()) {
+        self.engine = engine
+        self.plan = plan
+        self.options = options
+    }
+
+    public func run() async throws -> VerifyReport {
+        // Exactly the layers named (unlike build, which also needs their ancestors).
+        let layers = options.layers.isEmpty ? plan.layers : plan.layers.filter { options.layers.contains($0.name) }
+        var results: [String: LayerVerification] = [:]
+
+        // Which images are built for their current content hash and base.
+        let roots = Array(Set(layers.map(\.layer.rootImage))).sorted { $0.description < $1.description }
+        let bases = try await BaseImages.resolve(roots, engine: engine, pull: false, events: { _ in })
+        var built: [LayerPlan] = []
+        for layer in layers {
+            let started = Date()
+            var reason: String?
+            switch bases[layer.layer.rootImage] {
+            case .resolved(let identity)?:
+                switch try await LayerCache.status(of: layer, baseIdentity: identity, engine: engine) {
+                case .built: break
+                case .untagged: reason = "\(layer.reference) is not tagged (run imagegen build to tag it)"
+                case .stale(let why): reason = "\(layer.reference) is stale: \(why) (run imagegen build)"
+                case .missing: reason = "\(layer.reference) is not built (run imagegen build)"
+                }
+            case .missing(let message)?: reason = message
+            case nil: reason = "its base image was not resolved"
+            }
+            if let reason {
+                results[layer.name] = LayerVerification(layer: layer.name, reference: layer.reference, imageID: nil,
+                                                        checks: [.failed(layer.name, "built", "built", reason)], seconds: Date().timeIntervalSince(started))
+            } else {
+                built.append(layer)
+            }
+        }
+
+        if !built.isEmpty {
+            // One export for every image: layers they share are read (and scanned) once.
+            let analysis = try await ImageExport.analyze(built.map(\.reference), engine: engine, options: options.export)
+            for layer in built {
+                let started = Date()
+                var checks: [CheckResult] = []
+                guard let inspect = try await engine.inspectImage(layer.reference),
+                      let keys = analysis.images[layer.reference] ?? analysis.images["docker.io/library/" + layer.reference]
+                else {
+                    results[layer.name] = LayerVerification(layer: layer.name, reference: layer.reference, imageID: nil,
+                                                            checks: [.failed(layer.name, "built", "built", "\(layer.reference) vanished during verify")], seconds: 0)
+                    continue
+                }
+                checks.append(.passed(layer.name, "built", "built", "\(layer.reference) is \(LayerCache.shortID(inspect.id)), built for content hash \(layer.contentHash.prefix(12))",
+                                      measured: .string(inspect.id)))
+                let image = try await underTest(layer, inspect: inspect, keys: keys, analysis: analysis)
+                checks += Policies.all(image)
+                checks += try await probes(image)
+                results[layer.name] = LayerVerification(layer: layer.name, reference: layer.reference, imageID: inspect.id, checks: checks,
+                                                        seconds: Date().timeIntervalSince(started))
+            }
+        }
+        return VerifyReport(recipe: plan.name, layers: layers.compactMap { results[$0.name] })
+    }
+
+    /// Gathers what the checks need about one layer's image.
+    private func underTest(_ layer: LayerPlan, inspect: ImageInspect, keys: [String], analysis: ExportAnalysis) async throws -> ImageUnderTest {
+        let blobs = keys.compactMap { analysis.blobs[$0] }
+        let history = try await engine.history(layer.reference)
+        // The parent's layers are a prefix of this image's; count them to know what this layer adds.
+        let parentReference: String
+        var parentName: String
+        switch layer.layer.parent {
+        case .layer(let name):
+            parentReference = plan.layer(named: name)?.reference ?? name
+            parentName = "layer '\(name)'"
+        case .image(let reference):
+            parentReference = reference.description
+            parentName = reference.description
+        }
+        let parentDiffs = try await engine.inspectImage(parentReference)?.rootFS?.layers ?? []
+        let ownDiffs = inspect.rootFS?.layers ?? []
+        var common = 0
+        while common < min(parentDiffs.count, ownDiffs.count), parentDiffs[common] == ownDiffs[common] { common += 1 }
+        if parentDiffs.isEmpty { parentName += " (not in the engine)" }
+
+        // Which recipe layer added each image layer, from the ancestors' layer counts.
+        var chain: [LayerPlan] = [layer]
+        while let parent = chain.last?.parentLayer.flatMap(plan.layer(named:)) { chain.append(parent) }
+        var origins: [String] = []
+        var counts: [(String, Int)] = []
+        for ancestor in chain.reversed() {
+            let count = try await engine.inspectImage(ancestor.reference)?.rootFS?.layers?.count ?? 0
+            counts.append((ancestor.name, count))
+        }
+        for index in blobs.indices {
+            origins.append(counts.first { index < $0.1 }.map { "added by '\($0.0)'" } ?? "added by '\(layer.name)'")
+        }
+        if let rootCount = try await engine.inspectImage(layer.layer.rootImage.description)?.rootFS?.layers?.count {
+            for index in 0..<min(rootCount, origins.count) { origins[index] = "from \(layer.layer.rootImage)" }
+        }
+        return ImageUnderTest(
+            plan: layer, recipe: plan.recipe, inspect: inspect, history: history, layers: blobs,
+            parentLayerCount: common, parentName: parentName, layerOrigins: origins, view: FileSystemView(layers: blobs))
+    }
+
+    /// The probes of the layer, its toolsets and its ancestors, in one container.
+    private func probes(_ image: ImageUnderTest) async throws -> [CheckResult] {
+        var commands: [String] = []
+        var chain: [LayerPlan] = [image.plan]
+        while let parent = chain.last?.parentLayer.flatMap(plan.layer(named:)) { chain.append(parent) }
+        for layer in chain.reversed() {
+            for probe in layer.layer.probes.map(\.value) where !commands.contains(probe) { commands.append(probe) }
+        }
+        guard !commands.isEmpty else { return [] }
+        let timeout = image.policy.probeTimeout?.value ?? options.probeTimeout
+        let started = Date()
+        let outcomes = try await ProbeRunner.run(image: image.plan.reference, probes: commands, timeoutSeconds: timeout, engine: engine)
+        let seconds = Date().timeIntervalSince(started) / Double(max(outcomes.count, 1))
+        return outcomes.map { outcome in
+            let name = "probe: \(outcome.command)"
+            var result: CheckResult
+            if outcome.timedOut {
+                result = .failed(image.name, name, "probes", "timed out after \(timeout)s", threshold: .int(Int64(timeout)), details: outcome.output)
+            } else if outcome.exitCode == 0 {
+                result = .passed(image.name, name, "probes", outcome.firstLine ?? "exit 0", measured: .int(0))
+            } else {
+                let code = outcome.exitCode.map(String.init) ?? "unknown"
+                result = .failed(image.name, name, "probes", "exited with \(code)", measured: outcome.exitCode.map { .int(Int64($0)) } ?? .null,
+                                 threshold: .int(0), details: outcome.output)
+            }
+            result.seconds = seconds
+            return result
+        }
+    }
+}

@@ -1,0 +1,52 @@
+/// The outcome of one check on one layer's image.
+public struct CheckResult: Sendable, Equatable {
+    public enum Status: String, Sendable { case passed, failed }
+
+    public var layer: String
+    /// What was checked, e.g. `size.total`, `user.non-root`, `probe: rg --version`.
+    public var name: String
+    /// The policy it belongs to: built, size, user, secrets, labels, probes, files, waste.
+    public var category: String
+    public var status: Status
+    /// What was measured (bytes for sizes, text otherwise), when there is a value.
+    public var measured: JSONValue = .null
+    /// The limit or expectation, when there is one.
+    public var threshold: JSONValue = .null
+    public var message: String
+    /// More lines for a failure: largest paths, output tails, where secrets are.
+    public var details: [String] = []
+    public var seconds: Double = 0
+
+    public var passed: Bool { status == .passed }
+
+    static func passed(_ layer: String, _ name: String, _ category: String, _ message: String,
+                       measured: JSONValue = .null, threshold: JSONValue = .null, details: [String] = []) -> CheckResult {
+        CheckResult(layer: layer, name: name, category: category, status: .passed, measured: measured, threshold: threshold, message: message, details: details)
+    }
+
+    static func failed(_ layer: String, _ name: String, _ category: String, _ message: String,
+                       measured: JSONValue = .null, threshold: JSONValue = .null, details: [String] = []) -> CheckResult {
+        CheckResult(layer: layer, name: name, category: category, status: .failed, measured: measured, threshold: threshold, message: message, details: details)
+    }
+}
+
+/// Every check of one layer.
+public struct LayerVerification: Sendable {
+    public var layer: String
+    public var reference: String
+    public var imageID: String?
+    public var checks: [CheckResult]
+    public var seconds: Double
+
+    public var passed: Bool { !checks.isEmpty && checks.allSatisfy(\.passed) }
+}
+
+/// What `verify` found, for the text, JSON and JUnit reports.
+public struct VerifyReport: Sendable {
+    public var recipe: String
+    public var layers: [LayerVerification]
+
+    public var checks: [CheckResult] { layers.flatMap(\.checks) }
+    /// True only when checks ran and all passed: zero checks is a failure, never a pass.
+    public var passed: Bool { !checks.isEmpty && checks.allSatisfy(\.passed) }
+}

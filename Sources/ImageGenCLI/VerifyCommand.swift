@@ -1,0 +1,67 @@
+import ArgumentParser
+import DockerEngine
+import Foundation
+import ImageGen
+
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check the built images against the recipe's policies: size, user, secrets, labels, probes, files, waste.",
+        discussion: """
+            Every check of every layer runs, and the report lists them all. Exit codes: 0 every check \
+            passed, 1 a check failed (or none ran), 2 a bad recipe or policy, 3 the engine is unreachable.
+            """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, junit }
+
+    @OptionGroup var options: RecipeOptions
+    @OptionGroup var engineOptions: EngineOptions
+
+    @Option(name: .customLong("layer"), help: "Verify this layer (repeatable); all layers by default.")
+    var layers: [String] = []
+
+    @Option(help: "Report format: text, json or junit.")
+    var format: Format = .text
+
+    @Option(help: ArgumentHelp("Write the report to FILE instead of stdout (the summary still goes to stderr).", valueName: "FILE"))
+    var output: String?
+
+    @Option(name: .customLong("probe-timeout"), help: "Seconds each probe may run, unless the layer's policy says.")
+    var probeTimeout = 30
+
+    func run() async throws {
+        let plan = try options.loadPlan()
+        for layer in layers where plan.layer(named: layer) == nil {
+            throw CommandFailure("error: unknown layer '\(layer)'; the recipe has \(plan.layers.map(\.name).joined(separator: ", "))", code: .badInput)
+        }
+        var verifyOptions = Verifier.Options()
+        verifyOptions.layers = layers
+        verifyOptions.probeTimeout = probeTimeout
+        let engine = try await engineOptions.connect()
+        let report: VerifyReport
+        do {
+            let settings = verifyOptions
+            report = try await withInterruptHandling { try await Verifier(engine: engine, plan: plan, options: settings).run() }
+        } catch {
+            throw EngineFailure.wrap(error)
+        }
+        let text: String
+        switch format {
+        case .text: text = ReportFormats.text(report, colour: output == nil && Console.stdoutIsTerminal)
+        case .json: text = ReportFormats.json(report).pretty
+        case .junit: text = ReportFormats.junit(report)
+        }
+        if let output {
+            do {
+                try AtomicFile.write(Array(text.utf8), to: output, createDirectories: true)
+            } catch {
+                throw CommandFailure("error: \(error)", code: .failed)
+            }
+            Console.error(ReportFormats.summary(report) + " (report: \(output))")
+        } else {
+            Console.out(text)
+            if format != .text { Console.error(ReportFormats.summary(report)) }
+        }
+        if !report.passed { throw ExitCode.failed }
+    }
+}
