@@ -188,9 +188,10 @@ public struct DockerEngine: Sendable {
     /// ``BuildMessage/error(_:code:)``.
     public func build(context: ChunkSequence, parameters: BuildParameters) async throws -> BuildMessageStream {
         var query: [(String, String)] = [
-            ("t", parameters.tag), ("dockerfile", parameters.dockerfile), ("rm", "1"), ("forcerm", "1"),
+            ("dockerfile", parameters.dockerfile), ("rm", "1"), ("forcerm", "1"),
             ("q", "0"), ("pull", "0"), ("version", parameters.builder.rawValue),
         ]
+        if !parameters.tag.isEmpty { query.insert(("t", parameters.tag), at: 0) }
         if !parameters.buildArgs.isEmpty { query.append(("buildargs", Self.json(parameters.buildArgs))) }
         if !parameters.labels.isEmpty { query.append(("labels", Self.json(parameters.labels))) }
         if parameters.noCache { query.append(("nocache", "1")) }

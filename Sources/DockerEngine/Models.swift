@@ -142,6 +142,7 @@ public struct ContainerExit: Decodable, Sendable, Hashable {
 public struct BuildParameters: Sendable, Hashable {
     public enum Builder: String, Sendable, Hashable { case classic = "1", buildkit = "2" }
 
+    /// `name:tag` to give the image; empty leaves it untagged.
     public var tag: String
     public var dockerfile = "Dockerfile"
     public var buildArgs: [String: String] = [:]

@@ -1,0 +1,84 @@
+import Foundation
+
+/// Where the release's version, revision and creation time come from.
+public struct ReleaseInfo: Sendable, Equatable {
+    public var version: SemVer
+    /// The git commit the release is built from, when the recipe is in a git work tree.
+    public var revision: String?
+    /// RFC 3339.
+    public var created: String
+
+    public init(version: SemVer, revision: String?, created: String) {
+        self.version = version
+        self.revision = revision
+        self.created = created
+    }
+
+    /// The OCI labels a released image carries.
+    public var labels: [String: String] {
+        var labels = ["org.opencontainers.image.version": version.description, "org.opencontainers.image.created": created]
+        if let revision { labels["org.opencontainers.image.revision"] = revision }
+        return labels
+    }
+}
+
+/// Git facts for a release, read with the git command in the recipe's directory.
+public enum GitInfo {
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    static func git(_ arguments: [String], in directory: String) -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git"] + arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory.isEmpty ? "." : directory)
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            return (127, "")
+        }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// The commit checked out, or nil outside a git work tree.
+    public static func revision(in directory: String) -> String? {
+        let (status, output) = git(["rev-parse", "HEAD"], in: directory)
+        return status == 0 && !output.isEmpty ? output : nil
+    }
+
+    /// The commit's date (RFC 3339), which makes the `created` label repeatable for a commit.
+    public static func commitDate(in directory: String) -> String? {
+        let (status, output) = git(["show", "-s", "--format=%cI", "HEAD"], in: directory)
+        return status == 0 && !output.isEmpty ? output : nil
+    }
+
+    /// The version of the current commit's `vX.Y.Z` tag (the highest, if there are several).
+    public static func versionFromTag(in directory: String) throws(Failure) -> SemVer {
+        let (status, output) = git(["tag", "--points-at", "HEAD"], in: directory)
+        guard status == 0 else { throw Failure(description: "--version-from-git: \(directory) is not in a git work tree") }
+        let versions = output.split(separator: "\n").compactMap { tag -> SemVer? in
+            guard tag.hasPrefix("v") else { return nil }
+            return try? SemVer(parsing: String(tag.dropFirst()))
+        }
+        guard let highest = versions.max(by: { $0.comparePrecedence($1) < 0 }) else {
+            throw Failure(description: "--version-from-git: the current commit has no vX.Y.Z tag (tags here: \(output.isEmpty ? "none" : output.split(separator: "\n").joined(separator: ", ")))")
+        }
+        return highest
+    }
+
+    /// `SOURCE_DATE_EPOCH` if set, else the commit date, else now.
+    public static func creationTime(in directory: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        if let epoch = environment["SOURCE_DATE_EPOCH"].flatMap(TimeInterval.init) {
+            return formatter.string(from: Date(timeIntervalSince1970: epoch))
+        }
+        return commitDate(in: directory) ?? formatter.string(from: Date())
+    }
+}

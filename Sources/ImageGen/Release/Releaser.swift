@@ -1,0 +1,224 @@
+import DockerEngine
+import Foundation
+
+/// `imagegen release`: semver tags for every layer of the family, only after verify passes,
+/// all or nothing.
+public struct Releaser: Sendable {
+    public struct Options: Sendable {
+        public var info: ReleaseInfo
+        public var push = false
+        /// `HOST[:PORT][/NAMESPACE]` to prefix repositories with.
+        public var registry: String?
+        public var dryRun = false
+        public var probeTimeout = 30
+
+        public init(info: ReleaseInfo) { self.info = info }
+    }
+
+    /// One tag of the release and what happened to it.
+    public struct TagOutcome: Sendable, Equatable {
+        public var layer: String
+        public var repository: String
+        public var tag: String
+        public var action: TagPlanner.Action
+        /// The image the tag names after the release (for a kept tag, what it already names).
+        public var image: String
+        public var pushed = false
+
+        public var reference: String { "\(repository):\(tag)" }
+    }
+
+    public struct Report: Sendable {
+        public var recipe: String
+        public var info: ReleaseInfo
+        public var dryRun: Bool
+        public var tags: [TagOutcome] = []
+        /// Tags put back (or removed) after a failure.
+        public var restored: [String] = []
+        /// Registry tags pushed before a push failed (a registry cannot be rolled back).
+        public var pushedBeforeFailure: [String] = []
+        public var verify: VerifyReport?
+        /// Why the release did not happen, or failed part way (after which tags were restored).
+        public var failure: String?
+
+        public var succeeded: Bool { failure == nil }
+    }
+
+    public let engine: DockerEngine
+    public let plan: BuildPlan
+    public let options: Options
+    public let progress: @Sendable (String) -> Void
+
+    public init(engine: DockerEngine, plan: BuildPlan, options: Options, progress: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.engine = engine
+        self.plan = plan
+        self.options = options
+        self.progress = progress
+    }
+
+    public var prefix: String {
+        guard let registry = options.registry?.trimmingCharacters(in: CharacterSet(charactersIn: "/")), !registry.isEmpty else { return "" }
+        return registry + "/"
+    }
+
+    public func run() async throws -> Report {
+        var report = Report(recipe: plan.name, info: options.info, dryRun: options.dryRun)
+        let version = options.info.version
+        let (exactTag, floatingTags) = TagPlanner.tags(for: version)
+
+        // 1. Every layer built and verified, or nothing happens.
+        progress("verifying \(plan.layers.count) layers")
+        var verifyOptions = Verifier.Options()
+        verifyOptions.probeTimeout = options.probeTimeout
+        let verification = try await Verifier(engine: engine, plan: plan, options: verifyOptions).run()
+        report.verify = verification
+        guard verification.passed else {
+            let failed = verification.checks.filter { !$0.passed }
+            report.failure = "verify failed (\(failed.count) of \(verification.checks.count) checks): nothing was tagged"
+            return report
+        }
+
+        // 2. Exact tags: refuse before touching anything if one names another image.
+        var releaseImages: [String: String] = [:]     // layer → image the release tags
+        var toStamp: [LayerPlan] = []
+        for layer in plan.layers {
+            let repository = prefix + layer.imageName
+            let current = try await state(of: "\(repository):\(exactTag)")
+            do {
+                let action = try TagPlanner.exact(exactTag, repository: repository, version: version, contentHash: layer.contentHash, current: current)
+                if case .keep = action, let current { releaseImages[layer.name] = current.imageID } else { toStamp.append(layer) }
+                report.tags.append(TagOutcome(layer: layer.name, repository: repository, tag: exactTag, action: action, image: current?.imageID ?? ""))
+            } catch {
+                report.failure = error.description
+                report.tags = []
+                return report
+            }
+        }
+
+        // 3. The release images: the built image plus the release's labels, a layer with no files,
+        //    so the content-hash images (and the cache) are untouched.
+        if !options.dryRun {
+            for layer in toStamp {
+                progress("stamping \(layer.reference) with version \(version)")
+                releaseImages[layer.name] = try await stamp(layer)
+            }
+        }
+
+        // 4. Floating tags: forward only.
+        for layer in plan.layers {
+            let repository = prefix + layer.imageName
+            let target = releaseImages[layer.name] ?? "(new release image)"
+            if let index = report.tags.firstIndex(where: { $0.layer == layer.name && $0.tag == exactTag }) { report.tags[index].image = target }
+            for tag in floatingTags {
+                let current = try await state(of: "\(repository):\(tag)")
+                var action = TagPlanner.floating(tag, version: version, target: target, current: current)
+                // In a dry run the release image does not exist yet; a tag already on this version of
+                // this content is what a real run would keep.
+                if options.dryRun, case .move = action, let current, current.version == version, current.contentHash == layer.contentHash {
+                    action = .keep("already there")
+                }
+                let image: String
+                if case .keep = action { image = current?.imageID ?? target } else { image = target }
+                report.tags.append(TagOutcome(layer: layer.name, repository: repository, tag: tag, action: action, image: image))
+            }
+        }
+        // Layer by layer, the exact tag first.
+        let order = Dictionary(uniqueKeysWithValues: plan.layers.enumerated().map { ($1.name, $0) })
+        let tagOrder = Dictionary(uniqueKeysWithValues: ([exactTag] + floatingTags).enumerated().map { ($1, $0) })
+        report.tags.sort { (order[$0.layer] ?? 0, tagOrder[$0.tag] ?? 0) < (order[$1.layer] ?? 0, tagOrder[$1.tag] ?? 0) }
+        if options.dryRun { return report }
+
+        // 5. Tags, all at the end; on any failure every tag moved or created here is put back.
+        var applied: [TagOutcome] = []
+        do {
+            for outcome in report.tags {
+                switch outcome.action {
+                case .keep: continue
+                case .create, .move:
+                    try await engine.tag(outcome.image, repository: outcome.repository, tag: outcome.tag)
+                    applied.append(outcome)
+                }
+            }
+        } catch let error as DockerEngineError {
+            report.restored = await restore(applied)
+            report.failure = "tagging failed: \(error); every tag moved in this run was put back"
+            if case .http = error { return report }
+            throw error
+        }
+
+        // 6. Push every tag that now names this release's image.
+        if options.push {
+            let registry = prefix.split(separator: "/").first.map(String.init) ?? "docker.io"
+            let auth = RegistryAuth.resolve(registry: registry)
+            progress("pushing to \(registry) (\(auth))")
+            for index in report.tags.indices {
+                let outcome = report.tags[index]
+                // A floating tag that stays on a newer version is not this release's to push.
+                guard outcome.image == releaseImages[outcome.layer] else { continue }
+                do {
+                    progress("pushing \(outcome.reference)")
+                    try await engine.push(outcome.repository, tag: outcome.tag, registryAuth: auth.header)
+                    report.tags[index].pushed = true
+                } catch let error as DockerEngineError {
+                    report.pushedBeforeFailure = report.tags.filter(\.pushed).map(\.reference)
+                    report.restored = await restore(applied)
+                    report.failure = "pushing \(outcome.reference) failed: \(error); every local tag moved in this run was put back"
+                    return report
+                }
+            }
+        }
+        return report
+    }
+
+    /// What `reference` names now: its image, version label and content hash.
+    private func state(of reference: String) async throws -> TagPlanner.Current? {
+        guard let image = try await engine.inspectImage(reference) else { return nil }
+        return TagPlanner.Current(
+            imageID: image.id, version: image.labels["org.opencontainers.image.version"].flatMap { try? SemVer(parsing: $0) },
+            contentHash: image.labels[ImageLabels.contentHash])
+    }
+
+    /// Builds the release image of a layer: `FROM` its built image, with the release labels.
+    private func stamp(_ layer: LayerPlan) async throws -> String {
+        let labels = options.info.labels.sorted { $0.key < $1.key }
+            .map { "\($0.key)=\(DockerfileRenderer.quote($0.value, escapeDollar: true))" }.joined(separator: " \\\n      ")
+        let dockerfile = "FROM \(layer.reference)\nLABEL \(labels)\n"
+        let entries: [ContextEntry] = [.inline("Dockerfile", Array(dockerfile.utf8))]
+        let context = ChunkSequence {
+            let stream = try ContextArchiveStream(entries: entries)
+            return { try stream.next() }
+        }
+        var id: String?
+        var failure: String?
+        for try await message in try await engine.build(context: context, parameters: BuildParameters(tag: "")) {
+            switch message {
+            case .imageID(let imageID): id = imageID
+            case .error(let text, _): failure = text
+            default: break
+            }
+        }
+        if let failure { throw DockerEngineError.http(status: 200, request: "POST /build (release labels for \(layer.name))", message: failure) }
+        guard let id else { throw DockerEngineError.unexpectedResponse(request: "POST /build", reason: "no image ID for the release image of \(layer.name)") }
+        return id
+    }
+
+    /// Puts tags back as they were: moved ones to their old image, created ones removed.
+    private func restore(_ applied: [TagOutcome]) async -> [String] {
+        var restored: [String] = []
+        for outcome in applied.reversed() {
+            switch outcome.action {
+            case .move(let previous):
+                if (try? await engine.tag(previous, repository: outcome.repository, tag: outcome.tag)) != nil {
+                    restored.append("\(outcome.reference) → \(LayerCache.shortID(previous)) again")
+                }
+            case .create:
+                if (try? await engine.removeImage(outcome.reference, noPrune: true)) != nil {
+                    restored.append("\(outcome.reference) removed")
+                }
+            case .keep:
+                break
+            }
+        }
+        return restored
+    }
+}

@@ -1,0 +1,81 @@
+/// Which tags a release gives each image, and what happens to each: the pure part of a release,
+/// decided from the version and what the tags point at now.
+///
+/// - `1.4.2` gets `1.4.2`, `1.4`, `1` and `latest`.
+/// - `0.3.1` gets `0.3.1`, `0.3` and `latest`, but no `0`: below 1.0.0 anything may change at any
+///   release (semver.org item 4), so a `0` tag promising one compatible line would be a lie.
+/// - `1.5.0-rc.1` gets only `1.5.0-rc.1`: a pre-release moves nothing anyone follows.
+/// - Build metadata (`+build.7`) is not allowed in a Docker tag; the exact tag spells `+` as `_`
+///   (`1.4.2_build.7`), the convention Helm uses for OCI registries, and the floating tags ignore it.
+/// - A floating tag moves only forward: if it points at a higher version, it stays.
+/// - An exact tag is never moved to another image.
+public enum TagPlanner {
+    /// What a tag points at now.
+    public struct Current: Sendable, Equatable {
+        public var imageID: String
+        /// The image's `org.opencontainers.image.version`, when it has a valid one.
+        public var version: SemVer?
+        /// The image's content hash label.
+        public var contentHash: String?
+
+        public init(imageID: String, version: SemVer?, contentHash: String?) {
+            self.imageID = imageID
+            self.version = version
+            self.contentHash = contentHash
+        }
+    }
+
+    public enum Action: Sendable, Equatable {
+        case create
+        case move(from: String)
+        /// Nothing to do, and why (already there, or a newer version holds the tag).
+        case keep(String)
+
+        public var name: String {
+            switch self {
+            case .create: "created"
+            case .move: "moved"
+            case .keep: "kept"
+            }
+        }
+    }
+
+    public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+
+    /// The Docker tag for a version: `+` becomes `_`.
+    public static func exactTag(_ version: SemVer) -> String {
+        version.description.replacingOccurrences(of: "+", with: "_")
+    }
+
+    public static func tags(for version: SemVer) -> (exact: String, floating: [String]) {
+        let exact = exactTag(version)
+        guard !version.isPrerelease else { return (exact, []) }
+        if version.major == 0 { return (exact, ["0.\(version.minor)", "latest"]) }
+        return (exact, ["\(version.major).\(version.minor)", "\(version.major)", "latest"])
+    }
+
+    /// The exact tag: created, kept if it already names this release of this content, refused if
+    /// it names anything else.
+    public static func exact(
+        _ tag: String, repository: String, version: SemVer, contentHash: String, current: Current?
+    ) throws(Refusal) -> Action {
+        guard let current else { return .create }
+        if current.contentHash == contentHash, current.version == version {
+            return .keep("already released")
+        }
+        throw Refusal(message: "\(repository):\(tag) already names another image (\(current.version.map { "version \($0)" } ?? "no version label"), content hash \(current.contentHash.map { String($0.prefix(12)) } ?? "none")); a released version is never moved: release a new version")
+    }
+
+    /// A floating tag: moved only when the release is not older than what it points at.
+    public static func floating(_ tag: String, version: SemVer, target: String, current: Current?) -> Action {
+        guard let current else { return .create }
+        if current.imageID == target { return .keep("already there") }
+        if let existing = current.version, existing.comparePrecedence(version) > 0 {
+            return .keep("stays at \(existing), which is newer")
+        }
+        return .move(from: current.imageID)
+    }
+}

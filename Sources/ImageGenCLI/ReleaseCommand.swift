@@ -1,0 +1,158 @@
+import ArgumentParser
+import DockerEngine
+import Foundation
+import ImageGen
+
+struct ReleaseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "release",
+        abstract: "Tag every layer of the family with a semantic version (and push), only after verify passes.",
+        discussion: """
+            1.4.2 tags 1.4.2, 1.4, 1 and latest; 0.3.1 tags 0.3.1, 0.3 and latest (no bare 0); a \
+            pre-release tags only itself. Build metadata becomes _ in the tag (1.4.2+b7 → 1.4.2_b7). \
+            Floating tags only move forward; a released version never moves. The release labels \
+            (version, revision, created) go on a label-only image derived from each built image. If a \
+            tag or a push fails, every tag moved in the run is put back. Exit codes: 0 released, 1 \
+            refused or failed, 2 bad input, 3 the engine is unreachable.
+            """)
+
+    @OptionGroup var options: RecipeOptions
+    @OptionGroup var engineOptions: EngineOptions
+
+    @Option(help: "The version to release: X.Y.Z[-pre][+build].")
+    var version: String?
+
+    @Flag(name: .customLong("version-from-git"), help: "Take the version from the current commit's vX.Y.Z tag.")
+    var versionFromGit = false
+
+    @Flag(help: "Push the tags to the registry.")
+    var push = false
+
+    @Option(help: ArgumentHelp("Prefix repositories with a registry: HOST[:PORT][/NAMESPACE].", valueName: "REGISTRY"))
+    var registry: String?
+
+    @Flag(name: .customLong("dry-run"), help: "Print the tag plan and change nothing.")
+    var dryRun = false
+
+    @Option(help: "Output format.")
+    var format: OutputFormat = .text
+
+    @Option(name: .customLong("probe-timeout"), help: "Seconds each verify probe may run.")
+    var probeTimeout = 30
+
+    func validate() throws {
+        guard (version != nil) != versionFromGit else { throw ValidationError("give exactly one of --version X.Y.Z and --version-from-git") }
+        if let version {
+            do { _ = try SemVer(parsing: version) } catch { throw ValidationError("--version: \(error)") }
+        }
+        if let registry {
+            let host = registry.split(separator: "/").first.map(String.init) ?? ""
+            guard !host.isEmpty, (try? ImageReference(parsing: "\(registry.trimmingCharacters(in: CharacterSet(charactersIn: "/")))/x:1"))?.registry != nil else {
+                throw ValidationError("--registry '\(registry)' must be HOST[:PORT][/NAMESPACE], e.g. 127.0.0.1:5000/team")
+            }
+        }
+    }
+
+    func run() async throws {
+        let plan = try options.loadPlan()
+        let directory = (options.recipe as NSString).deletingLastPathComponent
+        let semver: SemVer
+        if let version {
+            semver = try SemVer(parsing: version)
+        } else {
+            do {
+                semver = try GitInfo.versionFromTag(in: directory)
+            } catch {
+                throw CommandFailure("error: \(error)", code: .badInput)
+            }
+        }
+        var releaseOptions = Releaser.Options(info: ReleaseInfo(
+            version: semver, revision: GitInfo.revision(in: directory), created: GitInfo.creationTime(in: directory)))
+        releaseOptions.push = push
+        releaseOptions.registry = registry
+        releaseOptions.dryRun = dryRun
+        releaseOptions.probeTimeout = probeTimeout
+        if semver.build.isEmpty == false {
+            Console.error("note: build metadata is not allowed in Docker tags; the tag is \(TagPlanner.exactTag(semver))")
+        }
+        let engine = try await engineOptions.connect()
+        let report: Releaser.Report
+        do {
+            let settings = releaseOptions
+            report = try await withInterruptHandling {
+                try await Releaser(engine: engine, plan: plan, options: settings, progress: { Console.error($0) }).run()
+            }
+        } catch {
+            throw EngineFailure.wrap(error)
+        }
+        switch format {
+        case .json: Console.out(ReleaseReport.json(report).pretty)
+        case .text: Console.out(ReleaseReport.text(report))
+        }
+        if let failure = report.failure {
+            if let verify = report.verify, !verify.passed {
+                for check in verify.checks where !check.passed { Console.error("  ✗ \(check.layer): \(check.name): \(check.message)") }
+            }
+            throw CommandFailure("error: \(failure)", code: .failed)
+        }
+    }
+}
+
+enum ReleaseReport {
+    static func text(_ report: Releaser.Report) -> String {
+        let info = report.info
+        var text = "\(report.dryRun ? "dry run: " : "")release \(report.recipe) \(info.version)"
+        text += " (revision \(info.revision.map { String($0.prefix(12)) } ?? "none"), created \(info.created))"
+        if report.tags.isEmpty { return text + (report.failure.map { "\nnot released: \($0)" } ?? "") }
+        var rows = [["LAYER", "TAG", "ACTION", "IMAGE", "NOTE"]]
+        for tag in report.tags {
+            var note = ""
+            switch tag.action {
+            case .keep(let reason): note = reason
+            case .move(let from): note = "was \(short(from))"
+            case .create: break
+            }
+            if tag.pushed { note += note.isEmpty ? "pushed" : ", pushed" }
+            rows.append([tag.layer, tag.reference, tag.action.name, short(tag.image), note])
+        }
+        text += "\n" + Table.render(rows, indent: "  ")
+        if !report.restored.isEmpty { text += "\nrestored:\n" + report.restored.map { "  \($0)" }.joined(separator: "\n") }
+        if !report.pushedBeforeFailure.isEmpty {
+            text += "\npushed before the failure (a registry cannot be rolled back):\n" + report.pushedBeforeFailure.map { "  \($0)" }.joined(separator: "\n")
+        }
+        let counts = ["created", "moved", "kept"].map { name in "\(report.tags.filter { $0.action.name == name }.count) \(name)" }.joined(separator: ", ")
+        text += "\n\(report.tags.count) tags: \(counts)\(report.tags.contains(where: \.pushed) ? ", \(report.tags.filter(\.pushed).count) pushed" : "")"
+        return text
+    }
+
+    static func json(_ report: Releaser.Report) -> JSONValue {
+        [
+            "recipe": .string(report.recipe),
+            "version": .string(report.info.version.description),
+            "revision": report.info.revision.map(JSONValue.string) ?? .null,
+            "created": .string(report.info.created),
+            "dryRun": .bool(report.dryRun),
+            "succeeded": .bool(report.succeeded),
+            "failure": report.failure.map(JSONValue.string) ?? .null,
+            "tags": .array(report.tags.map { tag in
+                var note: JSONValue = .null
+                var previous: JSONValue = .null
+                switch tag.action {
+                case .keep(let reason): note = .string(reason)
+                case .move(let from): previous = .string(from)
+                case .create: break
+                }
+                return [
+                    "layer": .string(tag.layer), "repository": .string(tag.repository), "tag": .string(tag.tag), "action": .string(tag.action.name),
+                    "image": .string(tag.image), "previous": previous, "note": note, "pushed": .bool(tag.pushed),
+                ]
+            }),
+            "restored": .array(report.restored.map(JSONValue.string)),
+            "pushedBeforeFailure": .array(report.pushedBeforeFailure.map(JSONValue.string)),
+        ]
+    }
+
+    static func short(_ id: String) -> String {
+        id.hasPrefix("sha256:") ? String(id.dropFirst(7).prefix(12)) : id
+    }
+}

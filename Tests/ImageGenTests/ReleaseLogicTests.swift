@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+@testable import ImageGen
+
+@Suite("release rules")
+struct ReleaseLogicTests {
+    func v(_ text: String) throws -> SemVer { try SemVer(parsing: text) }
+
+    @Test("which tags a version gets", arguments: [
+        ("1.4.2", "1.4.2", ["1.4", "1", "latest"]),
+        ("0.3.1", "0.3.1", ["0.3", "latest"]),
+        ("1.5.0-rc.1", "1.5.0-rc.1", []),
+        ("1.4.2+build.7", "1.4.2_build.7", ["1.4", "1", "latest"]),
+        ("2.0.0-beta+exp.sha.5114f85", "2.0.0-beta_exp.sha.5114f85", []),
+    ])
+    func tags(version: String, exact: String, floating: [String]) throws {
+        let tags = TagPlanner.tags(for: try v(version))
+        #expect(tags.exact == exact)
+        #expect(tags.floating == floating)
+        #expect(ImageReference.isValidTag(tags.exact))
+    }
+
+    @Test("an exact tag is created, kept when it is this release, refused when it names anything else")
+    func exact() throws {
+        let version = try v("1.4.2")
+        #expect(try TagPlanner.exact("1.4.2", repository: "r", version: version, contentHash: "h", current: nil) == .create)
+        let same = TagPlanner.Current(imageID: "sha256:a", version: version, contentHash: "h")
+        #expect(try TagPlanner.exact("1.4.2", repository: "r", version: version, contentHash: "h", current: same) == .keep("already released"))
+        let other = TagPlanner.Current(imageID: "sha256:b", version: version, contentHash: "different")
+        #expect(throws: TagPlanner.Refusal.self) { try TagPlanner.exact("1.4.2", repository: "r", version: version, contentHash: "h", current: other) }
+        let unlabelled = TagPlanner.Current(imageID: "sha256:c", version: nil, contentHash: nil)
+        #expect(throws: TagPlanner.Refusal.self) { try TagPlanner.exact("1.4.2", repository: "r", version: version, contentHash: "h", current: unlabelled) }
+    }
+
+    @Test("floating tags move only forward")
+    func floating() throws {
+        let older = TagPlanner.Current(imageID: "sha256:old", version: try v("1.3.9"), contentHash: "x")
+        let newer = TagPlanner.Current(imageID: "sha256:new", version: try v("1.5.0"), contentHash: "x")
+        let release = try v("1.4.2")
+        #expect(TagPlanner.floating("latest", version: release, target: "sha256:t", current: nil) == .create)
+        #expect(TagPlanner.floating("latest", version: release, target: "sha256:t", current: older) == .move(from: "sha256:old"))
+        #expect(TagPlanner.floating("latest", version: release, target: "sha256:t", current: newer) == .keep("stays at 1.5.0, which is newer"))
+        let here = TagPlanner.Current(imageID: "sha256:t", version: release, contentHash: "x")
+        #expect(TagPlanner.floating("latest", version: release, target: "sha256:t", current: here) == .keep("already there"))
+        // A stable release is newer than its own pre-releases.
+        let candidate = TagPlanner.Current(imageID: "sha256:rc", version: try v("1.4.2-rc.1"), contentHash: "x")
+        #expect(TagPlanner.floating("1.4", version: release, target: "sha256:t", current: candidate) == .move(from: "sha256:rc"))
+    }
+
+    @Test("registry credentials come from the environment or the docker config, and are never described")
+    func credentials() throws {
+        let scratch = Scratch()
+        let auth = Data("robot:s3cr3t-Pa55".utf8).base64EncodedString()
+        scratch.write("docker/config.json", #"{"auths":{"127.0.0.1:5000":{"auth":"\#(auth)"}}}"#)
+        let fromConfig = RegistryAuth.resolve(registry: "127.0.0.1:5000", environment: ["DOCKER_CONFIG": scratch.url("docker")])
+        let decoded = String(decoding: Data(base64Encoded: fromConfig.header.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")) ?? Data(), as: UTF8.self)
+        #expect(decoded == #"{"password":"s3cr3t-Pa55","serveraddress":"127.0.0.1:5000","username":"robot"}"#)
+        #expect(!fromConfig.description.contains("s3cr3t") && fromConfig.description.contains("config.json"))
+        let fromEnvironment = RegistryAuth.resolve(registry: "r.example:5000", environment: ["IMAGEGEN_REGISTRY_USER": "ci", "IMAGEGEN_REGISTRY_PASSWORD": "pw-123"])
+        #expect(!fromEnvironment.description.contains("pw-123"))
+        #expect(RegistryAuth.resolve(registry: "elsewhere:1", environment: ["DOCKER_CONFIG": scratch.url("docker")]).source == "none (anonymous)")
+    }
+}
