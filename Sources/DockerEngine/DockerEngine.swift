@@ -195,13 +195,7 @@ public struct DockerEngine: Sendable {
         if !parameters.buildArgs.isEmpty { query.append(("buildargs", Self.json(parameters.buildArgs))) }
         if !parameters.labels.isEmpty { query.append(("labels", Self.json(parameters.labels))) }
         if parameters.noCache { query.append(("nocache", "1")) }
-        if let value = parameters.memory { query.append(("memory", String(value))) }
-        if let value = parameters.memorySwap { query.append(("memswap", String(value))) }
-        if let value = parameters.cpuShares { query.append(("cpushares", String(value))) }
-        if let value = parameters.cpusetCpus { query.append(("cpusetcpus", value)) }
-        if let value = parameters.cpuPeriod { query.append(("cpuperiod", String(value))) }
-        if let value = parameters.cpuQuota { query.append(("cpuquota", String(value))) }
-        if let value = parameters.shmSize { query.append(("shmsize", String(value))) }
+        query += parameters.limits.query
         let request = EngineRequest("POST", "/build", query: query,
                                     body: .stream(context, contentType: "application/x-tar", length: nil), timeoutSeconds: nil)
         let response = try await call(request, as: "build")

@@ -138,6 +138,32 @@ public struct ContainerExit: Decodable, Sendable, Hashable {
     enum CodingKeys: String, CodingKey { case statusCode = "StatusCode", error = "Error" }
 }
 
+/// Resource limits for a build's `RUN` steps, as `POST /build` takes them.
+public struct BuildLimits: Sendable, Hashable {
+    public var memory: Int64?
+    /// Memory plus swap; -1 for unlimited swap.
+    public var memorySwap: Int64?
+    public var cpuShares: Int?
+    public var cpusetCpus: String?
+    public var cpuPeriod: Int?
+    public var cpuQuota: Int?
+    public var shmSize: Int64?
+
+    public init() {}
+
+    var query: [(String, String)] {
+        var query: [(String, String)] = []
+        if let memory { query.append(("memory", String(memory))) }
+        if let memorySwap { query.append(("memswap", String(memorySwap))) }
+        if let cpuShares { query.append(("cpushares", String(cpuShares))) }
+        if let cpusetCpus { query.append(("cpusetcpus", cpusetCpus)) }
+        if let cpuPeriod { query.append(("cpuperiod", String(cpuPeriod))) }
+        if let cpuQuota { query.append(("cpuquota", String(cpuQuota))) }
+        if let shmSize { query.append(("shmsize", String(shmSize))) }
+        return query
+    }
+}
+
 /// Build parameters of `POST /build` (the ones imagegen sets).
 public struct BuildParameters: Sendable, Hashable {
     public enum Builder: String, Sendable, Hashable { case classic = "1", buildkit = "2" }
@@ -149,13 +175,7 @@ public struct BuildParameters: Sendable, Hashable {
     public var labels: [String: String] = [:]
     public var noCache = false
     public var builder: Builder = .classic
-    public var memory: Int64?
-    public var memorySwap: Int64?
-    public var cpuShares: Int?
-    public var cpusetCpus: String?
-    public var cpuPeriod: Int?
-    public var cpuQuota: Int?
-    public var shmSize: Int64?
+    public var limits = BuildLimits()
 
     public init(tag: String) { self.tag = tag }
 }

@@ -70,13 +70,13 @@ struct BuildCommand: AsyncParsableCommand {
         buildOptions.jobs = jobs
         buildOptions.builder = builder
         buildOptions.pull = pull
-        buildOptions.memory = try memory.map { try ByteSize(parsing: $0).bytes }
-        buildOptions.memorySwap = try memorySwap.map { $0 == "-1" ? -1 : try ByteSize(parsing: $0).bytes }
-        buildOptions.cpuShares = cpuShares
-        buildOptions.cpusetCpus = cpusetCpus
-        buildOptions.cpuPeriod = cpuPeriod
-        buildOptions.cpuQuota = cpuQuota
-        buildOptions.shmSize = try shmSize.map { try ByteSize(parsing: $0).bytes }
+        buildOptions.limits.memory = try memory.map { try ByteSize(parsing: $0).bytes }
+        buildOptions.limits.memorySwap = try memorySwap.map { $0 == "-1" ? -1 : try ByteSize(parsing: $0).bytes }
+        buildOptions.limits.cpuShares = cpuShares
+        buildOptions.limits.cpusetCpus = cpusetCpus
+        buildOptions.limits.cpuPeriod = cpuPeriod
+        buildOptions.limits.cpuQuota = cpuQuota
+        buildOptions.limits.shmSize = try shmSize.map { try ByteSize(parsing: $0).bytes }
 
         let progress = BuildProgress(mode: format == .json ? .json : (Console.stderrIsTerminal ? .terminal : .plain))
         let engine = try await engineOptions.connect()

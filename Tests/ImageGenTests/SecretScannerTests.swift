@@ -80,6 +80,17 @@ struct SecretScannerTests {
         #expect(SecretScanner.scan(Array(random.utf8)).findings.isEmpty, "off unless asked for")
     }
 
+    @Test("Docker config.json credentials are found only where a docker config is scanned")
+    func dockerConfig() {
+        let config = #"{"auths": {"registry.example:5000": {"auth": "cm9ib3Q6c2VjcmV0"}}}"#
+        let options = SecretScanner.Options(dockerConfig: true)
+        let findings = SecretScanner.scan(Array(config.utf8), options: options).findings
+        #expect(findings.map(\.rule) == ["docker-config-auth"])
+        #expect(findings.first?.column == 38)
+        #expect(SecretScanner.scan(Array(#"{"auths": {"registry.example:5000": {}}}"#.utf8), options: options).findings.isEmpty)
+        #expect(SecretScanner.scan(Array(config.utf8)).findings.isEmpty)
+    }
+
     @Test("file names that hold secrets", arguments: [".env", ".env.production", "id_rsa", "id_ed25519", ".git-credentials"])
     func names(name: String) {
         #expect(SecretScanner.nameFinding(for: name) != nil)

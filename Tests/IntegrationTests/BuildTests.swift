@@ -7,27 +7,19 @@ import Testing
 @Suite("build on a real engine")
 struct BuildTests {
     static func chain(_ name: String) -> String {
-        """
-        recipe: \(name)
-        layers:
-          base:
-            from: imagegen-test/busybox:1
-            distro: busybox
-            user: {name: dev, uid: 1000}
-            workdir: /workspace
-            run: ["echo base > /base.txt"]
-          middle:
-            from: base
-            copy: [{src: files/middle.txt, dest: /middle.txt}]
-            run: ["cat /middle.txt"]
-          top:
-            from: middle
-            run: ["echo top-output && cat /middle.txt /base.txt > /top.txt"]
-          sibling:
-            from: base
-            run: ["echo sibling > /sibling.txt"]
+        EngineFixture.recipe(name, base: "    run: [\"echo base > /base.txt\"]\n", layers: """
+              middle:
+                from: base
+                copy: [{src: files/middle.txt, dest: /middle.txt}]
+                run: ["cat /middle.txt"]
+              top:
+                from: middle
+                run: ["echo top-output && cat /middle.txt /base.txt > /top.txt"]
+              sibling:
+                from: base
+                run: ["echo sibling > /sibling.txt"]
 
-        """
+            """)
     }
 
     @Test("cold build, fully cached rebuild with nothing uploaded, then only the changed layer and its descendants")
@@ -39,7 +31,7 @@ struct BuildTests {
         defer { Task { await EngineFixture.removeImages(ofRecipe: name, on: engine); await engine.shutdown() } }
 
         // Cold: every layer built and tagged by content hash, with the hash label.
-        let cold = try plan(Self.chain(name), in: scratch)
+        let cold = try planRecipe(Self.chain(name), in: scratch)
         let log = EventLog()
         let first = try await Builder(engine: engine, plan: cold, options: BuildOptions(), events: log.record).run()
         #expect(first.succeeded)
@@ -55,14 +47,14 @@ struct BuildTests {
 
         // Nothing changed: zero build calls, every layer cached.
         let before = engine.statistics.count("build")
-        let second = try await Builder(engine: engine, plan: try plan(Self.chain(name), in: scratch), options: BuildOptions()).run()
+        let second = try await Builder(engine: engine, plan: try planRecipe(Self.chain(name), in: scratch), options: BuildOptions()).run()
         #expect(second.outcomes.map(\.state) == [.cached, .cached, .cached, .cached])
         #expect(second.uploads == 0)
         #expect(engine.statistics.count("build") == before)
 
         // One file of the middle layer changes: middle and top rebuild; base and sibling do not.
         scratch.write("files/middle.txt", "version two\n")
-        let changed = try plan(Self.chain(name), in: scratch)
+        let changed = try planRecipe(Self.chain(name), in: scratch)
         let partialLog = EventLog()
         let third = try await Builder(engine: engine, plan: changed, options: BuildOptions(), events: partialLog.record).run()
         let states = Dictionary(uniqueKeysWithValues: third.outcomes.map { ($0.layer, $0.state) })
@@ -103,20 +95,14 @@ struct BuildTests {
         let engine = try await EngineFixture.engine()
         let name = EngineFixture.uniqueName("fail")
         let scratch = Scratch()
-        scratch.write("recipe.yaml", """
-            recipe: \(name)
-            layers:
-              base:
-                from: imagegen-test/busybox:1
-                distro: busybox
-                user: {name: dev, uid: 1000}
+        scratch.write("recipe.yaml", EngineFixture.recipe(name, layers: """
               broken:
                 from: base
                 run: ["echo about to fail && echo details on stderr >&2 && exit 3"]
               above:
                 from: broken
                 run: ["echo never"]
-            """)
+            """))
         defer { Task { await EngineFixture.removeImages(ofRecipe: name, on: engine); await engine.shutdown() } }
         let result = try imagegen(["build", "recipe.yaml"], in: scratch)
         #expect(result.status == 1)
@@ -126,7 +112,7 @@ struct BuildTests {
         #expect(result.stderr.contains("returned a non-zero code: 3"))
         #expect(result.stdout.contains("broken  failed"))
         #expect(result.stdout.contains("above   skipped"))
-        let built = try plan(try #require(scratch.read("recipe.yaml")), in: scratch)
+        let built = try planRecipe(try #require(scratch.read("recipe.yaml")), in: scratch)
         #expect(try await engine.inspectImage(built.layer(named: "base")!.reference) != nil)
         #expect(try await engine.inspectImage(built.layer(named: "broken")!.reference) == nil)
         #expect(try await engine.inspectImage(built.layer(named: "above")!.reference) == nil)
@@ -151,13 +137,13 @@ struct BuildTests {
         options.builder = .buildkit
         options.layers = ["middle"]
         let log = EventLog()
-        let report = try await Builder(engine: engine, plan: try plan(Self.chain(name), in: scratch), options: options, events: log.record).run()
+        let report = try await Builder(engine: engine, plan: try planRecipe(Self.chain(name), in: scratch), options: options, events: log.record).run()
         #expect(report.builder == "buildkit")
         #expect(report.outcomes.map(\.state) == [.built, .built])
         #expect(log.steps(of: "middle").contains("RUN cat /middle.txt"))
         #expect(log.outputs(of: "middle").contains("from buildkit \(name)"))
         options.builder = .classic
-        let again = try await Builder(engine: engine, plan: try plan(Self.chain(name), in: scratch), options: options).run()
+        let again = try await Builder(engine: engine, plan: try planRecipe(Self.chain(name), in: scratch), options: options).run()
         #expect(again.outcomes.map(\.state) == [.cached, .cached])
     }
 
@@ -202,13 +188,13 @@ struct BuildTests {
                 from: base
                 run: ["cat /etc/marker"]
             """
-        let first = try await Builder(engine: engine, plan: try plan(yaml, in: scratch), options: BuildOptions()).run()
+        let first = try await Builder(engine: engine, plan: try planRecipe(yaml, in: scratch), options: BuildOptions()).run()
         #expect(first.outcomes.map(\.state) == [.built, .built])
-        #expect(try await Builder(engine: engine, plan: try plan(yaml, in: scratch), options: BuildOptions()).run().uploads == 0)
+        #expect(try await Builder(engine: engine, plan: try planRecipe(yaml, in: scratch), options: BuildOptions()).run().uploads == 0)
 
         // The same tag now names other content (as after a `docker pull` of a moved tag).
         try await EngineFixture.ensureBusybox(on: engine, as: base, marker: "second")
-        let planned = try plan(yaml, in: scratch)
+        let planned = try planRecipe(yaml, in: scratch)
         let status = try await PlanStatus.check(planned, engine: engine)
         #expect(status.describe("base").hasPrefix("to build: the base image changed"))
         let log = EventLog()
@@ -225,13 +211,12 @@ struct BuildTests {
         let engine = try await EngineFixture.engine()
         let name = EngineFixture.uniqueName("jobs")
         let scratch = Scratch()
-        var yaml = "recipe: \(name)\nlayers:\n  base:\n    from: imagegen-test/busybox:1\n    distro: busybox\n    user: {name: dev, uid: 1000}\n"
-        for index in 1...4 { yaml += "  leaf\(index):\n    from: base\n    run: [\"echo leaf\(index) > /leaf\"]\n" }
+        let yaml = EngineFixture.recipe(name, layers: (1...4).map { "  leaf\($0):\n    from: base\n    run: [\"echo leaf\($0) > /leaf\"]\n" }.joined())
         defer { Task { await EngineFixture.removeImages(ofRecipe: name, on: engine); await engine.shutdown() } }
         var options = BuildOptions()
         options.jobs = 3
         let log = EventLog()
-        let report = try await Builder(engine: engine, plan: try plan(yaml, in: scratch), options: options, events: log.record).run()
+        let report = try await Builder(engine: engine, plan: try planRecipe(yaml, in: scratch), options: options, events: log.record).run()
         #expect(report.succeeded && report.uploads == 5)
         let events = log.all
         let baseBuilt = try #require(events.firstIndex { if case .built("base", _, _) = $0 { true } else { false } })

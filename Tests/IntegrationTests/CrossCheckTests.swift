@@ -21,7 +21,7 @@ struct CrossCheckTests {
         let engine = try await EngineFixture.engine()
         let name = EngineFixture.uniqueName("cst")
         let scratch = Scratch()
-        let yaml = VerifyTests.recipe(name, extra: """
+        let yaml = EngineFixture.recipe(name, layers: """
               clean:
                 from: base
                 probes: ["true"]
@@ -48,7 +48,7 @@ struct CrossCheckTests {
                 policy: {files: {exists: [/workspace], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
 
             """)
-        let plan = try ImageGenTests_plan(yaml, in: scratch)
+        let plan = try planRecipe(yaml, in: scratch)
         defer { Task { await EngineFixture.removeImages(ofRecipe: name, on: engine) } }
         #expect(try await Builder(engine: engine, plan: plan, options: BuildOptions()).run().succeeded)
         let layers = ["clean", "rooted", "aptlists", "failingprobe", "noworkspace"]

@@ -6,14 +6,7 @@ import Testing
 /// Every engine failure ends with one clear line and exit code 3.
 @Suite("engine failures")
 struct EngineFailureTests {
-    static let recipe = """
-        recipe: it-failures
-        layers:
-          base:
-            from: imagegen-test/busybox:1
-            distro: busybox
-            user: {name: dev, uid: 1000}
-        """
+    static let recipe = EngineFixture.recipe("it-failures")
 
     func build(_ environment: [String: String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let scratch = Scratch()
@@ -95,7 +88,7 @@ final class PrivateEngineTests {
     func remoteTLS() async throws {
         let name = EngineFixture.uniqueName("tls")
         let scratch = Scratch()
-        scratch.write("recipe.yaml", "recipe: \(name)\nlayers:\n  base:\n    from: imagegen-test/busybox:1\n    distro: busybox\n    user: {name: dev, uid: 1000}\n    run: [\"echo over tls\"]\n")
+        scratch.write("recipe.yaml", EngineFixture.recipe(name, base: "    run: [\"echo over tls\"]\n"))
         let result = try imagegen(["build", "recipe.yaml"], in: scratch, environment: dockerd.tlsEnvironment)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("[base]   over tls"))
@@ -129,20 +122,14 @@ final class PrivateEngineTests {
     func killedMidBuild() async throws {
         let name = EngineFixture.uniqueName("kill")
         let scratch = Scratch()
-        scratch.write("recipe.yaml", """
-            recipe: \(name)
-            layers:
-              base:
-                from: imagegen-test/busybox:1
-                distro: busybox
-                user: {name: dev, uid: 1000}
+        scratch.write("recipe.yaml", EngineFixture.recipe(name, layers: """
               slow:
                 from: base
                 run: ["echo slow-started && sleep 20 && echo slow-done"]
               top:
                 from: slow
                 run: ["echo top"]
-            """)
+            """))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: imagegenExecutable)
         process.arguments = ["build", "recipe.yaml", "--format", "json"]

@@ -55,6 +55,13 @@ enum EngineFixture {
         }
     }
 
+    /// A recipe whose `base` layer is the busybox test image with a user and a workdir;
+    /// `base` adds lines to that layer (indented four spaces), `layers` adds layers (two).
+    static func recipe(_ name: String, base: String = "", layers: String = "") -> String {
+        "recipe: \(name)\nlayers:\n  base:\n    from: imagegen-test/busybox:1\n    distro: busybox\n"
+            + "    user: {name: dev, uid: 1000}\n    workdir: /workspace\n" + base + layers
+    }
+
     /// A name no other test uses: image names derive from it.
     static func uniqueName(_ prefix: String) -> String {
         var random = SystemRandomNumberGenerator()
@@ -72,7 +79,7 @@ enum EngineFixture {
 }
 
 /// Plans a recipe written into a scratch directory.
-func plan(_ yaml: String, in scratch: Scratch) throws -> BuildPlan {
+func planRecipe(_ yaml: String, in scratch: Scratch) throws -> BuildPlan {
     let path = scratch.write("recipe.yaml", yaml)
     let (plan, diagnostics) = Planner.plan(recipeAt: path, cache: DigestCache(file: nil))
     return try #require(plan, "\(diagnostics.sorted.map(\.description).joined(separator: "\n"))")

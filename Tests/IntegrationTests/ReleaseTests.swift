@@ -69,7 +69,7 @@ final class LocalRegistry: @unchecked Sendable {
 @Suite("release to a real registry", .serialized)
 struct ReleaseTests {
     static func recipe(_ name: String, probe: String = "true") -> String {
-        VerifyTests.recipe(name, extra: "  tool:\n    from: base\n    probes: [\"\(probe)\"]\n")
+        EngineFixture.recipe(name, layers: "  tool:\n    from: base\n    probes: [\"\(probe)\"]\n")
     }
 
     func release(_ plan: BuildPlan, _ version: String, registry: LocalRegistry, push: Bool = true, engine: DockerEngine,
@@ -92,7 +92,7 @@ struct ReleaseTests {
         defer { registry.stop() }
         let name = EngineFixture.uniqueName("rel")
         let scratch = Scratch()
-        let plan = try ImageGenTests_plan(Self.recipe(name), in: scratch)
+        let plan = try planRecipe(Self.recipe(name), in: scratch)
         #expect(try await Builder(engine: engine, plan: plan, options: BuildOptions()).run().succeeded)
         let repository = "team/\(name)-tool"
         let local = "\(registry.address)/\(repository)"
@@ -207,7 +207,7 @@ struct ReleaseTests {
         defer { registry.stop() }
         let name = EngineFixture.uniqueName("relpush")
         let scratch = Scratch()
-        let plan = try ImageGenTests_plan(Self.recipe(name), in: scratch)
+        let plan = try planRecipe(Self.recipe(name), in: scratch)
         #expect(try await Builder(engine: engine, plan: plan, options: BuildOptions()).run().succeeded)
         #expect(try await release(plan, "1.0.0", registry: registry, engine: engine).succeeded)
         let local = "\(registry.address)/team/\(name)"

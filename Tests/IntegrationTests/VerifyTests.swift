@@ -8,17 +8,6 @@ import Testing
 /// imported) and tagged as the layer, with the labels a real build gives it.
 @Suite("verify on real images")
 struct VerifyTests {
-    static func recipe(_ name: String, extra: String = "", base: String = "") -> String {
-        """
-        recipe: \(name)
-        layers:
-          base:
-            from: imagegen-test/busybox:1
-            distro: busybox
-        \(base.isEmpty ? "    user: {name: dev, uid: 1000}\n    workdir: /workspace\n" : base)\(extra)
-        """
-    }
-
     /// Builds `dockerfile` (with `files`) and tags it as `layer` would be tagged by a real build.
     static func plant(_ layer: LayerPlan, dockerfile: String, files: [String: String] = [:], engine: DockerEngine) async throws {
         let base = try #require(try await engine.inspectImage(layer.layer.rootImage.description)).id
@@ -53,7 +42,7 @@ struct VerifyTests {
         let scratch = Scratch()
         scratch.write("ctx/manifest.yaml", "docs: [docs/guide.md]\n")
         scratch.write("ctx/docs/guide.md", "# Guide\n")
-        let yaml = Self.recipe(name, extra: """
+        let yaml = EngineFixture.recipe(name, layers: """
               clean:
                 from: base
                 run: ["echo clean > /workspace/clean.txt"]
@@ -83,7 +72,7 @@ struct VerifyTests {
                 context: {dir: ctx, dest: /workspace/context}
 
             """)
-        let plan = try ImageGenTests_plan(yaml, in: scratch)
+        let plan = try planRecipe(yaml, in: scratch)
         defer { Task { await EngineFixture.removeImages(ofRecipe: name, on: engine); for layer in plan.layers { try? await engine.removeImage(layer.reference, force: true) } } }
         let built = try await Builder(engine: engine, plan: plan, options: BuildOptions()).run()
         #expect(built.succeeded, "\(built.outcomes)")
@@ -143,7 +132,7 @@ struct VerifyTests {
         let engine = try await EngineFixture.engine()
         let name = EngineFixture.uniqueName("verifycli")
         let scratch = Scratch()
-        scratch.write("recipe.yaml", Self.recipe(name, extra: "  tool:\n    from: base\n    probes: [\"true\"]\n"))
+        scratch.write("recipe.yaml", EngineFixture.recipe(name, layers: "  tool:\n    from: base\n    probes: [\"true\"]\n"))
         defer { Task { await EngineFixture.removeImages(ofRecipe: name, on: engine) } }
 
         let notBuilt = try imagegen(["verify", "recipe.yaml"], in: scratch)
@@ -203,7 +192,3 @@ enum JUnitSchema {
     }
 }
 
-/// Plans a recipe text written into `scratch`.
-func ImageGenTests_plan(_ yaml: String, in scratch: Scratch) throws -> BuildPlan {
-    try plan(yaml, in: scratch)
-}

@@ -18,14 +18,8 @@ public struct BuildOptions: Sendable {
     public var builder: BuilderChoice = .auto
     /// Pull external base images that are missing (off: say how to get them instead).
     public var pull = false
-    /// Resource limits for `RUN` steps, as the build API takes them.
-    public var memory: Int64?
-    public var memorySwap: Int64?
-    public var cpuShares: Int?
-    public var cpusetCpus: String?
-    public var cpuPeriod: Int?
-    public var cpuQuota: Int?
-    public var shmSize: Int64?
+    /// Resource limits for `RUN` steps.
+    public var limits = BuildLimits()
 
     public init() {}
 

@@ -118,13 +118,7 @@ public struct Builder: Sendable {
         parameters.labels = [ImageLabels.baseImage: baseIdentity]
         parameters.noCache = options.noCache
         parameters.builder = builder
-        parameters.memory = options.memory
-        parameters.memorySwap = options.memorySwap
-        parameters.cpuShares = options.cpuShares
-        parameters.cpusetCpus = options.cpusetCpus
-        parameters.cpuPeriod = options.cpuPeriod
-        parameters.cpuQuota = options.cpuQuota
-        parameters.shmSize = options.shmSize
+        parameters.limits = options.limits
 
         let entries = layer.entries
         let context = ChunkSequence {

@@ -8,6 +8,8 @@ public struct Verifier: Sendable {
         /// Seconds each probe may run when the policy does not say.
         public var probeTimeout = 30
         public var export = ImageExport.Options()
+        /// Layer indexes by diff ID (nil: always read the images from the engine).
+        public var layerCache: LayerIndexCache? = LayerIndexCache(directory: LayerIndexCache.defaultDirectory())
 
         public init() {}
     }
@@ -54,13 +56,12 @@ public struct Verifier: Sendable {
         }
 
         if !built.isEmpty {
-            // One export for every image: layers they share are read (and scanned) once.
-            let analysis = try await ImageExport.analyze(built.map(\.reference), engine: engine, options: options.export)
+            let blobs = try await layerIndexes(built)
             for layer in built {
                 let started = Date()
                 var checks: [CheckResult] = []
                 guard let inspect = try await engine.inspectImage(layer.reference),
-                      let keys = analysis.images[layer.reference] ?? analysis.images["docker.io/library/" + layer.reference]
+                      let diffIDs = inspect.rootFS?.layers, diffIDs.allSatisfy({ blobs[$0] != nil })
                 else {
                     results[layer.name] = LayerVerification(layer: layer.name, reference: layer.reference, imageID: nil,
                                                             checks: [.failed(layer.name, "built", "built", "\(layer.reference) vanished during verify")], seconds: 0)
@@ -68,7 +69,7 @@ public struct Verifier: Sendable {
                 }
                 checks.append(.passed(layer.name, "built", "built", "\(layer.reference) is \(LayerCache.shortID(inspect.id)), built for content hash \(layer.contentHash.prefix(12))",
                                       measured: .string(inspect.id)))
-                let image = try await underTest(layer, inspect: inspect, keys: keys, analysis: analysis)
+                let image = try await underTest(layer, inspect: inspect, blobs: diffIDs.compactMap { blobs[$0] })
                 checks += Policies.all(image)
                 checks += try await probes(image)
                 results[layer.name] = LayerVerification(layer: layer.name, reference: layer.reference, imageID: inspect.id, checks: checks,
@@ -78,9 +79,39 @@ public struct Verifier: Sendable {
         return VerifyReport(recipe: plan.name, layers: layers.compactMap { results[$0.name] })
     }
 
+    /// Every layer of the images, by diff ID: from the layer cache, or from one export of all the
+    /// images (layers they share are read and scanned once), which then fills the cache.
+    private func layerIndexes(_ layers: [LayerPlan]) async throws -> [String: LayerBlob] {
+        var diffIDs: [String: [String]] = [:]
+        for layer in layers {
+            diffIDs[layer.reference] = try await engine.inspectImage(layer.reference)?.rootFS?.layers ?? []
+        }
+        var blobs: [String: LayerBlob] = [:]
+        if let cache = options.layerCache {
+            for id in Set(diffIDs.values.joined()) {
+                if let blob = cache.load(id, options: options.export) { blobs[id] = blob }
+            }
+        }
+        if diffIDs.values.joined().allSatisfy({ blobs[$0] != nil }) { return blobs }
+
+        let analysis = try await ImageExport.analyze(layers.map(\.reference), engine: engine, options: options.export)
+        for layer in layers {
+            guard let ids = diffIDs[layer.reference],
+                  let keys = analysis.images[layer.reference] ?? analysis.images["docker.io/library/" + layer.reference],
+                  keys.count == ids.count
+            else { continue }
+            // The export lists an image's layers in the order of its diff IDs.
+            for (id, key) in zip(ids, keys) where blobs[id] == nil {
+                guard let blob = analysis.blobs[key] else { continue }
+                blobs[id] = blob
+                options.layerCache?.store(blob, diffID: id, options: options.export)
+            }
+        }
+        return blobs
+    }
+
     /// Gathers what the checks need about one layer's image.
-    private func underTest(_ layer: LayerPlan, inspect: ImageInspect, keys: [String], analysis: ExportAnalysis) async throws -> ImageUnderTest {
-        let blobs = keys.compactMap { analysis.blobs[$0] }
+    private func underTest(_ layer: LayerPlan, inspect: ImageInspect, blobs: [LayerBlob]) async throws -> ImageUnderTest {
         let history = try await engine.history(layer.reference)
         // The parent's layers are a prefix of this image's; count them to know what this layer adds.
         let parentReference: String
