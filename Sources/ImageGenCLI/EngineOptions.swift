@@ -33,7 +33,7 @@ enum EngineFailure {
     /// Engine errors end the command with exit code 3; cancellation with 130.
     static func wrap(_ error: any Error) -> any Error {
         if let failure = error as? CommandFailure { return failure }
-        if error is CancellationError { return CommandFailure("interrupted", code: ExitCode(130)) }
+        if error is CancellationError { return CommandFailure("", code: ExitCode(130)) }
         if let engine = error as? DockerEngineError { return CommandFailure("error: \(engine)", code: .engine) }
         return CommandFailure("error: \(error)", code: .failed)
     }

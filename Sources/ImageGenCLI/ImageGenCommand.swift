@@ -32,7 +32,7 @@ public struct ImageGenCommand: AsyncParsableCommand {
         } catch let exit as ExitCode {
             return exit.rawValue
         } catch let failure as CommandFailure {
-            Console.error(failure.message)
+            if !failure.message.isEmpty { Console.error(failure.message) }
             return failure.code.rawValue
         } catch {
             let code = exitCode(for: error)

@@ -225,4 +225,75 @@ struct BuildTests {
             #expect(started > baseBuilt)
         }
     }
+
+    @Test("Ctrl-C stops the build cleanly: exit 130, no tag for the unfinished layer, no container left")
+    func interrupt() async throws {
+        let engine = try await EngineFixture.engine()
+        let name = EngineFixture.uniqueName("sigint")
+        let scratch = Scratch()
+        scratch.write("recipe.yaml", EngineFixture.recipe(name, layers: "  slow:\n    from: base\n    run: [\"echo \(name)-started && sleep 60\"]\n"))
+        defer { Task { await EngineFixture.removeImages(ofRecipe: name, on: engine) } }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: imagegenExecutable)
+        process.arguments = ["build", "recipe.yaml", "--format", "json"]
+        process.currentDirectoryURL = URL(fileURLWithPath: scratch.path)
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var seen = ""
+        while !seen.contains("\(name)-started"), process.isRunning {
+            let data = output.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            seen += String(decoding: data, as: UTF8.self)
+        }
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        let plan = try planRecipe(try #require(scratch.read("recipe.yaml")), in: scratch)
+        #expect(try await engine.inspectImage(try #require(plan.layer(named: "base")).reference) != nil)
+        #expect(try await engine.inspectImage(try #require(plan.layer(named: "slow")).reference) == nil)
+        // The engine stopped the step's container and removed it.
+        try await Task.sleep(nanoseconds: 2_000_000_000)
+        let containers = try run("/usr/bin/env", ["docker", "ps", "-a", "--format", "{{.Command}}"]).stdout
+        #expect(!containers.contains("\(name)-started"))
+    }
+
+    @Test("--pull fetches a missing base from its registry; without it the build says how to get it")
+    func pull() async throws {
+        let engine = try await EngineFixture.engine()
+        let registry = try LocalRegistry()
+        defer { registry.stop() }
+        let name = EngineFixture.uniqueName("pull")
+        let base = "\(registry.address)/\(name)/busybox:1"
+        try await engine.tag(EngineFixture.busybox, repository: "\(registry.address)/\(name)/busybox", tag: "1")
+        try await engine.push("\(registry.address)/\(name)/busybox", tag: "1", registryAuth: RegistryAuth.resolve(registry: registry.address).header)
+        try await engine.removeImage(base)
+        defer { Task { try? await engine.removeImage(base, force: true); await EngineFixture.removeImages(ofRecipe: name, on: engine) } }
+        let scratch = Scratch()
+        scratch.write("recipe.yaml", "recipe: \(name)\nlayers:\n  base:\n    from: \(base)\n    distro: busybox\n    user: {name: dev, uid: 1000}\n")
+        let without = try imagegen(["build", "recipe.yaml"], in: scratch)
+        #expect(without.status == 1)
+        #expect(without.stderr.contains("base image \(base) is not in the engine: run `docker pull \(base)` (or build with --pull)"))
+        let with = try imagegen(["build", "recipe.yaml", "--pull"], in: scratch)
+        #expect(with.status == 0, "\(with.stderr)")
+        #expect(try await engine.inspectImage(base) != nil)
+    }
+
+    @Test("resource limits reach the RUN steps")
+    func limits() async throws {
+        let engine = try await EngineFixture.engine()
+        let name = EngineFixture.uniqueName("limits")
+        let scratch = Scratch()
+        scratch.write("recipe.yaml", EngineFixture.recipe(name, layers: """
+              limited:
+                from: base
+                run: ["echo \(name) && cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes"]
+
+            """))
+        defer { Task { await EngineFixture.removeImages(ofRecipe: name, on: engine) } }
+        let result = try imagegen(["build", "recipe.yaml", "--memory", "64MiB", "--cpuset-cpus", "0"], in: scratch)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("[limited]   67108864"))
+    }
 }
