@@ -30,6 +30,7 @@ public struct Builder: Sendable {
         }
         let bases = try await BaseImages.resolve(roots, engine: engine, pull: options.pull, events: events)
 
+        let images = RecipeImages(recipe: plan.name, engine: engine)
         var outcomes: [String: LayerOutcome] = [:]
         var waiting = layers
         try await withThrowingTaskGroup(of: LayerOutcome.self) { group in
@@ -51,7 +52,7 @@ public struct Builder: Sendable {
                         guard running < max(1, options.jobs) else { index += 1; continue }
                         waiting.remove(at: index)
                         running += 1
-                        group.addTask { try await buildOrReuse(layer, baseIdentity: baseIdentity, builder: builder) }
+                        group.addTask { try await buildOrReuse(layer, baseIdentity: baseIdentity, builder: builder, images: images) }
                     }
                 }
                 guard running > 0, let outcome = try await group.next() else { break }
@@ -90,11 +91,11 @@ public struct Builder: Sendable {
 
     // MARK: - One layer
 
-    private func buildOrReuse(_ layer: LayerPlan, baseIdentity: String, builder: BuildParameters.Builder) async throws -> LayerOutcome {
+    private func buildOrReuse(_ layer: LayerPlan, baseIdentity: String, builder: BuildParameters.Builder, images: RecipeImages) async throws -> LayerOutcome {
         let started = Date()
         events(.started(layer: layer.name))
         if !options.noCache {
-            switch try await LayerCache.status(of: layer, baseIdentity: baseIdentity, engine: engine) {
+            switch try await LayerCache.status(of: layer, baseIdentity: baseIdentity, engine: engine, index: images) {
             case .built(let imageID, let size):
                 events(.cached(layer: layer.name, imageID: imageID))
                 return LayerOutcome(layer: layer.name, reference: layer.reference, state: .cached, imageID: imageID, size: size, seconds: elapsed(since: started))

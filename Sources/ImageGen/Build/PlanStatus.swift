@@ -10,9 +10,10 @@ public struct PlanStatus: Sendable {
         let roots = Array(Set(plan.layers.map(\.layer.rootImage))).sorted { $0.description < $1.description }
         let bases = try await BaseImages.resolve(roots, engine: engine, pull: false, events: { _ in })
         var layers: [String: LayerCache.Status] = [:]
+        let index = RecipeImages(recipe: plan.name, engine: engine)
         for layer in plan.layers {
             guard case .resolved(let identity)? = bases[layer.layer.rootImage] else { continue }
-            layers[layer.name] = try await LayerCache.status(of: layer, baseIdentity: identity, engine: engine)
+            layers[layer.name] = try await LayerCache.status(of: layer, baseIdentity: identity, engine: engine, index: index)
         }
         return PlanStatus(bases: Dictionary(uniqueKeysWithValues: bases.map { ($0.key.description, $0.value) }), layers: layers)
     }

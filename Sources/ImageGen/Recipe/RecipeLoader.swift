@@ -81,13 +81,12 @@ public enum RecipeLoader {
 
         var name = ""
         var nameLocation = SourceLocation(file: path, line: 1, column: 1)
-        if let (_, keyNode, node) = value("recipe") {
+        if let node = value("recipe")?.value {
             if let text = reader.string(node, what: "recipe", interpolate: false) {
                 name = text.value
                 nameLocation = text.location
                 if let problem = Names.problem(withName: name, kind: "recipe name") { reader.error(problem, node) }
             }
-            _ = keyNode
         } else {
             reader.error("missing required key 'recipe' (the family's name, e.g. recipe: my-sandbox)", root)
         }

@@ -33,12 +33,13 @@ public struct Verifier: Sendable {
         let roots = Array(Set(layers.map(\.layer.rootImage))).sorted { $0.description < $1.description }
         let bases = try await BaseImages.resolve(roots, engine: engine, pull: false, events: { _ in })
         var built: [LayerPlan] = []
+        let index = RecipeImages(recipe: plan.name, engine: engine)
         for layer in layers {
             let started = Date()
             var reason: String?
             switch bases[layer.layer.rootImage] {
             case .resolved(let identity)?:
-                switch try await LayerCache.status(of: layer, baseIdentity: identity, engine: engine) {
+                switch try await LayerCache.status(of: layer, baseIdentity: identity, engine: engine, index: index) {
                 case .built: break
                 case .untagged: reason = "\(layer.reference) is not tagged (run imagegen build to tag it)"
                 case .stale(let why): reason = "\(layer.reference) is stale: \(why) (run imagegen build)"
