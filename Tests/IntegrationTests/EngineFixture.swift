@@ -20,7 +20,27 @@ enum EngineFixture {
             throw error
         }
         try await ensureBusybox(on: engine)
+        await sweep.run(engine)
         return engine
+    }
+
+    /// Once per test run: remove images earlier runs left (cleanup at the end of a test may not
+    /// finish before the process exits), so the engine does not fill up over many runs.
+    static let sweep = Sweep()
+
+    actor Sweep {
+        private var done = false
+
+        func run(_ engine: DockerEngine) async {
+            guard !done else { return }
+            done = true
+            guard let images = try? await engine.listImages(labels: [ImageLabels.recipe]) else { return }
+            let cutoff = Int64(Date().timeIntervalSince1970) - 600
+            for image in images where image.created < cutoff && (image.labels?[ImageLabels.recipe]?.hasPrefix("it-") ?? false) {
+                for tag in image.repoTags ?? [] where tag != "<none>:<none>" { try? await engine.removeImage(tag, force: true) }
+                try? await engine.removeImage(image.id, force: true)
+            }
+        }
     }
 
     /// Imports a busybox root file system as `imagegen-test/busybox:1` when the engine lacks it,
