@@ -103,7 +103,12 @@ struct StepTracker {
         guard let separator = body.range(of: " : ") else { return nil }
         let counts = body[..<separator.lowerBound].split(separator: "/")
         guard counts.count == 2, let index = Int(counts[0]), let total = Int(counts[1]) else { return nil }
-        return (index, total, String(body[separator.upperBound...]))
+        return (index, total, collapsingSpaces(String(body[separator.upperBound...])))
+    }
+
+    /// The classic builder joins continued lines with their indentation; one space reads better.
+    static func collapsingSpaces(_ text: String) -> String {
+        text.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
     }
 
     /// `[ 3/9] RUN apt-get update` (BuildKit pads the index).
