@@ -8,7 +8,7 @@ SWIFT ?= swift
 IMAGEGEN = .build/debug/imagegen
 RECIPE ?= recipes/sandbox.yaml
 
-.PHONY: all build test demo deps engine images lint bench clean
+.PHONY: all build release test demo deps engine images lint bench clean
 
 all: build
 
@@ -24,6 +24,10 @@ images: engine
 
 build: deps
 	$(SWIFT) build
+
+# An optimized binary with the Swift runtime and Foundation linked in: .build-static/release/imagegen
+release: deps
+	$(SWIFT) build -c release --product imagegen --static-swift-stdlib --scratch-path .build-static
 
 lint: build
 	$(IMAGEGEN) generate --check $(RECIPE)
@@ -41,8 +45,8 @@ demo: deps engine
 	$(IMAGEGEN) build $(RECIPE)
 	$(IMAGEGEN) verify $(RECIPE)
 
-bench: build
+bench: release
 	scripts/bench
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-static

@@ -22,7 +22,7 @@ public struct ImageGenCommand: AsyncParsableCommand {
     /// Runs the command line; argument mistakes exit with 2, as every other bad input does.
     public static func runMain(_ arguments: [String]? = nil) async -> Int32 {
         do {
-            var command = try parseAsRoot(arguments)
+            var command = try parseQuickly(arguments ?? Array(CommandLine.arguments.dropFirst()))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -42,6 +42,24 @@ public struct ImageGenCommand: AsyncParsableCommand {
             }
             Console.error(fullMessage(for: error))
             return code == .validationFailure || code.rawValue == 64 ? 2 : code.rawValue
+        }
+    }
+}
+
+extension ImageGenCommand {
+    /// Parses `imagegen SUBCOMMAND …` with the subcommand's own parser. Parsing from the root
+    /// reflects over every subcommand's arguments (and checks for a completion-script request),
+    /// which costs more than the rest of a cached `plan`; help, versions and mistakes still go
+    /// through the root, so their output is the same.
+    static func parseQuickly(_ arguments: [String]) throws -> any ParsableCommand {
+        let asksForHelp = arguments.contains { ["-h", "--help", "--version", "--generate-completion-script", "help"].contains($0) }
+        guard !asksForHelp, let name = arguments.first,
+              let subcommand = configuration.subcommands.first(where: { $0.configuration.commandName == name })
+        else { return try parseAsRoot(arguments) }
+        do {
+            return try subcommand.parseAsRoot(Array(arguments.dropFirst()))
+        } catch {
+            return try parseAsRoot(arguments)
         }
     }
 }
