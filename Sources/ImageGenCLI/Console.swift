@@ -17,18 +17,14 @@ enum Console {
     static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
 
-    /// Prints diagnostics in file order and a count; returns whether any was an error.
+    /// Prints diagnostics in file order and, if there were any, a count; returns whether any was an error.
     @discardableResult
-    static func report(_ diagnostics: Diagnostics, quietWhenClean: Bool = true) -> Bool {
+    static func report(_ diagnostics: Diagnostics) -> Bool {
         let sorted = diagnostics.sorted
         for diagnostic in sorted { error(diagnostic.description) }
         let errors = sorted.filter { $0.severity == .error }.count
         let warnings = sorted.filter { $0.severity == .warning }.count
-        if errors > 0 || warnings > 0 || !quietWhenClean {
-            if errors > 0 || warnings > 0 {
-                error("\(count(errors, "error")), \(count(warnings, "warning"))")
-            }
-        }
+        if !sorted.isEmpty { error("\(count(errors, "error")), \(count(warnings, "warning"))") }
         return errors > 0
     }
 

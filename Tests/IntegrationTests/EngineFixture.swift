@@ -68,11 +68,7 @@ enum EngineFixture {
         entries.append(.inline("etc/passwd", Array("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n".utf8)))
         entries.append(.inline("etc/group", Array("root:x:0:\nnobody:x:65534:\n".utf8)))
         if let marker { entries.append(.inline("etc/marker", Array(marker.utf8))) }
-        let sorted = entries.normalizedForArchive()
-        return ChunkSequence {
-            let stream = try ContextArchiveStream(entries: sorted)
-            return { try stream.next() }
-        }
+        return .tar(entries.normalizedForArchive())
     }
 
     /// A recipe whose `base` layer is the busybox test image with a user and a workdir;

@@ -17,7 +17,7 @@ struct VerifyTests {
         var parameters = BuildParameters(tag: layer.reference)
         parameters.labels = [ImageLabels.contentHash: layer.contentHash, ImageLabels.baseImage: base, "org.opencontainers.image.title": layer.imageName]
         var failure: String?
-        for try await message in try await engine.build(context: ChunkSequence { let stream = try ContextArchiveStream(entries: sorted); return { try stream.next() } },
+        for try await message in try await engine.build(context: .tar(sorted),
                                                           parameters: parameters) {
             if case .error(let text, _) = message { failure = text }
         }

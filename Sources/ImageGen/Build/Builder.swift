@@ -121,11 +121,7 @@ public struct Builder: Sendable {
         parameters.builder = builder
         parameters.limits = options.limits
 
-        let entries = layer.entries
-        let context = ChunkSequence {
-            let stream = try ContextArchiveStream(entries: entries)
-            return { try stream.next() }
-        }
+        let context = ChunkSequence.tar(layer.entries)
         events(.uploading(layer: layer.name, bytes: layer.contextSize))
         var tracker = StepTracker(layer: layer.name)
         let emit = events

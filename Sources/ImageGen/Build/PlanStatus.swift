@@ -6,12 +6,14 @@ public struct PlanStatus: Sendable {
     public var bases: [String: BaseImages.Resolution]
     public var layers: [String: LayerCache.Status]
 
-    public static func check(_ plan: BuildPlan, engine: DockerEngine) async throws -> PlanStatus {
-        let roots = Array(Set(plan.layers.map(\.layer.rootImage))).sorted { $0.description < $1.description }
+    /// Checks `layers` (all of the plan's when nil).
+    public static func check(_ plan: BuildPlan, layers selected: [LayerPlan]? = nil, engine: DockerEngine) async throws -> PlanStatus {
+        let checked = selected ?? plan.layers
+        let roots = Array(Set(checked.map(\.layer.rootImage))).sorted { $0.description < $1.description }
         let bases = try await BaseImages.resolve(roots, engine: engine, pull: false, events: { _ in })
         var layers: [String: LayerCache.Status] = [:]
         let index = RecipeImages(recipe: plan.name, engine: engine)
-        for layer in plan.layers {
+        for layer in checked {
             guard case .resolved(let identity)? = bases[layer.layer.rootImage] else { continue }
             layers[layer.name] = try await LayerCache.status(of: layer, baseIdentity: identity, engine: engine, index: index)
         }

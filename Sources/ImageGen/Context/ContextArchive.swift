@@ -1,4 +1,5 @@
 import CArchive
+import DockerEngine
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -207,6 +208,16 @@ public final class ContextArchiveStream {
                 failure = error
                 return -1
             }
+        }
+    }
+}
+
+extension ChunkSequence {
+    /// The deterministic tar of `entries` (in archive order), made as the reader asks for it.
+    public static func tar(_ entries: [ContextEntry]) -> ChunkSequence {
+        ChunkSequence {
+            let stream = try ContextArchiveStream(entries: entries)
+            return { try stream.next() }
         }
     }
 }

@@ -38,20 +38,18 @@ public final class DigestCache: @unchecked Sendable {
         current.reserveCapacity(previous.count)
     }
 
-    /// The cache file for a recipe: one per recipe path, under `IMAGEGEN_CACHE_DIR`,
-    /// `$XDG_CACHE_HOME/imagegen` or `~/.cache/imagegen`.
+    /// imagegen's cache directory: `IMAGEGEN_CACHE_DIR`, `$XDG_CACHE_HOME/imagegen` or
+    /// `~/.cache/imagegen` (nil when none can be named).
+    public static func directory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        if let dir = environment["IMAGEGEN_CACHE_DIR"], !dir.isEmpty { return dir }
+        if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/imagegen" }
+        if let home = environment["HOME"], !home.isEmpty { return home + "/.cache/imagegen" }
+        return nil
+    }
+
+    /// The cache file for a recipe: one per recipe path, in ``directory(environment:)``.
     public static func defaultFile(forRecipeAt recipePath: String) -> String? {
-        let environment = ProcessInfo.processInfo.environment
-        let directory: String
-        if let dir = environment["IMAGEGEN_CACHE_DIR"], !dir.isEmpty {
-            directory = dir
-        } else if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty {
-            directory = xdg + "/imagegen"
-        } else if let home = environment["HOME"], !home.isEmpty {
-            directory = home + "/.cache/imagegen"
-        } else {
-            return nil
-        }
+        guard let directory = directory() else { return nil }
         let absolute = URL(fileURLWithPath: recipePath).standardizedFileURL.path
         return directory + "/digests-" + String(sha256Hex(absolute).prefix(20))
     }

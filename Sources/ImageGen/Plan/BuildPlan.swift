@@ -35,6 +35,13 @@ public struct BuildPlan: Sendable {
 
     public func layer(named name: String) -> LayerPlan? { layers.first { $0.name == name } }
 
+    /// The layer and its ancestors in the recipe, root first.
+    public func lineage(of layer: LayerPlan) -> [LayerPlan] {
+        var chain = [layer]
+        while let parent = chain.last?.parentLayer.flatMap(self.layer(named:)) { chain.append(parent) }
+        return chain.reversed()
+    }
+
     /// The named layers and what they need, in build order (all layers when `names` is empty).
     public func selecting(_ names: [String]) -> [LayerPlan] {
         guard !names.isEmpty else { return layers }

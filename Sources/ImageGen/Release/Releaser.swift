@@ -183,11 +183,7 @@ public struct Releaser: Sendable {
         let labels = options.info.labels.sorted { $0.key < $1.key }
             .map { "\($0.key)=\(DockerfileRenderer.quote($0.value, escapeDollar: true))" }.joined(separator: " \\\n      ")
         let dockerfile = "FROM \(layer.reference)\nLABEL \(labels)\n"
-        let entries: [ContextEntry] = [.inline("Dockerfile", Array(dockerfile.utf8))]
-        let context = ChunkSequence {
-            let stream = try ContextArchiveStream(entries: entries)
-            return { try stream.next() }
-        }
+        let context = ChunkSequence.tar([.inline("Dockerfile", Array(dockerfile.utf8))])
         var id: String?
         var failure: String?
         for try await message in try await engine.build(context: context, parameters: BuildParameters(tag: "")) {

@@ -15,10 +15,7 @@ public final class LayerIndexCache: @unchecked Sendable {
     public init(directory: String?) { self.directory = directory }
 
     public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
-        if let dir = environment["IMAGEGEN_CACHE_DIR"], !dir.isEmpty { return dir + "/layers" }
-        if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/imagegen/layers" }
-        if let home = environment["HOME"], !home.isEmpty { return home + "/.cache/imagegen/layers" }
-        return nil
+        DigestCache.directory(environment: environment).map { $0 + "/layers" }
     }
 
     private func path(_ diffID: String, options: ImageExport.Options) -> String? {

@@ -30,38 +30,37 @@ public struct Verifier: Sendable {
         var results: [String: LayerVerification] = [:]
 
         // Which images are built for their current content hash and base.
-        let roots = Array(Set(layers.map(\.layer.rootImage))).sorted { $0.description < $1.description }
-        let bases = try await BaseImages.resolve(roots, engine: engine, pull: false, events: { _ in })
+        let status = try await PlanStatus.check(plan, layers: layers, engine: engine)
         var built: [LayerPlan] = []
-        let index = RecipeImages(recipe: plan.name, engine: engine)
         for layer in layers {
-            let started = Date()
             var reason: String?
-            switch bases[layer.layer.rootImage] {
-            case .resolved(let identity)?:
-                switch try await LayerCache.status(of: layer, baseIdentity: identity, engine: engine, index: index) {
-                case .built: break
-                case .untagged: reason = "\(layer.reference) is not tagged (run imagegen build to tag it)"
-                case .stale(let why): reason = "\(layer.reference) is stale: \(why) (run imagegen build)"
-                case .missing: reason = "\(layer.reference) is not built (run imagegen build)"
+            switch status.layers[layer.name] {
+            case .built?: break
+            case .untagged?: reason = "\(layer.reference) is not tagged (run imagegen build to tag it)"
+            case .stale(let why)?: reason = "\(layer.reference) is stale: \(why) (run imagegen build)"
+            case .missing?: reason = "\(layer.reference) is not built (run imagegen build)"
+            case nil:
+                if case .missing(let message)? = status.bases[layer.layer.rootImage.description] {
+                    reason = message
+                } else {
+                    reason = "its base image was not resolved"
                 }
-            case .missing(let message)?: reason = message
-            case nil: reason = "its base image was not resolved"
             }
             if let reason {
                 results[layer.name] = LayerVerification(layer: layer.name, reference: layer.reference, imageID: nil,
-                                                        checks: [.failed(layer.name, "built", "built", reason)], seconds: Date().timeIntervalSince(started))
+                                                        checks: [.failed(layer.name, "built", "built", reason)], seconds: 0)
             } else {
                 built.append(layer)
             }
         }
 
         if !built.isEmpty {
-            let blobs = try await layerIndexes(built)
+            let inspections = Inspections(engine: engine)
+            let blobs = try await layerIndexes(built, inspections: inspections)
             for layer in built {
                 let started = Date()
                 var checks: [CheckResult] = []
-                guard let inspect = try await engine.inspectImage(layer.reference),
+                guard let inspect = try await inspections.image(layer.reference),
                       let diffIDs = inspect.rootFS?.layers, diffIDs.allSatisfy({ blobs[$0] != nil })
                 else {
                     results[layer.name] = LayerVerification(layer: layer.name, reference: layer.reference, imageID: nil,
@@ -70,7 +69,7 @@ public struct Verifier: Sendable {
                 }
                 checks.append(.passed(layer.name, "built", "built", "\(layer.reference) is \(LayerCache.shortID(inspect.id)), built for content hash \(layer.contentHash.prefix(12))",
                                       measured: .string(inspect.id)))
-                let image = try await underTest(layer, inspect: inspect, blobs: diffIDs.compactMap { blobs[$0] })
+                let image = try await underTest(layer, inspect: inspect, blobs: diffIDs.compactMap { blobs[$0] }, inspections: inspections)
                 checks += Policies.all(image)
                 checks += try await probes(image)
                 results[layer.name] = LayerVerification(layer: layer.name, reference: layer.reference, imageID: inspect.id, checks: checks,
@@ -82,10 +81,10 @@ public struct Verifier: Sendable {
 
     /// Every layer of the images, by diff ID: from the layer cache, or from one export of all the
     /// images (layers they share are read and scanned once), which then fills the cache.
-    private func layerIndexes(_ layers: [LayerPlan]) async throws -> [String: LayerBlob] {
+    private func layerIndexes(_ layers: [LayerPlan], inspections: Inspections) async throws -> [String: LayerBlob] {
         var diffIDs: [String: [String]] = [:]
         for layer in layers {
-            diffIDs[layer.reference] = try await engine.inspectImage(layer.reference)?.rootFS?.layers ?? []
+            diffIDs[layer.reference] = try await inspections.image(layer.reference)?.rootFS?.layers ?? []
         }
         var blobs: [String: LayerBlob] = [:]
         if let cache = options.layerCache {
@@ -112,7 +111,7 @@ public struct Verifier: Sendable {
     }
 
     /// Gathers what the checks need about one layer's image.
-    private func underTest(_ layer: LayerPlan, inspect: ImageInspect, blobs: [LayerBlob]) async throws -> ImageUnderTest {
+    private func underTest(_ layer: LayerPlan, inspect: ImageInspect, blobs: [LayerBlob], inspections: Inspections) async throws -> ImageUnderTest {
         let history = try await engine.history(layer.reference)
         // The parent's layers are a prefix of this image's; count them to know what this layer adds.
         let parentReference: String
@@ -125,25 +124,23 @@ public struct Verifier: Sendable {
             parentReference = reference.description
             parentName = reference.description
         }
-        let parentDiffs = try await engine.inspectImage(parentReference)?.rootFS?.layers ?? []
+        let parentDiffs = try await inspections.image(parentReference)?.rootFS?.layers ?? []
         let ownDiffs = inspect.rootFS?.layers ?? []
         var common = 0
         while common < min(parentDiffs.count, ownDiffs.count), parentDiffs[common] == ownDiffs[common] { common += 1 }
         if parentDiffs.isEmpty { parentName += " (not in the engine)" }
 
         // Which recipe layer added each image layer, from the ancestors' layer counts.
-        var chain: [LayerPlan] = [layer]
-        while let parent = chain.last?.parentLayer.flatMap(plan.layer(named:)) { chain.append(parent) }
         var origins: [String] = []
         var counts: [(String, Int)] = []
-        for ancestor in chain.reversed() {
-            let count = try await engine.inspectImage(ancestor.reference)?.rootFS?.layers?.count ?? 0
+        for ancestor in plan.lineage(of: layer) {
+            let count = try await inspections.image(ancestor.reference)?.rootFS?.layers?.count ?? 0
             counts.append((ancestor.name, count))
         }
         for index in blobs.indices {
             origins.append(counts.first { index < $0.1 }.map { "added by '\($0.0)'" } ?? "added by '\(layer.name)'")
         }
-        if let rootCount = try await engine.inspectImage(layer.layer.rootImage.description)?.rootFS?.layers?.count {
+        if let rootCount = try await inspections.image(layer.layer.rootImage.description)?.rootFS?.layers?.count {
             for index in 0..<min(rootCount, origins.count) { origins[index] = "from \(layer.layer.rootImage)" }
         }
         return ImageUnderTest(
@@ -154,9 +151,7 @@ public struct Verifier: Sendable {
     /// The probes of the layer, its toolsets and its ancestors, in one container.
     private func probes(_ image: ImageUnderTest) async throws -> [CheckResult] {
         var commands: [String] = []
-        var chain: [LayerPlan] = [image.plan]
-        while let parent = chain.last?.parentLayer.flatMap(plan.layer(named:)) { chain.append(parent) }
-        for layer in chain.reversed() {
+        for layer in plan.lineage(of: image.plan) {
             for probe in layer.layer.probes.map(\.value) where !commands.contains(probe) { commands.append(probe) }
         }
         guard !commands.isEmpty else { return [] }
@@ -179,5 +174,21 @@ public struct Verifier: Sendable {
             result.seconds = seconds
             return result
         }
+    }
+}
+
+/// Image inspections for one verify run: every layer's checks look at its ancestors' images too,
+/// and each is asked of the engine once.
+private actor Inspections {
+    private let engine: DockerEngine
+    private var known: [String: ImageInspect?] = [:]
+
+    init(engine: DockerEngine) { self.engine = engine }
+
+    func image(_ reference: String) async throws -> ImageInspect? {
+        if let cached = known[reference] { return cached }
+        let image = try await engine.inspectImage(reference)
+        known[reference] = image
+        return image
     }
 }
