@@ -233,20 +233,7 @@ struct BuildTests {
         let scratch = Scratch()
         scratch.write("recipe.yaml", EngineFixture.recipe(name, layers: "  slow:\n    from: base\n    run: [\"echo \(name)-started && sleep 60\"]\n"))
         defer { Task { await EngineFixture.removeImages(ofRecipe: name, on: engine) } }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: imagegenExecutable)
-        process.arguments = ["build", "recipe.yaml", "--format", "json"]
-        process.currentDirectoryURL = URL(fileURLWithPath: scratch.path)
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var seen = ""
-        while !seen.contains("\(name)-started"), process.isRunning {
-            let data = output.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            seen += String(decoding: data, as: UTF8.self)
-        }
+        let process = try startBuild(in: scratch, until: "\(name)-started").process
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
         #expect(process.terminationStatus == 130)

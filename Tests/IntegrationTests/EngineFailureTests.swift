@@ -130,24 +130,9 @@ final class PrivateEngineTests {
                 from: slow
                 run: ["echo top"]
             """))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: imagegenExecutable)
-        process.arguments = ["build", "recipe.yaml", "--format", "json"]
-        process.currentDirectoryURL = URL(fileURLWithPath: scratch.path)
-        process.environment = ProcessInfo.processInfo.environment.merging(dockerd.unixEnvironment.merging(["IMAGEGEN_CACHE_DIR": scratch.url(".cache")]) { _, new in new }) { _, new in new }
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-
         // Wait until the slow layer's RUN has started, then kill the engine.
-        var seen = ""
-        let deadline = Date().addingTimeInterval(60)
-        while !seen.contains("slow-started"), Date() < deadline, process.isRunning {
-            let data = output.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            seen += String(decoding: data, as: UTF8.self)
-        }
+        let running = try startBuild(in: scratch, until: "slow-started", environment: dockerd.unixEnvironment)
+        let process = running.process, errors = running.errors, seen = running.seen
         #expect(seen.contains("\"event\":\"built\",\"imageID\""), "base should have finished first")
         #expect(seen.contains("slow-started"))
         dockerd.kill()

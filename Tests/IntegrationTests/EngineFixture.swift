@@ -127,6 +127,36 @@ final class EventLog: @unchecked Sendable {
     }
 }
 
+/// A running `imagegen build --format json` whose stdout has been read up to a marker.
+struct RunningBuild {
+    let process: Process
+    let errors: Pipe
+    /// The JSON events read so far.
+    let seen: String
+}
+
+/// Starts `imagegen build --format json` in `scratch` and reads its events until `marker` shows
+/// (or it ends, or a minute passes), so a test can act in the middle of the build.
+func startBuild(in scratch: Scratch, until marker: String, environment: [String: String] = [:]) throws -> RunningBuild {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: imagegenExecutable)
+    process.arguments = ["build", "recipe.yaml", "--format", "json"]
+    process.currentDirectoryURL = URL(fileURLWithPath: scratch.path)
+    process.environment = ProcessInfo.processInfo.environment.merging(["IMAGEGEN_CACHE_DIR": scratch.url(".cache")].merging(environment) { _, new in new }) { _, new in new }
+    let output = Pipe(), errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    var seen = ""
+    let deadline = Date().addingTimeInterval(60)
+    while !seen.contains(marker), Date() < deadline, process.isRunning {
+        let data = output.fileHandleForReading.availableData
+        if data.isEmpty { break }
+        seen += String(decoding: data, as: UTF8.self)
+    }
+    return RunningBuild(process: process, errors: errors, seen: seen)
+}
+
 /// Runs the imagegen executable with an isolated digest cache.
 func imagegen(_ arguments: [String], in scratch: Scratch, environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
     try run(imagegenExecutable, arguments, directory: scratch.path,
