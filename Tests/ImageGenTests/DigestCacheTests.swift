@@ -119,7 +119,7 @@ struct DigestCacheTests {
         let scratch = Scratch()
         let file = scratch.write("a.txt", "hello\n")
         let stamp = try #require(entry(file).stamp)
-        scratch.write("digests", "imagegen-digests 2\n\(stamp.device)\t\(stamp.inode)\tnot-a-number\n\(stamp.device)\t\(stamp.inode)\t6\t\(stamp.mtimeNanoseconds)\t\(stamp.ctimeNanoseconds)\t\(String(repeating: "0", count: 63))\t0\n")
+        scratch.write("digests", "\(DigestCache.header)\(stamp.device)\t\(stamp.inode)\tnot-a-number\n\(stamp.device)\t\(stamp.inode)\t6\t\(stamp.mtimeNanoseconds)\t\(stamp.ctimeNanoseconds)\t\(String(repeating: "0", count: 63))\t0\n")
         let cache = DigestCache(file: scratch.url("digests"))
         #expect(try FileDigester.digest([entry(file)], cache: cache)[stamp.key]?.sha256 == sha256Hex("hello\n"))
         #expect(cache.misses == 1)

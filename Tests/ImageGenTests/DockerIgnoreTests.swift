@@ -6,7 +6,7 @@ import Testing
 struct DockerIgnoreTests {
     func excluded(_ patterns: String, _ paths: [String]) throws -> [String] {
         let ignore = try DockerIgnore(contents: patterns)
-        return paths.filter(ignore.excludes)
+        return paths.filter { ignore.excludes($0) }
     }
 
     @Test("plain names match the path and everything under a matching directory")

@@ -100,7 +100,7 @@ public struct ContextWalker {
                 continue
             }
             let kind = info.st_mode & S_IFMT
-            let excluded = !ignore.isEmpty && ignore.excludes(childRelative)
+            let excluded = !ignore.isEmpty && ignore.excludes(childRelative, parentsIncluded: true)
             if excluded {
                 // As Docker does, walk into an excluded directory only when a `!` pattern may
                 // re-include something inside it; the directory's own entry stays out.
@@ -177,20 +177,38 @@ public struct ContextWalker {
 
 /// Reads a small text file (a `.dockerignore`, a manifest) whole.
 func readSmallFile(_ path: String) throws -> String {
+    String(decoding: try readFileBytes(path, limit: 16 << 20), as: UTF8.self)
+}
+
+/// Reads a file whole, in one allocation of its size (files here are read on every run, so
+/// `FileManager`'s copies through `Data` show), refusing one larger than `limit`.
+func readFileBytes(_ path: String, limit: Int) throws -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { throw FileSystemError.errno("open", path) }
     defer { close(fd) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65_536)
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw FileSystemError.errno("stat", path) }
+    var capacity = min(Int(info.st_size), limit) + 1
+    var result: [UInt8] = []
     while true {
-        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count < 0 {
-            if errno == EINTR { continue }
-            throw FileSystemError.errno("read", path)
+        var failed: Int32 = 0
+        let chunk = try [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+            initialized = 0
+            while initialized < buffer.count {
+                let count = read(fd, buffer.baseAddress! + initialized, buffer.count - initialized)
+                if count < 0, errno == EINTR { continue }
+                if count < 0 { failed = errno; break }
+                if count == 0 { break }
+                initialized += count
+            }
+            if failed != 0 { throw FileSystemError(path: path, operation: "read", reason: String(cString: strerror(failed))) }
         }
-        if count == 0 { break }
-        bytes.append(contentsOf: buffer[0..<count])
-        if bytes.count > 16 << 20 { throw FileSystemError(path: path, operation: "read", reason: "file is larger than 16 MiB") }
+        let ended = chunk.count < capacity
+        if result.isEmpty { result = chunk } else { result += chunk }
+        if result.count > limit {
+            throw FileSystemError(path: path, operation: "read", reason: "file is larger than \(limit >> 20) MiB")
+        }
+        if ended { return result }
+        capacity = 65_536
     }
-    return String(decoding: bytes, as: UTF8.self)
 }

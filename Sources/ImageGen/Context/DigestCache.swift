@@ -21,20 +21,32 @@ public final class DigestCache: @unchecked Sendable {
         public var binary: Bool
     }
 
+    /// A record also says its file held no secret, so the secret rules' version is part of the
+    /// format: new rules mean every file is scanned again.
+    static let header = "imagegen-digests 3 secret-rules-\(SecretScanner.rulesVersion)\n"
+
     /// How much older than the read time a file's timestamps must be for its digest to be kept.
     public static let racyWindowNanoseconds: Int64 = 1_000_000_000
 
     private let file: String?
     private let lock = NSLock()
+    private var loaded = false
     private var previous: [FileKey: Record] = [:]
     private var current: [FileKey: Record] = [:]
     public private(set) var hits = 0
     public private(set) var misses = 0
 
-    /// A cache kept in `file` (nil keeps it in memory for this run only).
+    /// A cache kept in `file` (nil keeps it in memory for this run only). The file is read at
+    /// the first lookup, so a run that needs no digest does not pay for it.
     public init(file: String?) {
         self.file = file
-        if let file, let data = FileManager.default.contents(atPath: file) { previous = Self.parse(Array(data)) }
+    }
+
+    /// Called with the lock held.
+    private func loadIfNeeded() {
+        guard !loaded else { return }
+        loaded = true
+        if let file, let bytes = try? readFileBytes(file, limit: 1 << 30) { previous = Self.parse(bytes) }
         current.reserveCapacity(previous.count)
     }
 
@@ -47,16 +59,18 @@ public final class DigestCache: @unchecked Sendable {
         return nil
     }
 
-    /// The cache file for a recipe: one per recipe path, in ``directory(environment:)``.
-    public static func defaultFile(forRecipeAt recipePath: String) -> String? {
+    /// The cache file for a recipe: one per recipe path (and `kind` of cache), in
+    /// ``directory(environment:)``.
+    public static func defaultFile(forRecipeAt recipePath: String, kind: String = "digests") -> String? {
         guard let directory = directory() else { return nil }
         let absolute = URL(fileURLWithPath: recipePath).standardizedFileURL.path
-        return directory + "/digests-" + String(sha256Hex(absolute).prefix(20))
+        return directory + "/" + kind + "-" + String(sha256Hex(absolute).prefix(20))
     }
 
     public func lookup(stamp: FileStamp) -> Record? {
         lock.lock()
         defer { lock.unlock() }
+        loadIfNeeded()
         if let record = previous[stamp.key], record.stamp == stamp {
             hits += 1
             current[stamp.key] = record
@@ -71,18 +85,21 @@ public final class DigestCache: @unchecked Sendable {
         let newest = max(record.stamp.mtimeNanoseconds, record.stamp.ctimeNanoseconds)
         guard newest < readAt - Self.racyWindowNanoseconds else { return }
         lock.lock()
+        loadIfNeeded()
         current[record.stamp.key] = record
         lock.unlock()
     }
 
-    /// Writes the records used or made in this run (others are dropped), atomically.
+    /// Writes the records used or made in this run (others are dropped), atomically; a run that
+    /// looked nothing up leaves the file as it was.
     public func save() throws {
         guard let file else { return }
         lock.lock()
+        guard loaded else { lock.unlock(); return }
         let records = current
         lock.unlock()
         guard records != previous else { return }
-        var text = "imagegen-digests 2\n"
+        var text = Self.header
         for record in records.values.sorted(by: { ($0.stamp.device, $0.stamp.inode) < ($1.stamp.device, $1.stamp.inode) }) {
             let s = record.stamp
             text += "\(s.device)\t\(s.inode)\t\(s.size)\t\(s.mtimeNanoseconds)\t\(s.ctimeNanoseconds)\t\(record.sha256)\t\(record.binary ? 1 : 0)\n"
@@ -92,7 +109,7 @@ public final class DigestCache: @unchecked Sendable {
 
     /// Parses the cache file by bytes: it is read on every run, so it must cost little.
     static func parse(_ bytes: [UInt8]) -> [FileKey: Record] {
-        let header = Array("imagegen-digests 2\n".utf8)
+        let header = Array(Self.header.utf8)
         guard bytes.starts(with: header) else { return [:] }
         var records: [FileKey: Record] = [:]
         records.reserveCapacity(bytes.count / 110)

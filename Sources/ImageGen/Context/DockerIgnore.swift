@@ -84,24 +84,24 @@ public struct DockerIgnore: Sendable {
     }
 
     /// True when `path` (slash-separated, relative to the context root) is excluded.
-    public func excludes(_ path: String) -> Bool {
+    ///
+    /// A walk that does not enter excluded directories can pass `parentsIncluded` when there are
+    /// no `!` patterns: then no pattern matches a parent it entered, and only the path itself
+    /// needs matching.
+    public func excludes(_ path: String, parentsIncluded: Bool = false) -> Bool {
         guard !patterns.isEmpty else { return false }
         let file = Array((Self.isClean(path) ? path : Self.clean(path)).utf8)
-        let parents = Self.parentPrefixes(of: file)
+        let checkParents = !(parentsIncluded && !hasExclusions)
         var matched = false
         for pattern in patterns where pattern.exclusion == matched {
             var match = Self.match(pattern, file[...])
-            if !match {
-                match = parents.contains { Self.match(pattern, file[..<$0]) }
+            if !match, checkParents {
+                // Each parent directory prefix: for `a/b/c`, `a` and `a/b`.
+                match = file.indices.contains { file[$0] == UInt8(ascii: "/") && Self.match(pattern, file[..<$0]) }
             }
             if match { matched = !pattern.exclusion }
         }
         return matched
-    }
-
-    /// Ends of each parent directory prefix: for `a/b/c`, the ends of `a` and `a/b`.
-    private static func parentPrefixes(of path: [UInt8]) -> [Int] {
-        path.indices.filter { path[$0] == UInt8(ascii: "/") }
     }
 
     // MARK: - Compiling

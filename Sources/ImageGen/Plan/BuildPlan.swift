@@ -7,9 +7,25 @@ public struct LayerPlan: Sendable {
     /// The image this layer's Dockerfile starts `FROM`.
     public var from: String
     public var dockerfile: String
-    /// The build context's entries in archive order, the Dockerfile among them.
-    public var entries: [ContextEntry]
-    public var inputs: JSONValue
+    /// The layer's hash inputs in canonical form (``JSONValue/canonicalBytes``): its content hash
+    /// is their SHA-256.
+    public var canonicalInputs: [UInt8]
+
+    /// The build context's entries in archive order, the Dockerfile among them. Worked out on
+    /// each use: `plan` never needs them.
+    public var entries: [ContextEntry] {
+        layer.sources.normalizedForArchive().inserting(.inline("Dockerfile", Array(dockerfile.utf8)))
+    }
+
+    /// The hash inputs, parsed from their canonical bytes (which imagegen wrote itself, and which
+    /// hash to ``contentHash``).
+    public var inputs: JSONValue {
+        do {
+            return try JSONValue(parsing: canonicalInputs)
+        } catch {
+            preconditionFailure("the canonical inputs of layer '\(name)' do not parse: \(error)")
+        }
+    }
 
     public var name: String { layer.name }
     public var parentLayer: String? { if case .layer(let name) = layer.parent { name } else { nil } }
@@ -22,7 +38,7 @@ public struct LayerPlan: Sendable {
     /// The `inputs.json` written under generated/.
     public var inputsDocument: JSONValue { ["contentHash": .string(contentHash), "inputs": inputs] }
 
-    /// Bytes the build context holds (files only).
+    /// Bytes the build context holds (files only; each path counted once, as in the tar).
     public var contextSize: Int64 { entries.reduce(0) { $0 + ($1.kind == .file ? $1.size : 0) } }
 }
 

@@ -2,29 +2,23 @@
 /// ``DigestCache``), refuses secrets, renders each Dockerfile with its parent's content-hash tag,
 /// and computes each layer's content hash, parents first.
 public enum Planner {
-    public static func plan(_ recipe: ResolvedRecipe, cache: DigestCache) -> (BuildPlan?, Diagnostics) {
+    /// Plans `recipe`. With a `memo`, a layer whose fingerprint (see ``LayerMemo``) is unchanged
+    /// takes its inputs from there; the digest cache is consulted only if some layer changed.
+    public static func plan(_ recipe: ResolvedRecipe, cache: DigestCache, memo: LayerMemo? = nil) -> (BuildPlan?, Diagnostics) {
+        let startedAt = nowNanoseconds()
         var diagnostics = Diagnostics()
-        let allFiles = recipe.checkedFiles
-        let digests: [FileKey: FileDigest]
-        do {
-            digests = try FileDigester.digest(allFiles, cache: cache)
-        } catch {
-            diagnostics.error("\(error)", at: SourceLocation(file: recipe.recipe.path, line: 0, column: 0))
-            return (nil, diagnostics)
+        // Digests and secret checks cover every file of every layer at once, and only when a
+        // layer is not in the memo (or files outside the planned layers are to be checked).
+        var digests: [FileKey: FileDigest]?
+        func digestsOnce() -> [FileKey: FileDigest]? {
+            if let digests { return digests }
+            digests = checkFiles(recipe.checkedFiles, cache: cache, recipePath: recipe.recipe.path, diagnostics: &diagnostics)
+            return digests
         }
-        try? cache.save()
-
-        // Secrets: by file name and by content; the value is never printed.
-        var reported = Set<FileKey>()
-        for entry in allFiles where entry.kind == .file {
-            guard let source = entry.sourcePath, let key = entry.stamp?.key, reported.insert(key).inserted else { continue }
-            var findings = digests[key]?.secrets ?? []
-            if let byName = SecretScanner.nameFinding(for: String(source.lastPathComponent)) { findings.insert(byName, at: 0) }
-            for finding in findings {
-                diagnostics.error("secret refused: \(finding)", at: SourceLocation(file: source, line: finding.line, column: finding.column))
-            }
+        let layerFileCount = recipe.layers.reduce(0) { $0 + $1.sources.count }
+        if memo == nil || recipe.checkedFiles.count != layerFileCount {
+            guard digestsOnce() != nil else { return (nil, diagnostics) }
         }
-        if diagnostics.hasErrors { return (nil, diagnostics) }
 
         var planned: [String: LayerPlan] = [:]
         var layers: [LayerPlan] = []
@@ -42,28 +36,112 @@ public enum Planner {
             let imageName = recipe.imageName(of: layer.name)
             let dockerfile = DockerfileRenderer.render(layer, recipe: recipe.recipe, from: from)
             let dockerfileBytes = Array(dockerfile.utf8)
-            let files = layer.sources.normalizedForArchive()
-            let inputs = LayerInputs.make(
-                recipe: recipe.name, layer: layer, imageName: imageName, parentHash: parentHash,
-                dockerfile: dockerfileBytes, files: files, digests: digests)
-            let entries = files.inserting(.inline("Dockerfile", dockerfileBytes))
+            let fingerprint = memo.map { _ in
+                Self.fingerprint(recipe: recipe.name, layer: layer, imageName: imageName, parentHash: parentHash, dockerfile: dockerfileBytes)
+            }
+            let contentHash: String
+            let canonical: [UInt8]
+            if let memo, let fingerprint, let remembered = memo.lookup(layer: layer.name, fingerprint: fingerprint) {
+                contentHash = remembered.contentHash
+                canonical = remembered.canonicalInputs
+            } else {
+                guard let digests = digestsOnce() else { return (nil, diagnostics) }
+                canonical = LayerInputs.make(
+                    recipe: recipe.name, layer: layer, imageName: imageName, parentHash: parentHash,
+                    dockerfile: dockerfileBytes, files: layer.sources.normalizedForArchive(), digests: digests
+                ).canonicalBytes
+                contentHash = sha256Hex(canonical)
+                if let memo, let fingerprint, Self.settled(layer.sources, before: startedAt) {
+                    memo.record(layer: layer.name, .init(fingerprint: fingerprint, contentHash: contentHash, canonicalInputs: canonical))
+                }
+            }
             let plan = LayerPlan(
-                layer: layer, imageName: imageName, contentHash: LayerInputs.contentHash(of: inputs), from: from,
-                dockerfile: dockerfile, entries: entries, inputs: inputs)
+                layer: layer, imageName: imageName, contentHash: contentHash, from: from,
+                dockerfile: dockerfile, canonicalInputs: canonical)
             planned[layer.name] = plan
             layers.append(plan)
         }
+        try? memo?.save()
         return (BuildPlan(recipe: recipe, layers: layers), diagnostics)
     }
 
+    /// Digests every file (through the cache) and refuses secrets, by file name and by content;
+    /// the value is never printed. Nil when a file cannot be read or holds a secret.
+    private static func checkFiles(
+        _ files: [ContextEntry], cache: DigestCache, recipePath: String, diagnostics: inout Diagnostics
+    ) -> [FileKey: FileDigest]? {
+        let digests: [FileKey: FileDigest]
+        do {
+            digests = try FileDigester.digest(files, cache: cache)
+        } catch {
+            diagnostics.error("\(error)", at: SourceLocation(file: recipePath, line: 0, column: 0))
+            return nil
+        }
+        try? cache.save()
+
+        var reported = Set<FileKey>()
+        var found = false
+        for entry in files where entry.kind == .file {
+            guard let source = entry.sourcePath, let key = entry.stamp?.key, reported.insert(key).inserted else { continue }
+            var findings = digests[key]?.secrets ?? []
+            if let byName = SecretScanner.nameFinding(for: String(source.lastPathComponent)) { findings.insert(byName, at: 0) }
+            for finding in findings {
+                diagnostics.error("secret refused: \(finding)", at: SourceLocation(file: source, line: finding.line, column: finding.column))
+                found = true
+            }
+        }
+        return found ? nil : digests
+    }
+
+    /// Everything a layer's inputs are made from, with file stamps in place of file contents.
+    static func fingerprint(recipe: String, layer: ResolvedLayer, imageName: String, parentHash: String?, dockerfile: [UInt8]) -> String {
+        var fingerprint = Fingerprint()
+        fingerprint.add(LayerInputs.format)
+        fingerprint.add(Int64(SecretScanner.rulesVersion))
+        fingerprint.add(recipe)
+        fingerprint.add(layer.name)
+        fingerprint.add(imageName)
+        switch layer.parent {
+        case .layer(let name): fingerprint.add("layer:" + name)
+        case .image(let reference): fingerprint.add("image:" + reference.description)
+        }
+        fingerprint.add(parentHash ?? "")
+        fingerprint.add(dockerfile)
+        let args = layer.args.sorted { utf8Precedes($0.key, $1.key) }
+        fingerprint.add(Int64(args.count))
+        for (name, value) in args {
+            fingerprint.add(name)
+            fingerprint.add(value)
+        }
+        fingerprint.add(Int64(layer.sources.count))
+        for entry in layer.sources { fingerprint.add(entry) }
+        return fingerprint.finalize()
+    }
+
+    /// Whether no file among `entries` was written within the racy window before `time` (see
+    /// ``LayerMemo``).
+    static func settled(_ entries: [ContextEntry], before time: Int64) -> Bool {
+        let limit = time - DigestCache.racyWindowNanoseconds
+        return entries.allSatisfy { entry in
+            guard let stamp = entry.stamp else { return true }
+            return max(stamp.mtimeNanoseconds, stamp.ctimeNanoseconds) < limit
+        }
+    }
+
     /// Loads, resolves and plans a recipe file in one go, with every diagnostic of every stage.
-    public static func plan(recipeAt path: String, overrides: [String: String] = [:], cache: DigestCache? = nil) -> (BuildPlan?, Diagnostics) {
+    /// Without a `cache`, uses imagegen's cache directory for both the digest cache and the
+    /// ``LayerMemo``; with one, the memo is used only if given.
+    public static func plan(
+        recipeAt path: String, overrides: [String: String] = [:], cache: DigestCache? = nil, memo: LayerMemo? = nil
+    ) -> (BuildPlan?, Diagnostics) {
         let (recipe, loadDiagnostics) = RecipeLoader.load(path: path, overrides: overrides)
         var diagnostics = loadDiagnostics
         guard let recipe else { return (nil, diagnostics) }
         let (resolved, resolveDiagnostics) = RecipeResolver.resolve(recipe)
         diagnostics.append(contentsOf: resolveDiagnostics)
-        let (plan, planDiagnostics) = Self.plan(resolved, cache: cache ?? DigestCache(file: DigestCache.defaultFile(forRecipeAt: path)))
+        let memo = memo ?? (cache == nil ? LayerMemo(file: LayerMemo.defaultFile(forRecipeAt: path)) : nil)
+        let cache = cache ?? DigestCache(file: DigestCache.defaultFile(forRecipeAt: path))
+        let (plan, planDiagnostics) = Self.plan(resolved, cache: cache, memo: memo)
         diagnostics.append(contentsOf: planDiagnostics)
         return (diagnostics.hasErrors ? nil : plan, diagnostics)
     }

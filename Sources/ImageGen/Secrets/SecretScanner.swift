@@ -34,6 +34,10 @@ public struct SecretScanner: Sendable {
 
     /// Longest stretch a rule reads past its first byte; bytes are scanned only once this much
     /// look-ahead has arrived (or the file ended).
+    /// Bumped whenever a rule is added or changed, so that caches holding "this file has no
+    /// secret" (``DigestCache``, ``LayerMemo``) scan again.
+    public static let rulesVersion = 1
+
     static let lookahead = 320
     static let lookbehind = 64
     static let binarySniffLength = 8000

@@ -57,11 +57,14 @@ public indirect enum JSONValue: Sendable, Hashable {
     // MARK: - Encoding
 
     /// Compact canonical form.
-    public var canonical: String {
+    public var canonical: String { String(decoding: canonicalBytes, as: UTF8.self) }
+
+    /// Compact canonical form, as UTF-8.
+    public var canonicalBytes: [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(4096)
         write(into: &output, indent: false, level: 0)
-        return String(decoding: output, as: UTF8.self)
+        return output
     }
 
     /// Indented form for files people read and diff; same key order as the canonical form.
@@ -155,7 +158,11 @@ public indirect enum JSONValue: Sendable, Hashable {
     }
 
     public init(parsing data: Data) throws(DecodeError) {
-        var parser = JSONParser(bytes: Array(data))
+        try self.init(parsing: Array(data))
+    }
+
+    public init(parsing bytes: [UInt8]) throws(DecodeError) {
+        var parser = JSONParser(bytes: bytes)
         self = try parser.parseDocument()
     }
 }
