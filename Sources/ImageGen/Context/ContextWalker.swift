@@ -6,7 +6,7 @@ import Glibc
 /// `.dockerignore` at the tree's root honoured, symlinks kept as links (and refused when they
 /// point outside the tree), special files refused. The listing is independent of the order the
 /// file system returns names in and of the checkout's absolute path.
-public struct ContextWalker {
+public struct ContextWalker: Sendable {
     public struct Problem: Sendable, Hashable {
         /// The file's path for messages (the tree's display path joined with its relative path).
         public var path: String
@@ -57,22 +57,44 @@ public struct ContextWalker {
                 problems.append(Problem(path: displayRoot + "/.dockerignore", message: "\(error)"))
             }
         }
-        entries.append(.directory(archivePrefix))
-        let rootFD = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard rootFD >= 0 else {
-            problems.append(Problem(path: displayRoot, message: "cannot be read: \(String(cString: strerror(errno)))"))
-            return (entries, problems)
-        }
-        walkDirectory(rootFD, relative: "", ignore: ignore, into: &entries, problems: &problems)
-        return (entries, problems)
+        var output = Output(entries: entries, problems: problems)
+        output.entries.append(.directory(archivePrefix))
+        walkDirectory(at: AT_FDCWD, name: root, relative: "", ignore: ignore, depth: 0, into: &output)
+        return (output.entries, output.problems)
     }
 
-    /// Lists the directory open at `directoryFD` (which this closes), with calls relative to it
-    /// so the kernel does not resolve the whole path again for every entry.
-    private func walkDirectory(_ directoryFD: Int32, relative: String, ignore: DockerIgnore, into entries: inout [ContextEntry], problems: inout [Problem]) {
-        guard let handle = fdopendir(directoryFD) else {
-            close(directoryFD)
-            problems.append(Problem(path: display(relative), message: "cannot read this directory: \(String(cString: strerror(errno)))"))
+    /// What a walk (or one subtree of it) found, in listing order.
+    private struct Output: Sendable {
+        var entries: [ContextEntry] = []
+        var problems: [Problem] = []
+
+        mutating func append(_ other: Output) {
+            entries += other.entries
+            problems += other.problems
+        }
+    }
+
+    /// Subtrees are walked on all cores down to this depth, when a directory has two or more;
+    /// below it (and for a lone subdirectory) the walk goes on in the same thread. File systems
+    /// answer `fstatat` from their caches in parallel, and it is most of a walk's time.
+    static let parallelDepth = 3
+
+    /// Lists the directory `name` (opened relative to `parentFD`) and everything below it, with
+    /// calls relative to its descriptor so the kernel does not resolve the whole path again for
+    /// every entry. Entries come out sorted by name within each directory, a directory's entry
+    /// before its contents, whether or not subtrees were walked in parallel.
+    ///
+    /// An excluded directory is walked only for what `!` patterns bring back, so one that cannot
+    /// be read is passed over `quietly`.
+    private func walkDirectory(
+        at parentFD: Int32, name directoryName: String, relative: String, ignore: DockerIgnore, depth: Int,
+        quietly: Bool = false, into output: inout Output
+    ) {
+        let directoryFD = openat(parentFD, directoryName, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard directoryFD >= 0, let handle = fdopendir(directoryFD) else {
+            if directoryFD >= 0 { close(directoryFD) }
+            if quietly { return }
+            output.problems.append(Problem(path: display(relative), message: "cannot read this directory: \(String(cString: strerror(errno)))"))
             return
         }
         defer { closedir(handle) }
@@ -87,16 +109,31 @@ public struct ContextWalker {
         }
         names.sort { $0.lexicographicallyPrecedes($1) }
 
+        /// One child, in order: something found, or a subtree to walk (`entry` is the directory's
+        /// own entry, nil for an excluded directory walked only for its `!` exceptions).
+        enum Step {
+            case found(Output)
+            case subtree(name: String, relative: String, entry: ContextEntry?)
+        }
+        var steps: [Step] = []
+        steps.reserveCapacity(names.count)
+        var pending = Output()
+        var subtrees = 0
+        func flush() {
+            guard !pending.entries.isEmpty || !pending.problems.isEmpty else { return }
+            steps.append(.found(pending))
+            pending = Output()
+        }
         for nameBytes in names {
             guard let name = String(validating: nameBytes, as: UTF8.self) else {
-                problems.append(Problem(path: display(relative), message: "a file name in this directory is not UTF-8"))
+                pending.problems.append(Problem(path: display(relative), message: "a file name in this directory is not UTF-8"))
                 continue
             }
             if relative.isEmpty, name == ".dockerignore" { continue }
             let childRelative = relative.isEmpty ? name : relative + "/" + name
             var info = stat()
             guard fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
-                problems.append(Problem(path: display(childRelative), message: "cannot read this file: \(String(cString: strerror(errno)))"))
+                pending.problems.append(Problem(path: display(childRelative), message: "cannot read this file: \(String(cString: strerror(errno)))"))
                 continue
             }
             let kind = info.st_mode & S_IFMT
@@ -105,35 +142,63 @@ public struct ContextWalker {
                 // As Docker does, walk into an excluded directory only when a `!` pattern may
                 // re-include something inside it; the directory's own entry stays out.
                 if kind == S_IFDIR, ignore.hasExclusions {
-                    let child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                    if child >= 0 { walkDirectory(child, relative: childRelative, ignore: ignore, into: &entries, problems: &problems) }
+                    flush()
+                    steps.append(.subtree(name: name, relative: childRelative, entry: nil))
+                    subtrees += 1
                 }
                 continue
             }
             let archivePath = archivePrefix + "/" + childRelative
             switch kind {
             case S_IFREG:
-                entries.append(Self.fileEntry(path: archivePath, source: root + "/" + childRelative, info: info))
+                pending.entries.append(Self.fileEntry(path: archivePath, source: root + "/" + childRelative, info: info))
             case S_IFDIR:
-                entries.append(.directory(archivePath))
-                let child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                guard child >= 0 else {
-                    problems.append(Problem(path: display(childRelative), message: "cannot read this directory: \(String(cString: strerror(errno)))"))
-                    continue
-                }
-                walkDirectory(child, relative: childRelative, ignore: ignore, into: &entries, problems: &problems)
+                flush()
+                steps.append(.subtree(name: name, relative: childRelative, entry: .directory(archivePath)))
+                subtrees += 1
             case S_IFLNK:
                 guard let target = readLink(fd, name) else {
-                    problems.append(Problem(path: display(childRelative), message: "cannot read this symlink"))
+                    pending.problems.append(Problem(path: display(childRelative), message: "cannot read this symlink"))
                     continue
                 }
                 if let reason = Self.escapeReason(link: childRelative, target: target) {
-                    problems.append(Problem(path: display(childRelative), message: "symlink to '\(target)' \(reason); only links that stay inside the directory are kept"))
+                    pending.problems.append(Problem(path: display(childRelative), message: "symlink to '\(target)' \(reason); only links that stay inside the directory are kept"))
                     continue
                 }
-                entries.append(ContextEntry(path: archivePath, kind: .symlink, mode: 0o777, size: 0, linkTarget: target))
+                pending.entries.append(ContextEntry(path: archivePath, kind: .symlink, mode: 0o777, size: 0, linkTarget: target))
             default:
-                problems.append(Problem(path: display(childRelative), message: "a socket, pipe or device cannot go into an image (only files, directories and symlinks)"))
+                pending.problems.append(Problem(path: display(childRelative), message: "a socket, pipe or device cannot go into an image (only files, directories and symlinks)"))
+            }
+        }
+        flush()
+
+        // Subtrees in parallel (each into its own output), then everything in listing order.
+        var walked: [Output] = []
+        if subtrees >= 2, depth < Self.parallelDepth {
+            let work: [(name: String, relative: String, excluded: Bool)] = steps.compactMap {
+                if case .subtree(let name, let relative, let entry) = $0 { (name, relative, entry == nil) } else { nil }
+            }
+            let walker = self
+            walked = ParallelMap.run(count: work.count) { index in
+                var subtree = Output()
+                let (name, relative, excluded) = work[index]
+                walker.walkDirectory(at: fd, name: name, relative: relative, ignore: ignore, depth: depth + 1, quietly: excluded, into: &subtree)
+                return subtree
+            }
+        }
+        var next = 0
+        for step in steps {
+            switch step {
+            case .found(let found):
+                output.append(found)
+            case .subtree(let name, let relative, let entry):
+                if let entry { output.entries.append(entry) }
+                if walked.isEmpty {
+                    walkDirectory(at: fd, name: name, relative: relative, ignore: ignore, depth: depth + 1, quietly: entry == nil, into: &output)
+                } else {
+                    output.append(walked[next])
+                    next += 1
+                }
             }
         }
     }

@@ -48,41 +48,66 @@ public enum ContextManifest {
             diagnostics.append(YAMLSyntaxError.diagnostic(for: error, in: text, file: display))
             return []
         }
-        var listed: [String] = []
-        let present = Dictionary(entries.map { ($0.path, $0.kind) }, uniquingKeysWith: { first, _ in first })
+        // Manifest entries first, then one pass over the (thousands of) context entries to see
+        // which exist, comparing lengths before hashing.
+        var items: [(item: Located<String>, path: String)] = []
         for (key, _, value) in reader.mapping(root, what: "the manifest", allowed: keys) ?? [] where key != "description" {
             for item in reader.stringList(value, what: key) {
                 if let problem = Names.relativePathProblem(item.value, what: "manifest entry") {
                     reader.diagnostics.error(problem, at: item.location)
                     continue
                 }
-                let path = ContextLayout.contextDirectory + "/" + DockerIgnore.clean(item.value)
-                guard let kind = present[path] else {
-                    reader.diagnostics.error("manifest lists '\(item.value)', which is not in the context directory (missing, or excluded by .dockerignore)", at: item.location)
-                    continue
-                }
-                if item.value.hasSuffix("/"), kind != .directory {
-                    reader.diagnostics.error("manifest entry '\(item.value)' ends with '/' but is not a directory", at: item.location)
-                    continue
-                }
-                listed.append(path)
+                items.append((item, ContextLayout.contextDirectory + "/" + DockerIgnore.clean(item.value)))
             }
+        }
+        let wanted = Set(items.map(\.path))
+        let wantedLengths = Set(wanted.map(\.utf8.count))
+        var present: [String: ContextEntry.Kind] = [:]
+        for entry in entries where wantedLengths.contains(entry.path.utf8.count) && wanted.contains(entry.path) {
+            if present[entry.path] == nil { present[entry.path] = entry.kind }
+        }
+        var listed: [String] = []
+        for (item, path) in items {
+            guard let kind = present[path] else {
+                reader.diagnostics.error("manifest lists '\(item.value)', which is not in the context directory (missing, or excluded by .dockerignore)", at: item.location)
+                continue
+            }
+            if item.value.hasSuffix("/"), kind != .directory {
+                reader.diagnostics.error("manifest entry '\(item.value)' ends with '/' but is not a directory", at: item.location)
+                continue
+            }
+            listed.append(path)
         }
         diagnostics.append(contentsOf: reader.diagnostics)
         // Files nobody listed are probably forgotten in the manifest; worth a warning, not an error.
         let covered = Set(listed)
+        let coveredLengths = Set(covered.map(\.utf8.count))
+        func isListed(_ path: Substring) -> Bool {
+            coveredLengths.contains(path.utf8.count) && covered.contains(String(path))
+        }
         var directoryCovered: [Substring: Bool] = [:]
         func isCovered(directory: Substring) -> Bool {
             if let known = directoryCovered[directory] { return known }
-            var result = covered.contains(String(directory))
+            var result = isListed(directory)
             if !result, let parent = directory.parentPath { result = isCovered(directory: parent) }
             directoryCovered[directory] = result
             return result
         }
+        // Files of one directory come together in a walk: remember the last directory's answer.
+        var lastDirectory: Substring?
+        var lastCovered = false
         for entry in entries where entry.kind == .file && entry.path != manifestPath {
             let path = Substring(entry.path)
-            let listedItself = covered.contains(entry.path)
-            if !listedItself, !(path.parentPath.map { isCovered(directory: $0) } ?? false) {
+            guard !isListed(path) else { continue }
+            var inCoveredDirectory = false
+            if let directory = path.parentPath {
+                if directory != lastDirectory {
+                    lastDirectory = directory
+                    lastCovered = isCovered(directory: directory)
+                }
+                inCoveredDirectory = lastCovered
+            }
+            if !inCoveredDirectory {
                 let relative = entry.path.dropFirst(ContextLayout.contextDirectory.count + 1)
                 diagnostics.warning("'\(relative)' is in the context but not listed in \(context.manifest.value)", at: SourceLocation(file: displayRoot + "/" + relative, line: 0, column: 0))
             }
