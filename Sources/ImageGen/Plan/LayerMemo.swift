@@ -1,5 +1,8 @@
 import Crypto
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Remembers each layer's hash inputs (and content hash) by a fingerprint of everything they are
 /// made from *without reading a file*: the Dockerfile, the args, the parent's hash, and every
@@ -103,23 +106,30 @@ public final class LayerMemo: @unchecked Sendable {
         let header = Array(Self.header.utf8)
         guard bytes.starts(with: header) else { return [:] }
         var entries: [String: Entry] = [:]
-        var index = header.count
-        while index < bytes.count {
-            let end = bytes[index...].firstIndex(of: 0x0A) ?? bytes.count
-            var fields: [Range<Int>] = []
-            var start = index
-            for position in index..<end where fields.count < 3 && bytes[position] == 0x09 {
-                fields.append(start..<position)
-                start = position + 1
+        bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            /// The next `byte` at or after `start`, before `end` (`memchr`: lines are long).
+            func find(_ byte: UInt8, from start: Int, to end: Int) -> Int? {
+                guard start < end, let found = memchr(base + start, Int32(byte), end - start) else { return nil }
+                return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
             }
-            fields.append(start..<end)
-            index = end + 1
-            guard fields.count == 4, fields[1].count == 64, fields[2].count == 64 else { continue }
-            let name = String(decoding: bytes[fields[0]], as: UTF8.self)
-            entries[name] = Entry(
-                fingerprint: String(decoding: bytes[fields[1]], as: UTF8.self),
-                contentHash: String(decoding: bytes[fields[2]], as: UTF8.self),
-                canonicalInputs: Array(bytes[fields[3]]))
+            var index = header.count
+            while index < buffer.count {
+                let end = find(0x0A, from: index, to: buffer.count) ?? buffer.count
+                defer { index = end + 1 }
+                var fields: [Range<Int>] = []
+                var start = index
+                while fields.count < 3, let tab = find(0x09, from: start, to: end) {
+                    fields.append(start..<tab)
+                    start = tab + 1
+                }
+                fields.append(start..<end)
+                guard fields.count == 4, fields[1].count == 64, fields[2].count == 64 else { continue }
+                func text(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: buffer[range]), as: UTF8.self) }
+                entries[text(fields[0])] = Entry(
+                    fingerprint: text(fields[1]), contentHash: text(fields[2]),
+                    canonicalInputs: Array(UnsafeBufferPointer(rebasing: buffer[fields[3]])))
+            }
         }
         return entries
     }
