@@ -85,11 +85,19 @@ enum EngineFixture {
         return "it-\(prefix)-\(suffix)"
     }
 
-    /// Removes every image built for a recipe (best effort, for tidiness).
+    /// Removes every image built for a recipe (best effort, for tidiness): children before
+    /// parents, so that no parent is left behind untagged because a child still used it.
     static func removeImages(ofRecipe recipe: String, on engine: DockerEngine) async {
         guard let images = try? await engine.listImages(labels: ["\(ImageLabels.recipe)=\(recipe)"]) else { return }
-        for image in images {
-            for tag in image.repoTags ?? [] { try? await engine.removeImage(tag, force: true) }
+        var remaining = images.sorted { $0.created > $1.created }
+        for image in remaining {
+            for tag in image.repoTags ?? [] where tag != "<none>:<none>" { try? await engine.removeImage(tag, force: true) }
+        }
+        // Creation times have one-second steps: a parent refused for its child goes next round.
+        for _ in 0..<3 where !remaining.isEmpty {
+            var refused: [ImageSummary] = []
+            for image in remaining where (try? await engine.removeImage(image.id, force: true)) == nil { refused.append(image) }
+            remaining = refused
         }
     }
 }
