@@ -10,7 +10,9 @@ struct ReleaseCommand: AsyncParsableCommand {
         discussion: """
             1.4.2 tags 1.4.2, 1.4, 1 and latest; 0.3.1 tags 0.3.1, 0.3 and latest (no bare 0); a \
             pre-release tags only itself. Build metadata becomes _ in the tag (1.4.2+b7 → 1.4.2_b7). \
-            Floating tags only move forward; a released version never moves. The release labels \
+            Floating tags only move forward; a released version never moves; with --push, what the \
+            registry already holds decides (read through its API), so a fresh CI runner cannot move \
+            latest back. The release labels \
             (version, revision, created) go on a label-only image derived from each built image. If a \
             tag or a push fails, every tag moved in the run is put back. Exit codes: 0 released, 1 \
             refused or failed, 2 bad input, 3 the engine is unreachable.

@@ -47,6 +47,37 @@ struct ReleaseLogicTests {
         #expect(TagPlanner.floating("1.4", version: release, target: "sha256:t", current: candidate) == .move(from: "sha256:rc"))
     }
 
+    @Test("credential helpers: credHelpers for the registry, else credsStore, run as docker-credential-NAME get")
+    func credentialHelpers() throws {
+        let scratch = Scratch()
+        // A helper that answers for one server only, as real helpers do (exit 1 otherwise).
+        scratch.write("bin/docker-credential-fake", """
+            #!/bin/sh
+            [ "$1" = get ] || exit 2
+            read server
+            case "$server" in
+              registry.example:5000) echo '{"ServerURL":"registry.example:5000","Username":"helper-user","Secret":"helper-s3cret"}' ;;
+              tokens.example) echo '{"ServerURL":"tokens.example","Username":"<token>","Secret":"refresh-t0ken"}' ;;
+              *) echo "credentials not found in native keychain"; exit 1 ;;
+            esac
+            """, executable: true)
+        scratch.write("docker/config.json", #"{"auths":{"other.example":{"auth":"\#(Data("file-user:file-pw".utf8).base64EncodedString())"}},"credsStore":"fake","credHelpers":{"other.example":"missing-helper"}}"#)
+        let environment = ["DOCKER_CONFIG": scratch.url("docker"), "PATH": scratch.url("bin") + ":/usr/bin:/bin"]
+
+        let stored = RegistryAuth.resolve(registry: "registry.example:5000", environment: environment)
+        #expect(stored.source == "docker-credential-fake")
+        #expect(stored.credentials?.username == "helper-user" && stored.credentials?.password == "helper-s3cret")
+        #expect(!stored.description.contains("helper-s3cret"))
+        let token = RegistryAuth.resolve(registry: "tokens.example", environment: environment)
+        #expect(token.credentials == nil)
+        let decoded = String(decoding: Data(base64Encoded: token.header.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")) ?? Data(), as: UTF8.self)
+        #expect(decoded == #"{"identitytoken":"refresh-t0ken","serveraddress":"tokens.example"}"#)
+        // A helper named for a registry but not installed: the file's auths still count.
+        #expect(RegistryAuth.resolve(registry: "other.example", environment: environment).credentials?.username == "file-user")
+        // The store has nothing for this one: anonymous.
+        #expect(RegistryAuth.resolve(registry: "unknown.example", environment: environment).source == "none (anonymous)")
+    }
+
     @Test("registry credentials come from the environment or the docker config, and are never described")
     func credentials() throws {
         let scratch = Scratch()

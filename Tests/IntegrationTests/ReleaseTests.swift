@@ -124,7 +124,8 @@ struct ReleaseTests {
 
         let patch = try await release(plan, "1.0.1", registry: registry, engine: engine)
         #expect(actions(patch) == ["1.0.1": "created", "1.0": "moved", "1": "kept", "latest": "kept"])
-        #expect(patch.tags.first { $0.layer == "tool" && $0.tag == "latest" }?.action == .keep("stays at 1.1.0, which is newer"))
+        // With --push the registry's version decides (here the engine agrees).
+        #expect(patch.tags.first { $0.layer == "tool" && $0.tag == "latest" }?.action == .keep("stays at 1.1.0 in the registry, which is newer"))
         #expect(registry.digest(repository, "1.0") == registry.digest(repository, "1.0.1"))
         #expect(registry.digest(repository, "latest") == digest110)
         #expect(try await engine.inspectImage("\(local):latest")?.labels["org.opencontainers.image.version"] == "1.1.0")
@@ -145,6 +146,64 @@ struct ReleaseTests {
         #expect(try await engine.inspectImage("\(local):1.3.0") == nil)
         #expect(try await engine.inspectImage("\(local):latest")?.labels["org.opencontainers.image.version"] == "1.1.0")
         #expect(try registry.tags(repository) == before)
+        await EngineFixture.removeImages(ofRecipe: name, on: engine)
+    }
+
+    /// Removes every tag this engine holds under the registry, as on a fresh CI runner that has
+    /// built the images but released nothing.
+    func forgetReleaseTags(_ registry: LocalRegistry, recipe: String, engine: DockerEngine) async throws {
+        for image in try await engine.listImages(labels: ["\(ImageLabels.recipe)=\(recipe)"]) {
+            for tag in image.repoTags ?? [] where tag.hasPrefix(registry.address + "/") { try await engine.removeImage(tag) }
+        }
+    }
+
+    @Test("on an engine with none of the release tags, the registry decides: latest never moves back, a released version is reused, another content is refused")
+    func freshRunner() async throws {
+        let engine = try await EngineFixture.engine()
+        let registry = try LocalRegistry()
+        defer { registry.stop() }
+        let name = EngineFixture.uniqueName("relfresh")
+        let scratch = Scratch()
+        let plan = try planRecipe(Self.recipe(name), in: scratch)
+        #expect(try await Builder(engine: engine, plan: plan, options: BuildOptions()).run().succeeded)
+        let repository = "team/\(name)-tool"
+        let local = "\(registry.address)/\(repository)"
+        #expect(try await release(plan, "1.1.0", registry: registry, engine: engine).succeeded)
+        let digest110 = try #require(registry.digest(repository, "1.1.0"))
+
+        // A hotfix of an older line from another runner.
+        try await forgetReleaseTags(registry, recipe: name, engine: engine)
+        #expect(try await engine.inspectImage("\(local):latest") == nil)
+        let patch = try await release(plan, "1.0.1", registry: registry, engine: engine)
+        #expect(patch.succeeded, "\(patch.failure ?? "")")
+        #expect(actions(patch) == ["1.0.1": "created", "1.0": "created", "1": "kept", "latest": "kept"])
+        #expect(patch.tags.first { $0.layer == "tool" && $0.tag == "latest" }?.action == .keep("stays at 1.1.0 in the registry, which is newer"))
+        #expect(registry.digest(repository, "latest") == digest110)
+        #expect(registry.digest(repository, "1") == digest110)
+        #expect(registry.digest(repository, "1.0") == registry.digest(repository, "1.0.1"))
+        #expect(try await engine.inspectImage("\(local):latest") == nil, "a tag kept for a newer release is not created here")
+
+        // The same version again from a fresh runner: the registry's image is pulled and kept.
+        try await forgetReleaseTags(registry, recipe: name, engine: engine)
+        let again = try await release(plan, "1.1.0", registry: registry, engine: engine)
+        #expect(again.succeeded, "\(again.failure ?? "")")
+        #expect(actions(again)["1.1.0"] == "kept")
+        for tag in ["1.1.0", "1.1", "1", "latest"] { #expect(registry.digest(repository, tag) == digest110, "\(tag)") }
+        #expect(try await engine.inspectImage("\(local):1.1.0")?.labels["org.opencontainers.image.version"] == "1.1.0")
+
+        // Other content released under 1.1.0 from a fresh runner: refused, and the registry is as it was.
+        let changedScratch = Scratch()
+        let changed = try planRecipe(EngineFixture.recipe(name, layers: "  tool:\n    from: base\n    env: {CHANGED: \"yes\"}\n"), in: changedScratch)
+        #expect(changed.layer(named: "tool")?.contentHash != plan.layer(named: "tool")?.contentHash)
+        #expect(try await Builder(engine: engine, plan: changed, options: BuildOptions()).run().succeeded)
+        try await forgetReleaseTags(registry, recipe: name, engine: engine)
+        let tagsBefore = try registry.tags(repository)
+        let refused = try await release(changed, "1.1.0", registry: registry, engine: engine)
+        #expect(!refused.succeeded)
+        #expect(refused.failure?.contains("\(local):1.1.0 already names another image in the registry") == true, "\(refused.failure ?? "")")
+        #expect(try registry.tags(repository) == tagsBefore)
+        #expect(registry.digest(repository, "1.1.0") == digest110)
+        #expect(try await engine.inspectImage("\(local):1.1.0") == nil)
         await EngineFixture.removeImages(ofRecipe: name, on: engine)
     }
 

@@ -1,6 +1,11 @@
 import DockerEngine
 import Foundation
 
+/// Why a release stops before it changes anything.
+struct ReleaseRefusal: Error {
+    var message: String
+}
+
 /// `imagegen release`: semver tags for every layer of the family, only after verify passes,
 /// all or nothing.
 public struct Releaser: Sendable {
@@ -78,26 +83,65 @@ public struct Releaser: Sendable {
             return report
         }
 
-        // 2. Exact tags: refuse before touching anything if one names another image.
+        // With --push the registry is the truth about what is released: a fresh CI runner's
+        // engine has no tags, and deciding from it alone could move `latest` backwards.
+        let auth = options.push ? RegistryAuth.resolve(registry: registryHost) : nil
+        let registry = auth.map { RegistryClient(host: registryHost, credentials: $0.credentials) }
+        func remoteState(_ repository: String, _ tag: String) async throws -> TagPlanner.Current? {
+            guard let registry else { return nil }
+            do {
+                return try await registryState(registry, repository: repository, tag: tag)
+            } catch let error as RegistryError {
+                throw ReleaseRefusal(message: "cannot read \(repository):\(tag) in the registry: \(error); nothing was tagged")
+            }
+        }
+        if let registry { progress("reading the release's tags in \(registry.host)") }
+
+        // 2. Exact tags: refuse before touching anything if one names another image, here or in
+        //    the registry.
         var releaseImages: [String: String] = [:]     // layer → image the release tags
         var toStamp: [LayerPlan] = []
+        var remoteFloating: [String: TagPlanner.Current] = [:]   // "repository:tag" → registry state
+        var toPull: [LayerPlan] = []
         for layer in plan.layers {
             let repository = prefix + layer.imageName
-            let current = try await state(of: "\(repository):\(exactTag)")
             do {
+                var current = try await state(of: "\(repository):\(exactTag)")
+                let remote = try await remoteState(repository, exactTag)
+                if let remote {
+                    _ = try TagPlanner.exact(exactTag, repository: repository, version: version, contentHash: layer.contentHash, current: remote, place: " in the registry")
+                    if current == nil {
+                        // Released from another machine: this run's tags will name that very
+                        // image, pulled once every check has passed.
+                        current = remote
+                        toPull.append(layer)
+                    }
+                }
+                for tag in floatingTags { remoteFloating["\(repository):\(tag)"] = try await remoteState(repository, tag) }
                 let action = try TagPlanner.exact(exactTag, repository: repository, version: version, contentHash: layer.contentHash, current: current)
                 if case .keep = action, let current { releaseImages[layer.name] = current.imageID } else { toStamp.append(layer) }
                 report.tags.append(TagOutcome(layer: layer.name, repository: repository, tag: exactTag, action: action, image: current?.imageID ?? ""))
-            } catch {
-                report.failure = error.description
+            } catch let refusal as TagPlanner.Refusal {
+                report.failure = refusal.description
+                report.tags = []
+                return report
+            } catch let refusal as ReleaseRefusal {
+                report.failure = refusal.message
                 report.tags = []
                 return report
             }
         }
 
         // 3. The release images: the built image plus the release's labels, a layer with no files,
-        //    so the content-hash images (and the cache) are untouched.
+        //    so the content-hash images (and the cache) are untouched; or, for a version already in
+        //    the registry, its image from there.
         if !options.dryRun {
+            for layer in toPull {
+                let repository = prefix + layer.imageName
+                progress("pulling \(repository):\(exactTag), released before")
+                try await engine.pull(repository: repository, tag: exactTag, registryAuth: auth?.header)
+                if let pulled = try await state(of: "\(repository):\(exactTag)") { releaseImages[layer.name] = pulled.imageID }
+            }
             for layer in toStamp {
                 progress("stamping \(layer.reference) with version \(version)")
                 releaseImages[layer.name] = try await stamp(layer)
@@ -110,6 +154,11 @@ public struct Releaser: Sendable {
             let target = releaseImages[layer.name] ?? "(new release image)"
             if let index = report.tags.firstIndex(where: { $0.layer == layer.name && $0.tag == exactTag }) { report.tags[index].image = target }
             for tag in floatingTags {
+                if let remote = remoteFloating["\(repository):\(tag)"], let newer = remote.version, newer.comparePrecedence(version) > 0 {
+                    report.tags.append(TagOutcome(layer: layer.name, repository: repository, tag: tag,
+                                                  action: .keep("stays at \(newer) in the registry, which is newer"), image: remote.imageID))
+                    continue
+                }
                 let current = try await state(of: "\(repository):\(tag)")
                 var action = TagPlanner.floating(tag, version: version, target: target, current: current)
                 // In a dry run the release image does not exist yet; a tag already on this version of
@@ -147,10 +196,8 @@ public struct Releaser: Sendable {
         }
 
         // 6. Push every tag that now names this release's image.
-        if options.push {
-            let registry = prefix.split(separator: "/").first.map(String.init) ?? "docker.io"
-            let auth = RegistryAuth.resolve(registry: registry)
-            progress("pushing to \(registry) (\(auth))")
+        if options.push, let auth {
+            progress("pushing to \(registryHost) (\(auth))")
             for index in report.tags.indices {
                 let outcome = report.tags[index]
                 // A floating tag that stays on a newer version is not this release's to push.
@@ -168,6 +215,21 @@ public struct Releaser: Sendable {
             }
         }
         return report
+    }
+
+    /// The registry the repositories live in (the part of `--registry` before the first `/`).
+    var registryHost: String {
+        prefix.split(separator: "/").first.map(String.init) ?? "docker.io"
+    }
+
+    /// What `repository:tag` names in the registry. The config digest is the image ID an engine
+    /// gives the image, so it compares with local image IDs.
+    private func registryState(_ registry: RegistryClient, repository: String, tag: String) async throws -> TagPlanner.Current? {
+        let path = repository.hasPrefix(registryHost + "/") ? String(repository.dropFirst(registryHost.count + 1)) : repository
+        guard let image = try await registry.image(repository: path, tag: tag) else { return nil }
+        return TagPlanner.Current(
+            imageID: image.configDigest, version: image.labels["org.opencontainers.image.version"].flatMap { try? SemVer(parsing: $0) },
+            contentHash: image.labels[ImageLabels.contentHash])
     }
 
     /// What `reference` names now: its image, version label and content hash.

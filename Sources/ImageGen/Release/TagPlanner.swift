@@ -59,14 +59,15 @@ public enum TagPlanner {
 
     /// The exact tag: created, kept if it already names this release of this content, refused if
     /// it names anything else.
+    /// `place` names where `current` was read (e.g. " in the registry") for the refusal.
     public static func exact(
-        _ tag: String, repository: String, version: SemVer, contentHash: String, current: Current?
+        _ tag: String, repository: String, version: SemVer, contentHash: String, current: Current?, place: String = ""
     ) throws(Refusal) -> Action {
         guard let current else { return .create }
         if current.contentHash == contentHash, current.version == version {
             return .keep("already released")
         }
-        throw Refusal(message: "\(repository):\(tag) already names another image (\(current.version.map { "version \($0)" } ?? "no version label"), content hash \(current.contentHash.map { String($0.prefix(12)) } ?? "none")); a released version is never moved: release a new version")
+        throw Refusal(message: "\(repository):\(tag) already names another image\(place) (\(current.version.map { "version \($0)" } ?? "no version label"), content hash \(current.contentHash.map { String($0.prefix(12)) } ?? "none")); a released version is never moved: release a new version")
     }
 
     /// A floating tag: moved only when the release is not older than what it points at.
