@@ -31,6 +31,7 @@ release: deps
 
 lint: build
 	$(IMAGEGEN) generate --check $(RECIPE)
+	$(IMAGEGEN) schema | diff -u schema/recipe.schema.json -
 	hadolint generated/*/*/Dockerfile
 
 test: deps engine images

@@ -1,0 +1,191 @@
+/// A JSON Schema (draft 2020-12) of the recipe format, for editors: with the YAML language
+/// server, a first line `# yaml-language-server: $schema=<path>/recipe.schema.json` gives
+/// completion, hover help and unknown-key squiggles while writing a recipe.
+///
+/// It describes the shape ``RecipeLoader`` reads, and its property names come from the loader's
+/// own key lists, so the two cannot drift. It cannot say what needs the file system or the whole
+/// recipe (a `from:` naming a layer, cycles, `${VAR}`s, paths, secrets): `imagegen validate`
+/// stays the authority, with every problem at its line and column.
+public enum RecipeSchema {
+    public static let identifier = "https://imagegen.invalid/schema/recipe.schema.json"
+
+    public static var document: JSONValue {
+        .object([
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": .string(identifier),
+            "title": "imagegen recipe",
+            "description": "A family of stacked container images: layers, each from an image or another layer.",
+            "type": "object",
+            "required": ["recipe", "layers"],
+            "additionalProperties": false,
+            "properties": properties(RecipeLoader.rootKeys) { key in
+                switch key {
+                case "recipe": scalar("The family's name; images are named <recipe>-<layer>.", name: true)
+                case "version": .object(["type": "string", "description": "The recipe's semantic version (X.Y.Z[-pre][+build]).",
+                                         "pattern": .string(semverPattern)])
+                case "description": scalar("What the family is for.")
+                case "labels": map("Labels on every image (org.opencontainers.image.* and your own).")
+                case "args": map("Values for ${NAME} in the recipe's strings; --arg NAME=VALUE overrides one.")
+                case "layers":
+                    .object(["type": "object", "description": "The layers, by name.", "minProperties": 1,
+                             "additionalProperties": layer, "propertyNames": namePattern])
+                case "toolsets":
+                    .object(["type": ["object", "null"], "description": "Named bundles of packages, run steps, probes and env that layers pull in.",
+                             "additionalProperties": toolset, "propertyNames": namePattern])
+                default: unknown(key)
+                }
+            },
+        ])
+    }
+
+    static var layer: JSONValue {
+        object("One layer of the family.", required: ["from"], properties: properties(RecipeLoader.layerKeys) { key in
+            switch key {
+            case "from": scalar("An image reference with a tag or digest (debian:bookworm-slim), or another layer's name.")
+            case "description": scalar("What the layer adds.")
+            case "distro": .object(["enum": ["debian", "alpine", "busybox"], "description": "The package manager's family; inherited from the parent layer."])
+            case "packages": list(scalar("A package name."), "OS packages to install.")
+            case "user": user
+            case "workdir": scalar("An absolute path in the image, created and owned by the user.")
+            case "env": map("Environment variables.")
+            case "copy": list(copy, "Files or directories next to the recipe, copied into the image.")
+            case "run": list(scalar("One shell command (a single line)."), "Build steps, each a RUN.")
+            case "toolsets": list(scalar("A toolset's name."), "Toolsets (from the recipe's toolsets:) to add.")
+            case "probes": list(scalar("One shell command (a single line)."), "Commands that must exit 0 in the image (imagegen verify).")
+            case "context": context
+            case "labels": map("Labels on this layer's image.")
+            case "cmd": execForm("CMD, in exec form.")
+            case "entrypoint": execForm("ENTRYPOINT, in exec form.")
+            case "policy": policy
+            default: unknown(key)
+            }
+        })
+    }
+
+    static var user: JSONValue {
+        object("The non-root user the image runs as.", required: ["name", "uid"], properties: properties(RecipeLoader.userKeys) { key in
+            switch key {
+            case "name": scalar("The user name.")
+            case "uid": .object(["type": "integer", "minimum": 1, "maximum": 2_147_483_647, "description": "Not 0: images run as a non-root user."])
+            case "gid": .object(["type": "integer", "minimum": 0, "maximum": 2_147_483_647, "description": "Defaults to the uid."])
+            case "home": scalar("Defaults to /home/<name>.")
+            case "shell": scalar("The login shell.")
+            default: unknown(key)
+            }
+        })
+    }
+
+    static var copy: JSONValue {
+        object("A file or directory to copy.", required: ["src", "dest"], properties: properties(RecipeLoader.copyKeys) { key in
+            switch key {
+            case "src": scalar("A path relative to the recipe.")
+            case "dest": scalar("An absolute path in the image.")
+            case "owner": .object(["enum": ["user", "root"], "description": "Who owns the copy (root unless user)."])
+            default: unknown(key)
+            }
+        })
+    }
+
+    static var context: JSONValue {
+        object("A directory baked into the image, with a manifest listing what it holds.", required: ["dir"],
+               properties: properties(RecipeLoader.contextKeys) { key in
+                   switch key {
+                   case "dir": scalar("A directory relative to the recipe.")
+                   case "dest": scalar("Where it goes in the image (default /workspace/context).")
+                   case "manifest": scalar("The manifest's file name in the directory (default manifest.yaml).")
+                   default: unknown(key)
+                   }
+               })
+    }
+
+    static var policy: JSONValue {
+        object("What imagegen verify checks on the built image.", properties: properties(RecipeLoader.policyKeys) { key in
+            switch key {
+            case "max-size": size("The image's whole size at most.")
+            case "max-added": size("What this layer adds to its parent at most.")
+            case "max-waste": size("Bytes written by one step and removed or replaced by a later one, at most.")
+            case "required-labels": list(scalar("A label key."), "Labels the image must carry.")
+            case "files":
+                object("Paths that must exist or must not.", properties: properties(RecipeLoader.filePolicyKeys) { key in
+                    list(.object(["anyOf": [scalar("An absolute path (globs allowed for absent)."), fileRule]]),
+                         key == "exists" ? "Paths that must exist." : "Paths that must not exist.")
+                })
+            case "probe-timeout": .object(["type": "integer", "minimum": 1, "maximum": 3600, "description": "Seconds each probe may run."])
+            case "secrets": .object(["type": "boolean", "description": "Scan every layer for secrets (default true)."])
+            default: unknown(key)
+            }
+        })
+    }
+
+    static var fileRule: JSONValue {
+        object("A path with the mode or owner it must have.", required: ["path"], properties: .object([
+            "path": scalar("An absolute path in the image."),
+            "mode": .object(["type": "string", "pattern": "^[0-7]{1,4}$", "description": "Octal, like \"0755\"."]),
+            "owner": .object(["type": "string", "pattern": "^[0-9]+(:[0-9]+)?$", "description": "uid or uid:gid."]),
+        ]))
+    }
+
+    static var toolset: JSONValue {
+        object("A bundle layers can pull in with toolsets: [name].", properties: properties(RecipeLoader.toolsetKeys) { key in
+            switch key {
+            case "packages": list(scalar("A package name."), "OS packages to install.")
+            case "run": list(scalar("One shell command (a single line)."), "Build steps, each a RUN.")
+            case "probes": list(scalar("One shell command (a single line)."), "Commands that must exit 0 in the image.")
+            case "env": map("Environment variables.")
+            default: unknown(key)
+            }
+        })
+    }
+
+    // MARK: - Building blocks
+
+    /// The loader reads any YAML scalar as text where it wants a string (`PORT: 8080` is "8080").
+    static func scalar(_ description: String, name: Bool = false) -> JSONValue {
+        var schema: [String: JSONValue] = ["type": ["string", "number", "boolean"], "description": .string(description)]
+        if name { schema = ["type": "string", "description": .string(description), "pattern": .string(Self.nameRegex)] }
+        return .object(schema)
+    }
+
+    static func list(_ item: JSONValue, _ description: String) -> JSONValue {
+        .object(["type": ["array", "null"], "items": item, "description": .string(description)])
+    }
+
+    static func map(_ description: String) -> JSONValue {
+        .object(["type": ["object", "null"], "additionalProperties": scalar("A value."), "description": .string(description)])
+    }
+
+    static func execForm(_ description: String) -> JSONValue {
+        .object(["type": "array", "minItems": 1, "items": scalar("An argument."), "description": .string(description)])
+    }
+
+    static func size(_ description: String) -> JSONValue {
+        .object([
+            "description": .string(description + " A number of bytes, or a number and a unit: 200MB, 1.5GiB, 512KiB."),
+            "anyOf": [
+                .object(["type": "integer", "minimum": 0]),
+                .object(["type": "string", "pattern": #"^\s*[0-9]+(\.[0-9]+)?\s*([bB]|[kKmMgGtT]([bB]|[iI][bB])?)?\s*$"#]),
+            ],
+        ])
+    }
+
+    static func object(_ description: String, required: [String] = [], properties: JSONValue) -> JSONValue {
+        var schema: [String: JSONValue] = [
+            "type": "object", "description": .string(description), "additionalProperties": false, "properties": properties,
+        ]
+        if !required.isEmpty { schema["required"] = .array(required.map(JSONValue.string)) }
+        return .object(schema)
+    }
+
+    static func properties(_ keys: [String], _ schema: (String) -> JSONValue) -> JSONValue {
+        .object(Dictionary(uniqueKeysWithValues: keys.map { ($0, schema($0)) }))
+    }
+
+    /// A key the loader accepts and this schema does not describe yet: a test fails on it.
+    static func unknown(_ key: String) -> JSONValue {
+        .object(["description": .string("undescribed key '\(key)'")])
+    }
+
+    static let nameRegex = "^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"
+    static var namePattern: JSONValue { .object(["pattern": .string(nameRegex)]) }
+    static let semverPattern = #"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"#
+}

@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+@testable import ImageGen
+
+/// The recipe's JSON Schema: it names exactly the keys the loader reads, the copy in the
+/// repository is current, and check-jsonschema (from PyPI) reaches imagegen's verdict on recipes
+/// whose mistakes are of shape.
+@Suite("Recipe JSON Schema")
+struct RecipeSchemaTests {
+    static let repository = RobustnessTests.repository
+
+    @Test("every key the loader accepts is described, and no other")
+    func keys() throws {
+        let document = RecipeSchema.document
+        #expect(!document.canonical.contains("undescribed key"))
+        func keys(_ schema: JSONValue?) -> Set<String> { Set(schema?["properties"]?.objectValue?.keys.map { $0 } ?? []) }
+        #expect(keys(document) == Set(RecipeLoader.rootKeys))
+        let layer = document["properties"]?["layers"]?["additionalProperties"]
+        #expect(keys(layer) == Set(RecipeLoader.layerKeys))
+        #expect(keys(layer?["properties"]?["user"]) == Set(RecipeLoader.userKeys))
+        #expect(keys(layer?["properties"]?["context"]) == Set(RecipeLoader.contextKeys))
+        #expect(keys(layer?["properties"]?["copy"]?["items"]) == Set(RecipeLoader.copyKeys))
+        #expect(keys(layer?["properties"]?["policy"]) == Set(RecipeLoader.policyKeys))
+        #expect(keys(layer?["properties"]?["policy"]?["properties"]?["files"]) == Set(RecipeLoader.filePolicyKeys))
+        #expect(keys(document["properties"]?["toolsets"]?["additionalProperties"]) == Set(RecipeLoader.toolsetKeys))
+    }
+
+    @Test("schema/recipe.schema.json is what imagegen schema prints")
+    func checkedIn() throws {
+        let file = try String(contentsOfFile: Self.repository + "/schema/recipe.schema.json", encoding: .utf8)
+        #expect(file == RecipeSchema.document.pretty, "regenerate it: imagegen schema > schema/recipe.schema.json")
+        let printed = try run(imagegenExecutable, ["schema"])
+        #expect(printed.status == 0 && printed.stdout == file)
+    }
+
+    static let valid: [String: String] = [
+        "shapes": HadolintTests.shapes,
+        "policies": minimalRecipe + """
+                env: {PORT: 8080, DEBUG: true}
+                policy:
+                  max-size: 250MB
+                  max-added: 1048576
+                  required-labels: [org.opencontainers.image.source]
+                  files:
+                    exists: [/workspace, {path: /etc/passwd, mode: "0644", owner: "0:0"}]
+                    absent: [/var/lib/apt/lists/*]
+                  probe-timeout: 20
+                  secrets: false
+            toolsets:
+              tools:
+                packages: [jq]
+                probes: ["jq --version"]
+
+            """,
+    ]
+
+    /// Mistakes of shape, each caught by both.
+    static let invalid: [String: String] = [
+        "unknown-key": minimalRecipe + "    packagez: [jq]\n",
+        "uid-not-a-number": minimalRecipe.replacingOccurrences(of: "uid: 1000", with: "uid: many"),
+        "uid-zero": minimalRecipe.replacingOccurrences(of: "uid: 1000", with: "uid: 0"),
+        "no-from": "recipe: demo\nlayers:\n  base:\n    workdir: /workspace\n",
+        "no-layers": "recipe: demo\n",
+        "bad-size": minimalRecipe + "    policy: {max-size: big}\n",
+        "bad-owner": minimalRecipe + "    copy: [{src: a, dest: /a, owner: nobody}]\n",
+        "cmd-not-a-list": minimalRecipe + "    cmd: echo hi\n",
+        "bad-distro": minimalRecipe.replacingOccurrences(of: "distro: busybox", with: "distro: gentoo"),
+        "bad-version": "version: 1.2\n" + minimalRecipe,
+        "bad-name": minimalRecipe.replacingOccurrences(of: "recipe: demo", with: "recipe: Demo"),
+    ]
+
+    func checkJSONSchema(_ file: String) throws -> Int32 {
+        let tool = try #require(which("check-jsonschema"), "check-jsonschema is needed (make test installs it from PyPI)")
+        return try run(tool, ["--schemafile", Self.repository + "/schema/recipe.schema.json", file]).status
+    }
+
+    @Test("check-jsonschema accepts the valid recipes and refuses the same mistakes imagegen validate refuses")
+    func crossCheck() throws {
+        let scratch = Scratch()
+        scratch.write("a", "x\n")
+        // What the shapes recipe copies and bakes in.
+        scratch.write("files/one.txt", "one\n")
+        scratch.write("ctx/manifest.yaml", "docs: [a.md]\n")
+        scratch.write("ctx/a.md", "a\n")
+        var files = [("sandbox", Self.repository + "/recipes/sandbox.yaml", true)]
+        for (name, text) in Self.valid { files.append((name, scratch.write("\(name).yaml", text), true)) }
+        for (name, text) in Self.invalid { files.append((name, scratch.write("\(name).yaml", text), false)) }
+        for (name, path, valid) in files {
+            let imagegen = try run(imagegenExecutable, ["validate", path], environment: ["IMAGEGEN_CACHE_DIR": scratch.url(".cache")])
+            #expect((imagegen.status == 0) == valid, "imagegen on \(name): \(imagegen.stderr)")
+            #expect((try checkJSONSchema(path) == 0) == valid, "check-jsonschema on \(name)")
+        }
+    }
+}
