@@ -4,6 +4,8 @@ public enum DockerEngineError: Error, Sendable, CustomStringConvertible, Equatab
     case configuration(String)
     /// Nothing listens at the endpoint (socket missing, connection refused).
     case notRunning(endpoint: String, reason: String)
+    /// `DOCKER_HOST=ssh://…` and ssh could not get through (what ssh said).
+    case ssh(endpoint: String, reason: String)
     /// The socket exists but this user may not use it.
     case permissionDenied(endpoint: String)
     /// The TLS handshake or certificate setup failed.
@@ -25,6 +27,8 @@ public enum DockerEngineError: Error, Sendable, CustomStringConvertible, Equatab
             return "docker engine configuration: \(message)"
         case .notRunning(let endpoint, let reason):
             return "cannot reach the Docker engine at \(endpoint) (\(reason)): is dockerd running? Start it, or set DOCKER_HOST to where it listens"
+        case .ssh(let endpoint, let reason):
+            return "cannot reach the Docker engine at \(endpoint) through ssh (\(reason)): check that ssh to that machine works without a prompt (keys, known hosts) and that it has docker; IMAGEGEN_SSH_COMMAND replaces the ssh command"
         case .permissionDenied(let endpoint):
             return "permission denied on the Docker engine socket \(endpoint): add your user to the 'docker' group (sudo usermod -aG docker $USER, then log in again) or run as root"
         case .tls(let endpoint, let reason):

@@ -1,13 +1,16 @@
 import Foundation
 
 /// Where the Docker engine listens and how to reach it, read the way the docker CLI reads it:
-/// `DOCKER_HOST` (`unix:///path` or `tcp://host:port`), `DOCKER_TLS_VERIFY` and
+/// `DOCKER_HOST` (`unix:///path`, `tcp://host:port` or `ssh://[user@]host[:port]`), `DOCKER_TLS_VERIFY` and
 /// `DOCKER_CERT_PATH` (`ca.pem`, `cert.pem`, `key.pem`, default `~/.docker`), and
 /// `DOCKER_API_VERSION` to pin the API version.
 public struct EngineEndpoint: Sendable, Hashable, CustomStringConvertible {
     public enum Address: Sendable, Hashable {
         case unixSocket(path: String)
         case tcp(host: String, port: Int)
+        /// The engine of another machine, through `ssh … docker system dial-stdio` (see
+        /// ``SSHTunnel``); `socketPath` is the remote engine's socket when the URL names one.
+        case ssh(user: String?, host: String, port: Int?, socketPath: String?)
     }
 
     public struct TLS: Sendable, Hashable {
@@ -42,6 +45,8 @@ public struct EngineEndpoint: Sendable, Hashable, CustomStringConvertible {
         switch address {
         case .unixSocket(let path): "unix://\(path)"
         case .tcp(let host, let port): "tcp://\(host):\(port)"
+        case .ssh(let user, let host, let port, let socketPath):
+            "ssh://" + (user.map { $0 + "@" } ?? "") + host + (port.map { ":\($0)" } ?? "") + (socketPath ?? "")
         }
     }
 
@@ -98,7 +103,33 @@ public struct EngineEndpoint: Sendable, Hashable, CustomStringConvertible {
             }
             return EngineEndpoint(address: .tcp(host: String(hostPart), port: port))
         }
-        throw .configuration("DOCKER_HOST '\(host)' must start with unix:// or tcp:// (ssh:// and npipe:// are not supported)")
+        if host.hasPrefix("ssh://") {
+            var rest = Substring(host.dropFirst("ssh://".count))
+            var socketPath: String?
+            if let slash = rest.firstIndex(of: "/") {
+                socketPath = String(rest[slash...])
+                rest = rest[..<slash]
+                if socketPath == "/" { socketPath = nil }
+            }
+            var user: String?
+            if let at = rest.lastIndex(of: "@") {
+                user = String(rest[..<at])
+                rest = rest[rest.index(after: at)...]
+                guard !(user?.isEmpty ?? true) else { throw .configuration("DOCKER_HOST '\(host)' has an empty user name") }
+            }
+            var port: Int?
+            if let colon = rest.lastIndex(of: ":"), !rest.hasSuffix("]") {
+                guard let number = Int(rest[rest.index(after: colon)...]), (1...65535).contains(number) else {
+                    throw .configuration("DOCKER_HOST '\(host)' has an invalid port")
+                }
+                port = number
+                rest = rest[..<colon]
+            }
+            let hostName = rest.hasPrefix("[") && rest.hasSuffix("]") ? String(rest.dropFirst().dropLast()) : String(rest)
+            guard !hostName.isEmpty, !hostName.hasPrefix("-") else { throw .configuration("DOCKER_HOST '\(host)' has no host") }
+            return EngineEndpoint(address: .ssh(user: user, host: hostName, port: port, socketPath: socketPath))
+        }
+        throw .configuration("DOCKER_HOST '\(host)' must start with unix://, tcp:// or ssh:// (npipe:// is Windows only)")
     }
 }
 

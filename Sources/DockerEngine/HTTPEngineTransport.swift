@@ -15,6 +15,7 @@ public final class HTTPEngineTransport: EngineTransport {
     public let endpoint: EngineEndpoint
     private let client: HTTPClient
     private let baseURL: String
+    private let tunnel: SSHTunnel?
 
     public var endpointDescription: String { endpoint.description }
 
@@ -24,13 +25,19 @@ public final class HTTPEngineTransport: EngineTransport {
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(3600))
         configuration.decompression = .disabled
         configuration.redirectConfiguration = .disallow
+        var tunnel: SSHTunnel?
         switch endpoint.address {
         case .unixSocket(let path):
             baseURL = "http+unix://" + URLEncoding.encode(path)
         case .tcp(let host, let port):
             let hostPart = host.contains(":") ? "[\(host)]" : host
             baseURL = (endpoint.tls == nil ? "http://" : "https://") + "\(hostPart):\(port)"
+        case .ssh:
+            let shared = try SSHTunnel.shared(for: endpoint)
+            tunnel = shared
+            baseURL = "http+unix://" + URLEncoding.encode(shared.socketPath)
         }
+        self.tunnel = tunnel
         if let tls = endpoint.tls {
             do {
                 var tlsConfiguration = TLSConfiguration.makeClientConfiguration()
@@ -67,6 +74,7 @@ public final class HTTPEngineTransport: EngineTransport {
             http.body = .stream(ByteBufferSequence(chunks: chunks), length: length.map { .known($0) } ?? .unknown)
         }
         let response: HTTPClientResponse
+        let started = DispatchTime.now().uptimeNanoseconds
         do {
             if let seconds = request.timeoutSeconds {
                 response = try await client.execute(http, timeout: .seconds(seconds))
@@ -74,7 +82,7 @@ public final class HTTPEngineTransport: EngineTransport {
                 response = try await client.execute(http, deadline: .distantFuture)
             }
         } catch {
-            throw classify(error, during: request.summary)
+            throw classify(error, during: request.summary, since: started)
         }
         let body = response.body
         let endpointName = endpoint.description
@@ -95,8 +103,17 @@ public final class HTTPEngineTransport: EngineTransport {
             })
     }
 
-    private func classify(_ error: any Error, during request: String) -> any Error {
-        Self.classify(error, endpoint: endpoint.description, during: request, connecting: true)
+    private func classify(_ error: any Error, during request: String, since start: UInt64) -> any Error {
+        let classified = Self.classify(error, endpoint: endpoint.description, during: request, connecting: true)
+        // Through ssh, a connection that closes at once is ssh failing: say what ssh said.
+        if let tunnel, let engineError = classified as? DockerEngineError {
+            switch engineError {
+            case .connectionLost, .notRunning:
+                if let reason = tunnel.failure(since: start) { return DockerEngineError.ssh(endpoint: endpoint.description, reason: reason) }
+            default: break
+            }
+        }
+        return classified
     }
 
     /// Maps NIO and AsyncHTTPClient failures to the one error a user can act on.

@@ -91,7 +91,19 @@ struct EngineClientTests {
         #expect(tls.tls?.caPath == "/certs/ca.pem" && tls.tls?.certificatePath == "/certs/cert.pem" && tls.tls?.keyPath == "/certs/key.pem")
         #expect(try EngineEndpoint.fromEnvironment(["DOCKER_HOST": "tcp://[::1]:2375"]).address == .tcp(host: "::1", port: 2375))
         #expect(try EngineEndpoint.fromEnvironment(["DOCKER_API_VERSION": "1.40"]).pinnedAPIVersion == APIVersion(1, 40))
-        #expect(throws: DockerEngineError.self) { try EngineEndpoint.fromEnvironment(["DOCKER_HOST": "ssh://me@host"]) }
+        #expect(try EngineEndpoint.fromEnvironment(["DOCKER_HOST": "ssh://me@host"]).address == .ssh(user: "me", host: "host", port: nil, socketPath: nil))
+        let ssh = try EngineEndpoint.fromEnvironment(["DOCKER_HOST": "ssh://ci@build-1.example:2222/run/user/1000/docker.sock"])
+        #expect(ssh.address == .ssh(user: "ci", host: "build-1.example", port: 2222, socketPath: "/run/user/1000/docker.sock"))
+        #expect(ssh.description == "ssh://ci@build-1.example:2222/run/user/1000/docker.sock")
+        #expect(try SSHTunnel.command(for: ssh, environment: ["IMAGEGEN_SSH_COMMAND": "ssh -F /cfg"]) == [
+            "ssh", "-F", "/cfg", "-o", "ConnectTimeout=30", "-T", "-l", "ci", "-p", "2222", "--", "build-1.example",
+            "docker", "--host", "unix:///run/user/1000/docker.sock", "system", "dial-stdio",
+        ])
+        #expect(try EngineEndpoint.fromEnvironment(["DOCKER_HOST": "ssh://[::1]:22"]).address == .ssh(user: nil, host: "::1", port: 22, socketPath: nil))
+        #expect(throws: DockerEngineError.self) { try EngineEndpoint.fromEnvironment(["DOCKER_HOST": "ssh://-oProxyCommand=x"]) }
+        #expect(throws: DockerEngineError.self) { try EngineEndpoint.fromEnvironment(["DOCKER_HOST": "ssh://host:99999"]) }
+        #expect(throws: DockerEngineError.self) { try EngineEndpoint.fromEnvironment(["DOCKER_HOST": "ssh://host", "DOCKER_TLS_VERIFY": "1"]) }
+        #expect(throws: DockerEngineError.self) { try EngineEndpoint.fromEnvironment(["DOCKER_HOST": "npipe:////./pipe/docker_engine"]) }
         #expect(throws: DockerEngineError.self) { try EngineEndpoint.fromEnvironment(["DOCKER_HOST": "unix:///s", "DOCKER_TLS_VERIFY": "1"]) }
         #expect(throws: DockerEngineError.self) { try EngineEndpoint.fromEnvironment(["DOCKER_API_VERSION": "one"]) }
     }
