@@ -5,7 +5,7 @@ import ImageGen
 
 /// How to reach the Docker engine: DOCKER_HOST and friends, or --host.
 struct EngineOptions: ParsableArguments {
-    @Option(name: [.customShort("H"), .long], help: ArgumentHelp("The engine to use (unix:///path or tcp://host:port); default DOCKER_HOST or unix:///var/run/docker.sock.", valueName: "URL"))
+    @Option(name: [.customShort("H"), .long], help: ArgumentHelp("The engine to use (unix:///path, tcp://host:port or ssh://[user@]host[:port]); default DOCKER_HOST or unix:///var/run/docker.sock.", valueName: "URL"))
     var host: String?
 
     func endpoint() throws -> EngineEndpoint {
