@@ -198,7 +198,7 @@ public struct RegistryClient: Sendable {
             var query: [(String, String)] = []
             if let service = parsed.parameters["service"] { query.append(("service", service)) }
             query.append(("scope", parsed.parameters["scope"] ?? scope))
-            let url = realm + (realm.contains("?") ? "&" : "?") + query.map { "\($0.0)=\(Self.percentEncode($0.1))" }.joined(separator: "&")
+            let url = realm + (realm.contains("?") ? "&" : "?") + URLEncoding.query(query)
             var headers = [("Accept", "application/json")]
             if let basic { headers.append(("Authorization", basic)) }
             let response = try await transport.get(url: url, headers: headers, limit: 1 << 20)
@@ -265,12 +265,6 @@ public struct RegistryClient: Sendable {
         let afterScheme = url[schemeEnd.upperBound...]
         let hostEnd = afterScheme.firstIndex(of: "/") ?? afterScheme.endIndex
         return String(url[..<hostEnd])
-    }
-
-    static func percentEncode(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~:/")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 
     /// The first message of a registry error body (`{"errors":[{"code","message"}]}`).

@@ -51,7 +51,7 @@ final class SSHTunnel: @unchecked Sendable {
 
     private init(endpoint: EngineEndpoint, environment: [String: String]) throws(DockerEngineError) {
         command = try Self.command(for: endpoint, environment: environment)
-        guard let program = Self.resolve(command[0], path: environment["PATH"]) else {
+        guard let program = ExecutableSearch.find(command[0], path: environment["PATH"]) else {
             throw .configuration("DOCKER_HOST \(endpoint) needs '\(command[0])' (an OpenSSH client), which is not on PATH")
         }
         var template = Array((NSTemporaryDirectory() + "/imagegen-ssh.XXXXXX").utf8CString)
@@ -189,15 +189,6 @@ final class SSHTunnel: @unchecked Sendable {
                 offset += written
             }
         }
-    }
-
-    static func resolve(_ program: String, path: String?) -> String? {
-        if program.contains("/") { return FileManager.default.isExecutableFile(atPath: program) ? program : nil }
-        for directory in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
-            let candidate = "\(directory)/\(program)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
     }
 
     // MARK: - Cleanup at exit

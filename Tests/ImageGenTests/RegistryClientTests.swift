@@ -52,7 +52,7 @@ struct RegistryClientTests {
         let basic = "Basic " + Data("ci:s3cret-pass".utf8).base64EncodedString()
         let challenge = #"Bearer realm="https://auth.example.test/token",service="registry.example.test",scope="repository:team/app:pull""#
         let transport = ScriptedRegistry([
-            "https://auth.example.test/token?service=registry.example.test&scope=repository:team/app:pull":
+            "https://auth.example.test/token?service=registry.example.test&scope=repository%3Ateam%2Fapp%3Apull":
                 .init(status: 200, body: #"{"token":"t0ken"}"#, requires: basic, challenge: #"Basic realm="auth""#),
             "https://registry.example.test/v2/team/app/manifests/1.4":
                 .init(status: 200, headers: [("Docker-Content-Digest", "sha256:m")], body: Self.manifest, requires: token, challenge: challenge),
@@ -74,7 +74,7 @@ struct RegistryClientTests {
         let transport = ScriptedRegistry([
             "https://r.example.test/v2/team/app/manifests/9.9": .init(status: 200, body: Self.manifest, requires: "Bearer x",
                                                                         challenge: #"Bearer realm="https://r.example.test/token""#),
-            "https://r.example.test/token?scope=repository:team/app:pull": .init(status: 401, body: "{}"),
+            "https://r.example.test/token?scope=repository%3Ateam%2Fapp%3Apull": .init(status: 401, body: "{}"),
         ])
         let anonymous = RegistryClient(host: "r.example.test", credentials: nil, transport: transport)
         #expect(try await anonymous.image(repository: "team/app", tag: "1.0") == nil)

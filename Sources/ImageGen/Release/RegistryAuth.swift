@@ -84,11 +84,7 @@ enum CredentialHelper {
 
     static func get(_ name: String, serverURL: String, environment: [String: String]) -> Found? {
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) else { return nil }
-        let program = "docker-credential-" + name
-        let directories = (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":")
-        guard let executable = directories.map({ "\($0)/\(program)" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            return nil
-        }
+        guard let executable = ExecutableSearch.find("docker-credential-" + name, path: environment["PATH"]) else { return nil }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["get"]
