@@ -66,9 +66,9 @@ struct EngineFailureTests {
         let tooOld = try build(["DOCKER_API_VERSION": "1.30"])
         #expect(tooOld.status == 3)
         #expect(tooOld.stderr.contains("the Docker engine speaks API 1.30, older than 1.40"))
-        let garbage = try build(["DOCKER_HOST": "ssh://somewhere"])
+        let garbage = try build(["DOCKER_HOST": "fd://"])
         #expect(garbage.status == 2)
-        #expect(garbage.stderr.contains("must start with unix:// or tcp://"))
+        #expect(garbage.stderr.contains("must start with unix://, tcp:// or ssh://"))
     }
 }
 
