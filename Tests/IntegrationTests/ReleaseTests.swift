@@ -7,12 +7,21 @@ import Testing
 final class LocalRegistry: @unchecked Sendable {
     let port: Int
     let directory: Scratch
+    /// A user and password the registry demands (htpasswd, `Basic` challenges), or nil for none.
+    let credentials: (user: String, password: String)?
     private var process: Process?
     var address: String { "127.0.0.1:\(port)" }
 
-    init() throws {
+    init(credentials: (user: String, password: String)? = nil) throws {
         directory = Scratch("imagegen-registry")
         port = Int(30_000 + UInt16.random(in: 0...20_000))
+        self.credentials = credentials
+        if let credentials {
+            let htpasswd = try #require(which("htpasswd"), "htpasswd is needed (make test installs Debian's apache2-utils)")
+            let entry = try run(htpasswd, ["-Bbn", "-C", "5", credentials.user, credentials.password])
+            #expect(entry.status == 0)
+            directory.write("htpasswd", entry.stdout)
+        }
         try start()
     }
 
@@ -24,7 +33,7 @@ final class LocalRegistry: @unchecked Sendable {
             log: {level: warn}
             storage: {filesystem: {rootdirectory: \(directory.url("data"))}, delete: {enabled: true}}
             http: {addr: "127.0.0.1:\(port)"}
-            """)
+            """ + (credentials == nil ? "" : "\nauth: {htpasswd: {realm: imagegen-test, path: \(directory.url("htpasswd"))}}\n"))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["serve", directory.url("config.yml")]
@@ -47,6 +56,7 @@ final class LocalRegistry: @unchecked Sendable {
     func get(_ path: String, accept: String? = nil) -> (status: Int, headers: String, body: String) {
         var arguments = ["-s", "-D", "-", "--max-time", "5"]
         if let accept { arguments += ["-H", "Accept: \(accept)"] }
+        if let credentials { arguments += ["-u", "\(credentials.user):\(credentials.password)"] }
         guard let result = try? run("/usr/bin/curl", arguments + ["http://\(address)\(path)"]) else { return (0, "", "") }
         let parts = result.stdout.components(separatedBy: "\r\n\r\n")
         let status = Int(parts.first?.split(separator: " ").dropFirst().first ?? "") ?? 0
@@ -204,6 +214,37 @@ struct ReleaseTests {
         #expect(try registry.tags(repository) == tagsBefore)
         #expect(registry.digest(repository, "1.1.0") == digest110)
         #expect(try await engine.inspectImage("\(local):1.1.0") == nil)
+        await EngineFixture.removeImages(ofRecipe: name, on: engine)
+    }
+
+    @Test("a registry that wants credentials: without them nothing is tagged and the error says what to set; with them it reads and pushes")
+    func registryCredentials() async throws {
+        let engine = try await EngineFixture.engine()
+        let password = "rel-pw-\(UInt32.random(in: 1000...9999))"
+        let registry = try LocalRegistry(credentials: ("releaser", password))
+        defer { registry.stop() }
+        #expect(registry.get("/v2/").status == 200)
+        let name = EngineFixture.uniqueName("relauth")
+        let scratch = Scratch()
+        scratch.write("recipe.yaml", Self.recipe(name))
+        #expect(try imagegen(["build", "recipe.yaml"], in: scratch).status == 0)
+        let release = ["release", "recipe.yaml", "--version", "1.0.0", "--push", "--registry", "\(registry.address)/team"]
+        let local = "\(registry.address)/team/\(name)-tool"
+
+        let anonymous = try imagegen(release, in: scratch, environment: ["DOCKER_CONFIG": scratch.url("no-docker-config")])
+        #expect(anonymous.status == 1)
+        #expect(anonymous.stderr.contains("needs credentials (IMAGEGEN_REGISTRY_USER and IMAGEGEN_REGISTRY_PASSWORD"), "\(anonymous.stderr)")
+        #expect(try await engine.inspectImage("\(local):1.0.0") == nil)
+
+        let wrong = try imagegen(release, in: scratch, environment: ["IMAGEGEN_REGISTRY_USER": "releaser", "IMAGEGEN_REGISTRY_PASSWORD": "not-\(password)"])
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr.contains("the credentials were not accepted"), "\(wrong.stderr)")
+        #expect(!(wrong.stdout + wrong.stderr).contains(password))
+
+        let authorized = try imagegen(release, in: scratch, environment: ["IMAGEGEN_REGISTRY_USER": "releaser", "IMAGEGEN_REGISTRY_PASSWORD": password])
+        #expect(authorized.status == 0, "\(authorized.stderr)")
+        #expect(!(authorized.stdout + authorized.stderr).contains(password))
+        #expect(try registry.tags("team/\(name)-tool") == ["1.0.0", "1.0", "1", "latest"])
         await EngineFixture.removeImages(ofRecipe: name, on: engine)
     }
 
