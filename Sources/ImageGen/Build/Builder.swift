@@ -121,8 +121,9 @@ public struct Builder: Sendable {
         parameters.builder = builder
         parameters.limits = options.limits
 
-        let context = ChunkSequence.tar(layer.entries)
-        events(.uploading(layer: layer.name, bytes: layer.contextSize))
+        let entries = layer.entries
+        let context = ChunkSequence.tar(entries)
+        events(.uploading(layer: layer.name, bytes: entries.fileBytes))
         var tracker = StepTracker(layer: layer.name)
         let emit = events
         do {

@@ -13,6 +13,13 @@ public struct FileStamp: Hashable, Sendable {
 
     /// The file itself, whatever its path: hard links to it share one key (and one content).
     public var key: FileKey { FileKey(device: device, inode: inode) }
+
+    /// Whether the file was last written (or its inode changed) at least the racy window before
+    /// `time` (nanoseconds since the epoch): then content read at or after `time` is what these
+    /// stamps describe until they change (see ``DigestCache``).
+    public func settled(before time: Int64) -> Bool {
+        max(mtimeNanoseconds, ctimeNanoseconds) < time - DigestCache.racyWindowNanoseconds
+    }
 }
 
 /// A file's identity on this machine (device and inode).

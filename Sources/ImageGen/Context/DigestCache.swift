@@ -28,26 +28,15 @@ public final class DigestCache: @unchecked Sendable {
     /// How much older than the read time a file's timestamps must be for its digest to be kept.
     public static let racyWindowNanoseconds: Int64 = 1_000_000_000
 
-    private let file: String?
+    private let records: RunRecords<FileKey, Record>
     private let lock = NSLock()
-    private var loaded = false
-    private var previous: [FileKey: Record] = [:]
-    private var current: [FileKey: Record] = [:]
     public private(set) var hits = 0
     public private(set) var misses = 0
 
     /// A cache kept in `file` (nil keeps it in memory for this run only). The file is read at
     /// the first lookup, so a run that needs no digest does not pay for it.
     public init(file: String?) {
-        self.file = file
-    }
-
-    /// Called with the lock held.
-    private func loadIfNeeded() {
-        guard !loaded else { return }
-        loaded = true
-        if let file, let bytes = try? readFileBytes(file, limit: 1 << 30) { previous = Self.parse(bytes) }
-        current.reserveCapacity(previous.count)
+        records = RunRecords(file: file, parse: Self.parse)
     }
 
     /// imagegen's cache directory: `IMAGEGEN_CACHE_DIR`, `$XDG_CACHE_HOME/imagegen` or
@@ -68,43 +57,28 @@ public final class DigestCache: @unchecked Sendable {
     }
 
     public func lookup(stamp: FileStamp) -> Record? {
-        lock.lock()
-        defer { lock.unlock() }
-        loadIfNeeded()
-        if let record = previous[stamp.key], record.stamp == stamp {
-            hits += 1
-            current[stamp.key] = record
-            return record
-        }
-        misses += 1
-        return nil
+        let record = records.reuse(stamp.key) { $0.stamp == stamp }
+        lock.withLock { if record == nil { misses += 1 } else { hits += 1 } }
+        return record
     }
 
     /// Remembers a digest computed from content read at `readAt` (nanoseconds since the epoch).
     public func store(_ record: Record, readAt: Int64) {
-        let newest = max(record.stamp.mtimeNanoseconds, record.stamp.ctimeNanoseconds)
-        guard newest < readAt - Self.racyWindowNanoseconds else { return }
-        lock.lock()
-        loadIfNeeded()
-        current[record.stamp.key] = record
-        lock.unlock()
+        guard record.stamp.settled(before: readAt) else { return }
+        records.keep(record, for: record.stamp.key)
     }
 
     /// Writes the records used or made in this run (others are dropped), atomically; a run that
     /// looked nothing up leaves the file as it was.
     public func save() throws {
-        guard let file else { return }
-        lock.lock()
-        guard loaded else { lock.unlock(); return }
-        let records = current
-        lock.unlock()
-        guard records != previous else { return }
-        var text = Self.header
-        for record in records.values.sorted(by: { ($0.stamp.device, $0.stamp.inode) < ($1.stamp.device, $1.stamp.inode) }) {
-            let s = record.stamp
-            text += "\(s.device)\t\(s.inode)\t\(s.size)\t\(s.mtimeNanoseconds)\t\(s.ctimeNanoseconds)\t\(record.sha256)\t\(record.binary ? 1 : 0)\n"
+        try records.save { records in
+            var text = Self.header
+            for record in records.values.sorted(by: { ($0.stamp.device, $0.stamp.inode) < ($1.stamp.device, $1.stamp.inode) }) {
+                let s = record.stamp
+                text += "\(s.device)\t\(s.inode)\t\(s.size)\t\(s.mtimeNanoseconds)\t\(s.ctimeNanoseconds)\t\(record.sha256)\t\(record.binary ? 1 : 0)\n"
+            }
+            return Array(text.utf8)
         }
-        try AtomicFile.write(Array(text.utf8), to: file, createDirectories: true)
     }
 
     /// Parses the cache file by bytes: it is read on every run, so it must cost little.

@@ -38,8 +38,7 @@ public struct LayerPlan: Sendable {
     /// The `inputs.json` written under generated/.
     public var inputsDocument: JSONValue { ["contentHash": .string(contentHash), "inputs": inputs] }
 
-    /// Bytes the build context holds (files only; each path counted once, as in the tar).
-    public var contextSize: Int64 { entries.reduce(0) { $0 + ($1.kind == .file ? $1.size : 0) } }
+
 }
 
 /// Every layer of a recipe, planned, in build order.
@@ -64,4 +63,9 @@ public struct BuildPlan: Sendable {
         let wanted = Set(recipe.selecting(names).map(\.name))
         return layers.filter { wanted.contains($0.name) }
     }
+}
+
+extension Array where Element == ContextEntry {
+    /// Bytes the files among these entries hold (what a build context uploads, headers aside).
+    public var fileBytes: Int64 { reduce(0) { $0 + ($1.kind == .file ? $1.size : 0) } }
 }

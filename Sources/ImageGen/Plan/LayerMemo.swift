@@ -29,17 +29,14 @@ public final class LayerMemo: @unchecked Sendable {
 
     static let header = "imagegen-layer-memo 1\n"
 
-    private let file: String?
+    private let records: RunRecords<String, Entry>
     private let lock = NSLock()
-    private var loaded = false
-    private var previous: [String: Entry] = [:]
-    private var current: [String: Entry] = [:]
     public private(set) var hits = 0
     public private(set) var misses = 0
 
     /// A memo kept in `file` (nil keeps it in memory for this run only).
     public init(file: String?) {
-        self.file = file
+        records = RunRecords(file: file, parse: Self.parse)
     }
 
     /// The memo file for a recipe: one per recipe path, beside its digest cache.
@@ -49,55 +46,32 @@ public final class LayerMemo: @unchecked Sendable {
 
     /// The remembered inputs of `layer` if its fingerprint is still `fingerprint`.
     public func lookup(layer: String, fingerprint: String) -> Entry? {
-        lock.lock()
-        defer { lock.unlock() }
-        loadIfNeeded()
-        guard let entry = previous[layer], entry.fingerprint == fingerprint,
-              sha256Hex(entry.canonicalInputs) == entry.contentHash
-        else {
-            misses += 1
-            return nil
-        }
-        hits += 1
-        current[layer] = entry
+        let entry = records.reuse(layer) { $0.fingerprint == fingerprint && sha256Hex($0.canonicalInputs) == $0.contentHash }
+        lock.withLock { if entry == nil { misses += 1 } else { hits += 1 } }
         return entry
     }
 
     public func record(layer: String, _ entry: Entry) {
-        lock.lock()
-        current[layer] = entry
-        lock.unlock()
+        records.keep(entry, for: layer)
     }
 
     /// Writes the layers looked up or recorded in this run (others are dropped), atomically, and
     /// only if something changed.
     public func save() throws {
-        guard let file else { return }
-        lock.lock()
-        loadIfNeeded()
-        let entries = current
-        let unchanged = entries == previous
-        lock.unlock()
-        guard !unchanged else { return }
-        var bytes = Array(Self.header.utf8)
-        for (layer, entry) in entries.sorted(by: { $0.key < $1.key }) {
-            bytes += layer.utf8
-            bytes.append(0x09)
-            bytes += entry.fingerprint.utf8
-            bytes.append(0x09)
-            bytes += entry.contentHash.utf8
-            bytes.append(0x09)
-            bytes += entry.canonicalInputs
-            bytes.append(0x0A)
+        try records.save { entries in
+            var bytes = Array(Self.header.utf8)
+            for (layer, entry) in entries.sorted(by: { $0.key < $1.key }) {
+                bytes += layer.utf8
+                bytes.append(0x09)
+                bytes += entry.fingerprint.utf8
+                bytes.append(0x09)
+                bytes += entry.contentHash.utf8
+                bytes.append(0x09)
+                bytes += entry.canonicalInputs
+                bytes.append(0x0A)
+            }
+            return bytes
         }
-        try AtomicFile.write(bytes, to: file, createDirectories: true)
-    }
-
-    private func loadIfNeeded() {
-        guard !loaded else { return }
-        loaded = true
-        guard let file, let bytes = try? readFileBytes(file, limit: 1 << 30) else { return }
-        previous = Self.parse(bytes)
     }
 
     /// Layer names cannot hold a tab or a newline, hex cannot, and canonical JSON escapes both,

@@ -121,11 +121,7 @@ public enum Planner {
     /// Whether no file among `entries` was written within the racy window before `time` (see
     /// ``LayerMemo``).
     static func settled(_ entries: [ContextEntry], before time: Int64) -> Bool {
-        let limit = time - DigestCache.racyWindowNanoseconds
-        return entries.allSatisfy { entry in
-            guard let stamp = entry.stamp else { return true }
-            return max(stamp.mtimeNanoseconds, stamp.ctimeNanoseconds) < limit
-        }
+        entries.allSatisfy { $0.stamp?.settled(before: time) ?? true }
     }
 
     /// Loads, resolves and plans a recipe file in one go, with every diagnostic of every stage.

@@ -227,17 +227,13 @@ public struct Releaser: Sendable {
     private func registryState(_ registry: RegistryClient, repository: String, tag: String) async throws -> TagPlanner.Current? {
         let path = repository.hasPrefix(registryHost + "/") ? String(repository.dropFirst(registryHost.count + 1)) : repository
         guard let image = try await registry.image(repository: path, tag: tag) else { return nil }
-        return TagPlanner.Current(
-            imageID: image.configDigest, version: image.labels["org.opencontainers.image.version"].flatMap { try? SemVer(parsing: $0) },
-            contentHash: image.labels[ImageLabels.contentHash])
+        return TagPlanner.Current(imageID: image.configDigest, labels: image.labels)
     }
 
     /// What `reference` names now: its image, version label and content hash.
     private func state(of reference: String) async throws -> TagPlanner.Current? {
         guard let image = try await engine.inspectImage(reference) else { return nil }
-        return TagPlanner.Current(
-            imageID: image.id, version: image.labels["org.opencontainers.image.version"].flatMap { try? SemVer(parsing: $0) },
-            contentHash: image.labels[ImageLabels.contentHash])
+        return TagPlanner.Current(imageID: image.id, labels: image.labels)
     }
 
     /// Builds the release image of a layer: `FROM` its built image, with the release labels.

@@ -23,6 +23,12 @@ public enum TagPlanner {
             self.version = version
             self.contentHash = contentHash
         }
+
+        /// An image as its labels describe it (in the engine, or a registry's image config).
+        public init(imageID: String, labels: [String: String]) {
+            self.init(imageID: imageID, version: labels["org.opencontainers.image.version"].flatMap { try? SemVer(parsing: $0) },
+                      contentHash: labels[ImageLabels.contentHash])
+        }
     }
 
     public enum Action: Sendable, Equatable {
