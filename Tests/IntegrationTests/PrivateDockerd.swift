@@ -16,7 +16,7 @@ final class PrivateDockerd: @unchecked Sendable {
         var template = Array("/tmp/igd-XXXXXX".utf8CString)
         guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else { throw POSIXError(.EIO) }
         directory = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        port = Int(20_000 + getpid() % 20_000)
+        port = freeLoopbackPort()
         try makeCertificates()
     }
 

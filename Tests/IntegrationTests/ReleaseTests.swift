@@ -14,7 +14,7 @@ final class LocalRegistry: @unchecked Sendable {
 
     init(credentials: (user: String, password: String)? = nil) throws {
         directory = Scratch("imagegen-registry")
-        port = Int(30_000 + UInt16.random(in: 0...20_000))
+        port = freeLoopbackPort()
         self.credentials = credentials
         if let credentials {
             let htpasswd = try #require(which("htpasswd"), "htpasswd is needed (make test installs Debian's apache2-utils)")

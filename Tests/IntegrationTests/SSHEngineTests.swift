@@ -20,7 +20,7 @@ final class LocalSSHServer: @unchecked Sendable {
         try FileManager.default.copyItem(atPath: directory.url("client_key.pub"), toPath: directory.url("authorized_keys"))
         // sshd's privilege separation directory (the package's init script would make it).
         try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
-        port = Int(30_000 + UInt16.random(in: 0...20_000))
+        port = freeLoopbackPort()
         directory.write("sshd_config", """
             Port \(port)
             ListenAddress 127.0.0.1

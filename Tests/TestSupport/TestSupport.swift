@@ -111,3 +111,21 @@ public struct SplitMix64: RandomNumberGenerator {
 
 /// The repository's root (for recipes and configuration the tests read).
 public let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+/// A TCP port on 127.0.0.1 that nothing uses now, as the kernel assigns one to a bind on port 0.
+/// (A random pick in the ephemeral range can collide with a connection's own local port.)
+public func freeLoopbackPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    precondition(fd >= 0, "socket failed")
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    precondition(bound, "bind to 127.0.0.1:0 failed")
+    return Int(UInt16(bigEndian: address.sin_port))
+}
