@@ -8,7 +8,7 @@ SWIFT ?= swift
 IMAGEGEN = .build/debug/imagegen
 RECIPE ?= recipes/sandbox.yaml
 
-.PHONY: all build release test demo deps engine images lint bench clean
+.PHONY: all build release test tsan demo deps engine images lint bench clean
 
 all: build
 
@@ -38,6 +38,12 @@ test: deps engine images
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 
+# The unit and integration tests under ThreadSanitizer, in a build folder of their own (a full
+# instrumented build: about 15 minutes the first time). Not part of `make test`: CI's time.
+tsan: deps engine images
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	TSAN_OPTIONS="halt_on_error=0 second_deadlock_stack=1" $(SWIFT) test --sanitize=thread --scratch-path .build-tsan
+
 demo: deps engine
 	@scripts/provision-images debian
 	$(SWIFT) build
@@ -50,4 +56,4 @@ bench: release
 	scripts/bench
 
 clean:
-	rm -rf .build .build-static
+	rm -rf .build .build-static .build-tsan

@@ -49,12 +49,14 @@ let package = Package(
             name: "ImageGenCLI",
             dependencies: [
                 "ImageGen",
+                "CSystemShims",
                 "DockerEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "imagegen", dependencies: ["ImageGenCLI"]),
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "CPseudoTerminal", path: "Tests/CPseudoTerminal"),
+        .target(name: "TestSupport", dependencies: ["CPseudoTerminal"], path: "Tests/TestSupport"),
         .testTarget(name: "ImageGenTests", dependencies: ["ImageGen", "ImageGenCLI", "DockerEngine", "TestSupport", "imagegen"]),
         .testTarget(name: "IntegrationTests", dependencies: ["ImageGen", "ImageGenCLI", "DockerEngine", "TestSupport", "imagegen"]),
     ],

@@ -31,8 +31,11 @@ struct BuildCommand: AsyncParsableCommand {
     @Flag(help: "Pull missing external base images from their registry.")
     var pull = false
 
-    @Option(help: "Output: text (live progress and a summary) or json (one event per line).")
+    @Option(help: "Output: text (progress and a summary) or json (one event per line).")
     var format: OutputFormat = .text
+
+    @Option(help: "Progress: auto (live on a terminal, else plain), tty, plain or json (as --format json).")
+    var progress: ProgressChoice = .auto
 
     @Option(help: ArgumentHelp("Memory limit for RUN steps (e.g. 2GiB).", valueName: "SIZE"))
     var memory: String?
@@ -78,15 +81,18 @@ struct BuildCommand: AsyncParsableCommand {
         buildOptions.limits.cpuQuota = cpuQuota
         buildOptions.limits.shmSize = try shmSize.map { try ByteSize(parsing: $0).bytes }
 
-        let progress = BuildProgress(mode: format == .json ? .json : (Console.stderrIsTerminal ? .terminal : .plain))
+        let terminal = TerminalInfo.current()
+        let mode = self.progress.mode(format: format, terminal: terminal)
+        let progress = BuildProgress(mode: mode, colour: mode == .terminal && !terminal.dumb && !terminal.noColour)
         let engine = try await engineOptions.connect()
         let report: BuildReport
         do {
             let options = buildOptions
-            report = try await withInterruptHandling {
+            report = try await withInterruptHandling(notice: progress.note) {
                 try await Builder(engine: engine, plan: plan, options: options, events: progress.handle).run()
             }
         } catch {
+            progress.stop()
             await engine.shutdown()
             throw EngineFailure.wrap(error)
         }

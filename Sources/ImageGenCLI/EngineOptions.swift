@@ -39,16 +39,21 @@ enum EngineFailure {
     }
 }
 
-/// Runs `body` in a task that Ctrl-C cancels (once; a second Ctrl-C exits at once).
-func withInterruptHandling<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+/// Runs `body` in a task that Ctrl-C cancels (once; a second Ctrl-C exits at once). `notice`
+/// prints the message saying so (above a live view, when there is one).
+func withInterruptHandling<T: Sendable>(
+    notice: @escaping @Sendable (String) -> Void = { Console.error($0) }, _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
     let task = Task { try await body() }
     signal(SIGINT, SIG_IGN)
-    let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-    nonisolated(unsafe) var interrupted = false
+    // The handler runs on a serial queue, one signal at a time: the flag needs no lock.
+    let queue = DispatchQueue(label: "imagegen.interrupt")
+    let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: queue)
+    let interrupted = InterruptFlag()
     source.setEventHandler {
-        if interrupted { exit(130) }
-        interrupted = true
-        Console.error("\ninterrupted: stopping; layers already built are kept (Ctrl-C again to quit at once)")
+        if interrupted.raised { exit(130) }
+        interrupted.raised = true
+        notice("interrupted: stopping; layers already built are kept (Ctrl-C again to quit at once)")
         task.cancel()
     }
     source.resume()
@@ -57,4 +62,9 @@ func withInterruptHandling<T: Sendable>(_ body: @escaping @Sendable () async thr
         signal(SIGINT, SIG_DFL)
     }
     return try await task.value
+}
+
+/// Set by the first Ctrl-C; read and written only on the interrupt handler's serial queue.
+private final class InterruptFlag: @unchecked Sendable {
+    var raised = false
 }

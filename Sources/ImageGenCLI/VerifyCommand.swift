@@ -47,7 +47,7 @@ struct VerifyCommand: AsyncParsableCommand {
         }
         let text: String
         switch format {
-        case .text: text = ReportFormats.text(report, colour: output == nil && Console.stdoutIsTerminal)
+        case .text: text = ReportFormats.text(report, colour: output == nil && TerminalInfo.current(fd: STDOUT_FILENO).colour)
         case .json: text = ReportFormats.json(report).pretty
         case .junit: text = ReportFormats.junit(report)
         }

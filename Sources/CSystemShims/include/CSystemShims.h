@@ -5,4 +5,8 @@
 /// Returns 0 on success, -1 with errno set (ENOSYS/EINVAL where the kernel or file system lacks it).
 int imagegen_exchange_paths(const char *first, const char *second);
 
+/// The width in columns of the terminal `fd` is open on (TIOCGWINSZ), or 0 when it is not a
+/// terminal or does not say.
+int imagegen_terminal_columns(int fd);
+
 #endif
