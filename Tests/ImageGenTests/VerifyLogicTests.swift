@@ -68,26 +68,26 @@ struct VerifyLogicTests {
 
     @Test("well-formed OCI labels")
     func labels() {
-        #expect(Policies.labelProblem("org.opencontainers.image.version", "1.4.2") == nil)
-        #expect(Policies.labelProblem("org.opencontainers.image.version", "v1.4") != nil)
-        #expect(Policies.labelProblem("org.opencontainers.image.created", "2026-11-23T13:00:00Z") == nil)
-        #expect(Policies.labelProblem("org.opencontainers.image.created", "2026-11-23T13:00:00.123+01:00") == nil)
-        #expect(Policies.labelProblem("org.opencontainers.image.created", "yesterday") != nil)
-        #expect(Policies.labelProblem("org.opencontainers.image.revision", "0123abc") == nil)
-        #expect(Policies.labelProblem("org.opencontainers.image.revision", "main") != nil)
-        #expect(Policies.labelProblem("org.opencontainers.image.source", "https://example.invalid/repo") == nil)
-        #expect(Policies.labelProblem("org.opencontainers.image.source", "not a url") != nil)
-        #expect(Policies.labelProblem("com.example.anything", "whatever") == nil)
+        #expect(OCILabels.problem("org.opencontainers.image.version", "1.4.2") == nil)
+        #expect(OCILabels.problem("org.opencontainers.image.version", "v1.4") != nil)
+        #expect(OCILabels.problem("org.opencontainers.image.created", "2026-11-23T13:00:00Z") == nil)
+        #expect(OCILabels.problem("org.opencontainers.image.created", "2026-11-23T13:00:00.123+01:00") == nil)
+        #expect(OCILabels.problem("org.opencontainers.image.created", "yesterday") != nil)
+        #expect(OCILabels.problem("org.opencontainers.image.revision", "0123abc") == nil)
+        #expect(OCILabels.problem("org.opencontainers.image.revision", "main") != nil)
+        #expect(OCILabels.problem("org.opencontainers.image.source", "https://example.invalid/repo") == nil)
+        #expect(OCILabels.problem("org.opencontainers.image.source", "not a url") != nil)
+        #expect(OCILabels.problem("com.example.anything", "whatever") == nil)
     }
 
     @Test("secret-looking environment names", arguments: ["OPENAI_API_KEY", "GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "DB_PASSWORD", "npm_token"])
     func envNames(name: String) {
-        #expect(Policies.secretLookingName(name))
+        #expect(SecretNames.looksSecret(name))
     }
 
     @Test("benign environment names", arguments: ["PATH", "HOME", "LANG", "KEYBOARD", "API_URL"])
     func benignEnvNames(name: String) {
-        #expect(!Policies.secretLookingName(name))
+        #expect(!SecretNames.looksSecret(name))
     }
 
     @Test("probe output is split by markers; a missing exit line means the container was stopped")

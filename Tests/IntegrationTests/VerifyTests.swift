@@ -172,7 +172,7 @@ struct VerifyTests {
 /// Fake credentials for planted images, assembled at run time.
 enum FakeKeys {
     static let openAI = "sk-proj-" + String(repeating: "Zx9Yw8", count: 8)
-    static let pem = "-----BEGIN " + "RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n"
+    static let pem = "-----BEGIN " + "RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA" + String(repeating: "x7Kq2LmP9vRt", count: 5) + "\n-----END RSA PRIVATE KEY-----\n"
 }
 
 /// JUnit XML validated by xmllint against Jenkins' JUnit schema (junit-10.xsd), which `make test`

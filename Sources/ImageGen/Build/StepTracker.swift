@@ -12,6 +12,9 @@ struct StepTracker {
     private var partial = ""
     private var seenVertexes: Set<String> = []
     private var vertexNames: [String: String] = [:]
+    /// What a step prints can hold a secret (a RUN that echoes a token): redacted before it is
+    /// kept or shown.
+    private var redactor = LineRedactor()
     static let keptLines = 20
     /// How the classic builder's own messages begin.
     static let builderPrefixes = ["Step ", " ---> ", "Removing intermediate container", "Successfully built", "Successfully tagged"]
@@ -37,7 +40,7 @@ struct StepTracker {
         case .imageID(let id):
             imageID = id
         case .error(let text, _):
-            error = text
+            error = Redactor.redact(text)
         case .trace(let status):
             for vertex in status.vertexes {
                 vertexNames[vertex.digest] = vertex.name
@@ -74,6 +77,7 @@ struct StepTracker {
     }
 
     private mutating func remember(_ line: String, emit: (BuildEvent) -> Void) {
+        let line = redactor.redact(line)
         lastLines.append(line)
         if lastLines.count > Self.keptLines { lastLines.removeFirst(lastLines.count - Self.keptLines) }
         emit(.output(layer: layer, line: line))

@@ -4,6 +4,17 @@ import Foundation
 import Glibc
 #endif
 
+/// Why `generate` wrote nothing.
+public enum GenerateError: Error, Sendable, CustomStringConvertible {
+    case secret(path: String)
+
+    public var description: String {
+        switch self {
+        case .secret(let path): "refusing to write \(path): it would hold a secret (value not shown)"
+        }
+    }
+}
+
 /// Writes `generated/<recipe>/<layer>/{Dockerfile,inputs.json}` and checks it for staleness.
 ///
 /// The recipe's whole folder is written to a temporary sibling and swapped in with one atomic
@@ -40,8 +51,13 @@ public enum Generator {
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         let staging = RecipeResolver.join(output, ".\(plan.name).staging-\(getpid())")
         try? FileManager.default.removeItem(atPath: staging)
+        let files = files(for: plan)
+        // Validation refuses every secret in a recipe; this makes sure none slipped through.
+        for (path, bytes) in files where Redactor.holdsSecret(String(decoding: bytes, as: UTF8.self)) {
+            throw GenerateError.secret(path: path)
+        }
         do {
-            for (path, bytes) in files(for: plan) {
+            for (path, bytes) in files {
                 let relative = path.dropFirst(plan.name.count + 1)
                 try AtomicFile.write(bytes, to: staging + "/" + relative, createDirectories: true)
             }

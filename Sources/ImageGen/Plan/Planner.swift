@@ -135,7 +135,9 @@ public enum Planner {
         guard let recipe else { return (nil, diagnostics) }
         let (resolved, resolveDiagnostics) = RecipeResolver.resolve(recipe)
         diagnostics.append(contentsOf: resolveDiagnostics)
-        let memo = memo ?? (cache == nil ? LayerMemo(file: LayerMemo.defaultFile(forRecipeAt: path)) : nil)
+        // A recipe with errors (a secret among them) leaves nothing in the layer memo, which
+        // records each layer's hash inputs, arg values included.
+        let memo = diagnostics.hasErrors ? nil : memo ?? (cache == nil ? LayerMemo(file: LayerMemo.defaultFile(forRecipeAt: path)) : nil)
         let cache = cache ?? DigestCache(file: DigestCache.defaultFile(forRecipeAt: path))
         let (plan, planDiagnostics) = Self.plan(resolved, cache: cache, memo: memo)
         diagnostics.append(contentsOf: planDiagnostics)

@@ -69,6 +69,11 @@ public enum RecipeLoader {
         }
         let declared = Set(args.map(\.key))
         for (name, override) in overrides.sorted(by: { $0.key < $1.key }) {
+            for finding in SecretScanner.scan(override) {
+                reader.diagnostics.error(
+                    "--arg \(name): secret refused: \(finding.summary) [\(finding.rule)] (value not shown); args are baked into the image's history and generated/",
+                    at: SourceLocation(file: path, line: 0, column: 0))
+            }
             if let index = args.firstIndex(where: { $0.key == name }) {
                 args[index].value = override
             } else {
@@ -102,7 +107,7 @@ public enum RecipeLoader {
         }
         if let node = value("description")?.value { recipe.description = reader.string(node, what: "description")?.value }
         if let node = value("labels")?.value {
-            recipe.labels = reader.keyValues(node, what: "labels", validateKey: Names.labelKeyProblem)
+            recipe.labels = readLabels(node, reader: reader)
         }
         if let node = value("toolsets")?.value, node.null == nil, let toolsetPairs = reader.mapping(node, what: "toolsets") {
             for (toolsetName, keyNode, body) in toolsetPairs {
@@ -135,7 +140,7 @@ public enum RecipeLoader {
             case "packages": toolset.packages = reader.stringList(node, what: "packages")
             case "run": toolset.run = readRunSteps(node, reader: reader)
             case "probes": toolset.probes = readSingleLines(node, what: "probes", reader: reader)
-            case "env": toolset.env = reader.keyValues(node, what: "env", validateKey: Names.envKeyProblem)
+            case "env": toolset.env = readEnv(node, reader: reader)
             default: break
             }
         }
@@ -168,13 +173,13 @@ public enum RecipeLoader {
                     if let problem = Names.imagePathProblem(dir.value, what: "workdir") { reader.error(problem, node) }
                     layer.workdir = dir
                 }
-            case "env": layer.env = reader.keyValues(node, what: "env", validateKey: Names.envKeyProblem)
+            case "env": layer.env = readEnv(node, reader: reader)
             case "copy": layer.copy = readCopies(node, reader: reader)
             case "run": layer.run = readRunSteps(node, reader: reader)
             case "toolsets": layer.toolsets = reader.stringList(node, what: "toolsets")
             case "probes": layer.probes = readSingleLines(node, what: "probes", reader: reader)
             case "context": layer.context = readContext(node, reader: reader)
-            case "labels": layer.labels = reader.keyValues(node, what: "labels", validateKey: Names.labelKeyProblem)
+            case "labels": layer.labels = readLabels(node, reader: reader)
             case "cmd": layer.cmd = readExecForm(node, what: "cmd", reader: reader)
             case "entrypoint": layer.entrypoint = readExecForm(node, what: "entrypoint", reader: reader)
             case "policy": layer.policy = readPolicy(node, reader: reader)
@@ -188,6 +193,31 @@ public enum RecipeLoader {
         return layer
     }
 
+    /// `labels:`, with the well-known OCI labels' values in the shape the annotations spec gives
+    /// them (checked now, not only by verify after the build).
+    private static func readLabels(_ node: Node, reader: YAMLReader) -> [KeyValue] {
+        let labels = reader.keyValues(node, what: "labels", validateKey: Names.labelKeyProblem)
+        for label in labels {
+            if let problem = OCILabels.problem(label.key, label.value) { reader.diagnostics.error("labels: \(problem)", at: label.location) }
+        }
+        return labels
+    }
+
+    /// `env:`, refusing a literal value under a name that says secret: `ENV` is baked into the
+    /// image (every layer, `docker inspect`), so the value belongs to run time.
+    private static func readEnv(_ node: Node, reader: YAMLReader) -> [KeyValue] {
+        let env = reader.keyValues(node, what: "env", validateKey: Names.envKeyProblem)
+        for variable in env where SecretNames.looksSecret(variable.key) && !variable.value.isEmpty {
+            reader.diagnostics.error(
+                "env \(variable.key): its name says it holds a secret, and ENV is baked into every image built on this layer "
+                    + "(docker inspect shows it); leave it out of the recipe and supply it when the container runs: "
+                    + "`docker run -e \(variable.key)` (from your environment), `--env-file FILE`, or a mounted secret file "
+                    + "(e.g. \(variable.key)_FILE=/run/secrets/…)",
+                at: variable.location)
+        }
+        return env
+    }
+
     private static func readUser(_ node: Node, reader: YAMLReader) -> UserSpec? {
         guard let pairs = reader.mapping(node, what: "user", allowed: userKeys) else { return nil }
         var name: String?, uid: Int?, gid: Int?, home: String?, shell: String?
@@ -195,7 +225,13 @@ public enum RecipeLoader {
             switch key {
             case "name":
                 if let text = reader.string(value, what: "user.name") {
-                    if let problem = Names.userNameProblem(text.value) { reader.error(problem, value) } else { name = text.value }
+                    if text.value == "root" {
+                        reader.error("user.name 'root': the account already exists (the build would fail at groupadd) and the image must run as a non-root user; pick another name, e.g. 'agent'", value)
+                    } else if let problem = Names.userNameProblem(text.value) {
+                        reader.error(problem, value)
+                    } else {
+                        name = text.value
+                    }
                 }
             case "uid":
                 if let number = reader.int(value, what: "user.uid", range: 0...2_147_483_647) {

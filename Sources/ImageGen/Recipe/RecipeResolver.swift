@@ -153,7 +153,12 @@ public enum RecipeResolver {
         var packages = Set<PackageName>()
         for package in spec.packages + toolsets.flatMap(\.packages) {
             do {
-                packages.insert(try PackageName(parsing: package.value))
+                let name = try PackageName(parsing: package.value)
+                if let problem = name.problem(for: distro) {
+                    diagnostics.error(problem, at: package.location)
+                } else {
+                    packages.insert(name)
+                }
             } catch {
                 diagnostics.error("\(error)", at: package.location)
             }

@@ -10,7 +10,25 @@ final class YAMLReader {
     /// Args referenced since the last reset; the loader attributes them to a layer or toolset.
     var usedArgs: Set<String> = []
 
+    /// Secrets already reported, so a value and its substituted form do not both report one.
+    private var reportedSecrets = Set<String>()
+
     init(file: String) { self.file = file }
+
+    /// Reports every secret in `text` (a value of the file) as an error at its position, naming
+    /// the rule and never the value. Every string the file holds passes here: values as written
+    /// and with args substituted, and keys.
+    func refuseSecrets(_ text: String, in scalar: Node.Scalar?, at start: SourceLocation, what: String) {
+        for finding in SecretScanner.scan(text) {
+            let scalars = String(decoding: Array(text.utf8.prefix(finding.offset)), as: UTF8.self).unicodeScalars.count
+            let at = scalar.map { position(of: scalars, in: $0, at: start) } ?? start
+            guard reportedSecrets.insert("\(at) \(finding.rule)").inserted else { continue }
+            diagnostics.error(
+                "secret refused in \(what): \(finding.summary) [\(finding.rule)] (value not shown). A recipe is baked into images, "
+                    + "their history and generated/: supply secrets at run time instead (docker run -e NAME, --env-file, a mounted secret)",
+                at: at)
+        }
+    }
 
     func location(_ node: Node) -> SourceLocation {
         let mark = node.mark
@@ -49,6 +67,7 @@ final class YAMLReader {
                 continue
             }
             let key = scalar.string
+            refuseSecrets(key, in: scalar, at: location(keyNode), what: "a key of \(what)")
             if let allowed, !allowed.contains(key) {
                 error("unknown key '\(key)' in \(what)\(didYouMean(key, among: allowed))", keyNode)
                 continue
@@ -67,12 +86,14 @@ final class YAMLReader {
             return nil
         }
         let at = location(node)
+        refuseSecrets(scalar.string, in: scalar, at: at, what: what)
         guard interpolate else { return Located(scalar.string, at: at) }
         let result = Interpolation.apply(scalar.string, args: args)
         usedArgs.formUnion(result.used)
         for problem in result.problems {
             diagnostics.error(problem.message, at: position(of: problem.offset, in: scalar, at: at))
         }
+        if result.value != scalar.string { refuseSecrets(result.value, in: nil, at: at, what: "\(what) (with args substituted)") }
         return Located(result.value, at: at)
     }
 

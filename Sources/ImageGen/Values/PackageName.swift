@@ -29,6 +29,30 @@ public struct PackageName: Hashable, Sendable, Comparable, CustomStringConvertib
 
     public var description: String { value }
 
+    /// What the distro's package manager would refuse in this name, with the name it probably
+    /// meant, or nil. Debian policy: `[a-z0-9][a-z0-9+.-]+`, then `:arch`, `=version` or
+    /// `/release`; Alpine: lowercase `[a-z0-9][a-z0-9_.+-]*`, then `@tag` or a version constraint.
+    public func problem(for distro: Distro) -> String? {
+        let name = String(value.prefix { !":=/@<>~".contains($0) })
+        switch distro.packageManager {
+        case .apt:
+            let valid = name.count >= 2 && name.first.map { $0.isLowercase || $0.isNumber } == true
+                && name.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || "+.-".contains($0) }
+            guard !valid else { return nil }
+            let suggestion = name.lowercased().replacingOccurrences(of: "_", with: "-")
+            let hint = suggestion != name && suggestion.count >= 2 ? "; did you mean '\(suggestion)'?" : ""
+            return "package name '\(name)' is not a Debian package name (lowercase letters, digits and + . -, at least 2 characters, starting with a letter or digit)\(hint)"
+        case .apk:
+            let valid = name.first.map { $0.isLowercase || $0.isNumber } == true
+                && name.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || "+._-".contains($0) }
+            guard !valid else { return nil }
+            let hint = name.lowercased() != name ? "; did you mean '\(name.lowercased())'?" : ""
+            return "package name '\(name)' is not an Alpine package name (lowercase letters, digits and + . _ -)\(hint)"
+        case .none:
+            return nil
+        }
+    }
+
     public static func < (lhs: PackageName, rhs: PackageName) -> Bool {
         lhs.value.utf8.lexicographicallyPrecedes(rhs.value.utf8)
     }

@@ -170,7 +170,7 @@ public enum ImageExport {
                 blob.skippedLarge += 1
                 continue
             }
-            var scanner = SecretScanner(options: .init(generic: true, dockerConfig: path.hasSuffix(".docker/config.json")))
+            var scanner = SecretScanner()
             var kept: [UInt8] = []
             try inner.readData { chunk in
                 if options.scanSecrets { scanner.feed(chunk) }

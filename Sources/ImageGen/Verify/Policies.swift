@@ -142,12 +142,6 @@ enum Policies {
 
     // MARK: - Secrets
 
-    /// Environment variable names that hold secrets by convention.
-    static func secretLookingName(_ name: String) -> Bool {
-        let upper = name.uppercased()
-        return upper.hasSuffix("_API_KEY") || upper.contains("TOKEN") || upper.contains("SECRET") || upper.contains("PASSWORD")
-    }
-
     static func secrets(_ image: ImageUnderTest) -> [CheckResult] {
         var checks: [CheckResult] = []
         // Env: a secret-looking name with a value, or a value a rule recognizes.
@@ -155,9 +149,9 @@ enum Policies {
         for variable in image.inspect.config?.env ?? [] {
             let parts = variable.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = String(parts[0]), value = parts.count > 1 ? String(parts[1]) : ""
-            if secretLookingName(name), !value.isEmpty {
+            if SecretNames.looksSecret(name), !value.isEmpty {
                 envFindings.append("Env \(name) looks like a secret (value redacted)")
-            } else if let finding = SecretScanner.scan(Array(value.utf8)).findings.first {
+            } else if let finding = SecretScanner.scan(value).first {
                 envFindings.append("Env \(name) holds a \(finding.summary) [\(finding.rule)] (value redacted)")
             }
         }
@@ -169,7 +163,7 @@ enum Policies {
         // History: build commands (RUN lines, ARG values) are shipped with the image.
         var historyFindings: [String] = []
         for (index, item) in image.history.reversed().enumerated() {
-            for finding in SecretScanner.scan(Array(item.createdBy.utf8), options: .init(generic: true)).findings {
+            for finding in SecretScanner.scan(item.createdBy) {
                 historyFindings.append("history step \(index + 1): \(finding.summary) [\(finding.rule)] (value redacted)")
             }
         }
@@ -216,42 +210,12 @@ enum Policies {
                       threshold: .array(required.map(JSONValue.string))))
         var problems: [String] = []
         for (key, value) in labels.sorted(by: { $0.key < $1.key }) {
-            if let problem = labelProblem(key, value) { problems.append(problem) }
+            if let problem = OCILabels.problem(key, value) { problems.append(problem) }
         }
         checks.append(problems.isEmpty
             ? .passed(image.name, "labels.well-formed", "labels", "\(labels.count) labels well-formed")
             : .failed(image.name, "labels.well-formed", "labels", problems.joined(separator: "; "), details: problems))
         return checks
-    }
-
-    /// What is wrong with a label whose meaning the OCI annotations spec fixes, or nil.
-    static func labelProblem(_ key: String, _ value: String) -> String? {
-        switch key {
-        case "org.opencontainers.image.version":
-            return (try? SemVer(parsing: value)) == nil ? "\(key) '\(value)' is not a semantic version" : nil
-        case "org.opencontainers.image.created":
-            return isRFC3339(value) ? nil : "\(key) '\(value)' is not an RFC 3339 date-time"
-        case "org.opencontainers.image.revision":
-            let hex = value.allSatisfy(\.isHexDigit) && (7...64).contains(value.count)
-            return hex ? nil : "\(key) '\(value)' is not a commit hash"
-        case "org.opencontainers.image.source", "org.opencontainers.image.url", "org.opencontainers.image.documentation":
-            guard let url = URL(string: value), let scheme = url.scheme, ["http", "https", "git", "ssh"].contains(scheme), url.host != nil else {
-                return "\(key) '\(value)' is not a URL"
-            }
-            return nil
-        case ImageLabels.contentHash:
-            return value.count == 64 && value.allSatisfy(\.isHexDigit) ? nil : "\(key) '\(value)' is not a content hash"
-        default:
-            return nil
-        }
-    }
-
-    static func isRFC3339(_ value: String) -> Bool {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        if formatter.date(from: value) != nil { return true }
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: value) != nil
     }
 
     // MARK: - Files

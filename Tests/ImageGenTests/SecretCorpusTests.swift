@@ -1,0 +1,101 @@
+import CByteScan
+import Foundation
+import Testing
+@testable import ImageGen
+
+/// The rules measured on what people actually paste: scripts/secret-corpus makes, at run time,
+/// fakes of every kind the rules know and look-alikes that are not secrets.
+@Suite("Secret rules on a corpus")
+struct SecretCorpusTests {
+    struct Verdicts {
+        var truePositives: [String] = []
+        var falseNegatives: [String] = []
+        var falsePositives: [String] = []
+        var trueNegatives: [String] = []
+
+        var recall: Double { Double(truePositives.count) / Double(max(1, truePositives.count + falseNegatives.count)) }
+        var precision: Double { Double(truePositives.count) / Double(max(1, truePositives.count + falsePositives.count)) }
+    }
+
+    /// Writes the corpus for `seed` and scans each sample with imagegen's rules.
+    static func measure(seed: Int) throws -> Verdicts {
+        let scratch = Scratch()
+        let made = try run("/usr/bin/env", ["python3", repositoryRoot + "/scripts/secret-corpus", scratch.path, "--seed", String(seed)])
+        try #require(made.status == 0, "\(made.stderr)")
+        let labels = try #require(try JSONValue(parsing: Data(contentsOf: URL(fileURLWithPath: scratch.url("labels.json")))).objectValue)
+        var verdicts = Verdicts()
+        for (file, expected) in labels.sorted(by: { $0.key < $1.key }) {
+            let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: scratch.url(file))))
+            let flagged = !SecretScanner.scan(bytes).findings.isEmpty
+            switch (expected == .bool(true), flagged) {
+            case (true, true): verdicts.truePositives.append(file)
+            case (true, false): verdicts.falseNegatives.append(file)
+            case (false, true): verdicts.falsePositives.append(file)
+            case (false, false): verdicts.trueNegatives.append(file)
+            }
+            // Whatever was found, the redactor leaves nothing the rules would find again.
+            let text = String(decoding: bytes, as: UTF8.self)
+            #expect(SecretScanner.scan(Redactor.redact(text)).isEmpty, "\(file): something survives redaction")
+        }
+        return verdicts
+    }
+
+    @Test("recall and precision of at least 0.95 on fakes of every kind and their look-alikes", arguments: [2026, 7, 99])
+    func corpus(seed: Int) throws {
+        let verdicts = try Self.measure(seed: seed)
+        #expect(verdicts.truePositives.count + verdicts.falseNegatives.count >= 40)
+        #expect(verdicts.falsePositives.count + verdicts.trueNegatives.count >= 40)
+        #expect(verdicts.recall >= 0.95, "missed: \(verdicts.falseNegatives)")
+        #expect(verdicts.precision >= 0.95, "false alarms: \(verdicts.falsePositives)")
+    }
+
+    @Test("the repository itself holds nothing the rules call a secret: recipes, generated files, docs, scripts and test fixtures")
+    func repositoryIsClean() throws {
+        let listed = try run("/usr/bin/env", ["git", "-C", repositoryRoot, "ls-files", "-z"])
+        try #require(listed.status == 0, "\(listed.stderr)")
+        let files = listed.stdout.split(separator: "\0").map(String.init)
+        #expect(files.contains("recipes/sandbox.yaml"))
+        var findings: [String] = []
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: repositoryRoot + "/" + file) else { continue }
+            for finding in SecretScanner.scan(Array(data)).findings { findings.append("\(file):\(finding.line):\(finding.column) \(finding.rule)") }
+        }
+        #expect(findings.isEmpty, "false positives: \(findings)")
+    }
+
+    @Test("every recipe in recipes/ validates with no secret finding")
+    func recipesValidate() throws {
+        let recipes = try FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/recipes").filter { $0.hasSuffix(".yaml") }
+        #expect(!recipes.isEmpty)
+        for recipe in recipes {
+            let (_, diagnostics) = Planner.plan(recipeAt: repositoryRoot + "/recipes/" + recipe, cache: DigestCache(file: nil))
+            #expect(!diagnostics.items.contains { $0.message.contains("secret") }, "\(recipe): \(diagnostics.sorted)")
+        }
+    }
+
+    @Test("the AVX2, SSE2 and byte-at-a-time kernels find the same candidates (those this processor runs)")
+    func kernelsAgree() throws {
+        var generator = SplitMix64(seed: 42)
+        let alphabet = Array("aAgsrkxnpdhHSKeyJL0MNO-_.=:\"ipz \n".utf8)
+        for round in 0..<40 {
+            let length = 64 + Int(generator.next() % 4000)
+            let bytes = (0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }
+            var results: [[Int]] = []
+            for level in 0...imagegen_secret_scan_best() {
+                imagegen_secret_scan_level(level)
+                var found: [Int] = []
+                bytes.withUnsafeBufferPointer { buffer in
+                    var i = 0
+                    while i < length {
+                        i = imagegen_next_secret_candidate(buffer.baseAddress!, length, i, length)
+                        if i < length { found.append(i); i += 1 }
+                    }
+                }
+                results.append(found)
+            }
+            imagegen_secret_scan_level(-1)
+            #expect(Set(results).count == 1, "round \(round): the kernels disagree")
+            #expect(!results[0].isEmpty)
+        }
+    }
+}
