@@ -6,7 +6,10 @@
 
 SWIFT ?= swift
 IMAGEGEN = .build/debug/imagegen
-RECIPE ?= recipes/sandbox.yaml
+RECIPE ?= recipes/opencode-sandbox.yaml
+# The CA bundle builder stages trust for pip and npm (a TLS-intercepting proxy's CA is in the
+# host's bundle where one is in the way). Never in an image, not a hash input.
+BUILD_CA ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
 
 .PHONY: all build release test tsan demo deps engine images lint bench clean
 
@@ -18,9 +21,9 @@ deps:
 engine: deps
 	@scripts/engine
 
-# The tests need only the tiny busybox base; the demo adds Debian (debootstrap, once).
+# The tests' bases: a tiny busybox, and Debian trixie (debootstrap, once) for the OpenCode family.
 images: engine
-	@scripts/provision-images busybox
+	@scripts/provision-images busybox trixie
 
 build: deps
 	$(SWIFT) build
@@ -30,13 +33,13 @@ release: deps
 	$(SWIFT) build -c release --product imagegen --static-swift-stdlib --scratch-path .build-static
 
 lint: build
-	$(IMAGEGEN) generate --check $(RECIPE)
+	for recipe in recipes/*.yaml; do $(IMAGEGEN) generate --check $$recipe || exit 1; done
 	$(IMAGEGEN) schema | diff -u schema/recipe.schema.json -
 	hadolint generated/*/*/Dockerfile
 
 test: deps engine images
 	$(SWIFT) build --build-tests
-	$(SWIFT) test
+	IMAGEGEN_BUILD_CA=$(BUILD_CA) $(SWIFT) test
 
 # The unit and integration tests under ThreadSanitizer, in a build folder of their own (a full
 # instrumented build: about 15 minutes the first time). Not part of `make test`: CI's time.
@@ -45,11 +48,11 @@ tsan: deps engine images
 	TSAN_OPTIONS="halt_on_error=0 second_deadlock_stack=1" $(SWIFT) test --sanitize=thread --scratch-path .build-tsan
 
 demo: deps engine
-	@scripts/provision-images debian
+	@scripts/provision-images trixie
 	$(SWIFT) build
 	$(IMAGEGEN) validate $(RECIPE)
 	$(IMAGEGEN) generate --check $(RECIPE)
-	$(IMAGEGEN) build $(RECIPE)
+	IMAGEGEN_BUILD_CA=$(BUILD_CA) $(IMAGEGEN) build $(RECIPE)
 	$(IMAGEGEN) verify $(RECIPE)
 
 bench: release

@@ -25,6 +25,9 @@ public final class HTTPEngineTransport: EngineTransport {
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(3600))
         configuration.decompression = .disabled
         configuration.redirectConfiguration = .disallow
+        // Builds, exports and logs each hold a connection while they stream; a local engine
+        // takes many at once, and a pool of 8 made a ninth request wait until it timed out.
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         var tunnel: SSHTunnel?
         switch endpoint.address {
         case .unixSocket(let path):

@@ -36,9 +36,24 @@ public struct ImageInspect: Decodable, Sendable, Hashable {
         public var workingDir: String?
         public var cmd: [String]?
         public var entrypoint: [String]?
+        public var healthcheck: Healthcheck?
 
         enum CodingKeys: String, CodingKey {
-            case user = "User", env = "Env", labels = "Labels", workingDir = "WorkingDir", cmd = "Cmd", entrypoint = "Entrypoint"
+            case user = "User", env = "Env", labels = "Labels", workingDir = "WorkingDir", cmd = "Cmd", entrypoint = "Entrypoint",
+                 healthcheck = "Healthcheck"
+        }
+    }
+
+    /// `HEALTHCHECK`, as the engine records it (durations in nanoseconds).
+    public struct Healthcheck: Decodable, Sendable, Hashable {
+        public var test: [String]?
+        public var interval: Int64?
+        public var timeout: Int64?
+        public var startPeriod: Int64?
+        public var retries: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case test = "Test", interval = "Interval", timeout = "Timeout", startPeriod = "StartPeriod", retries = "Retries"
         }
     }
 

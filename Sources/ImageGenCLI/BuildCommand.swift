@@ -15,6 +15,7 @@ struct BuildCommand: AsyncParsableCommand {
 
     @OptionGroup var options: RecipeOptions
     @OptionGroup var engineOptions: EngineOptions
+    @OptionGroup var buildCA: BuildCAOption
 
     @Option(name: .customLong("layer"), help: "Build this layer and the layers it needs (repeatable).")
     var layers: [String] = []
@@ -80,6 +81,7 @@ struct BuildCommand: AsyncParsableCommand {
         buildOptions.limits.cpuPeriod = cpuPeriod
         buildOptions.limits.cpuQuota = cpuQuota
         buildOptions.limits.shmSize = try shmSize.map { try ByteSize(parsing: $0).bytes }
+        buildOptions.buildCA = try buildCA.load()
 
         let terminal = TerminalInfo.current()
         let mode = self.progress.mode(format: format, terminal: terminal)

@@ -16,6 +16,7 @@ struct GenerateCommand: ParsableCommand {
             """)
 
     @OptionGroup var options: RecipeOptions
+    @OptionGroup var buildCA: BuildCAOption
 
     @Option(name: .long, help: "The output directory.")
     var out = "generated"
@@ -66,7 +67,7 @@ struct GenerateCommand: ParsableCommand {
 
     private func writeContext(_ layer: LayerPlan, to path: String) throws {
         do {
-            let stream = try ContextArchiveStream(entries: layer.entries)
+            let stream = try ContextArchiveStream(entries: layer.entries(buildCA: try buildCA.load()))
             if path == "-" {
                 guard !Console.stdoutIsTerminal else {
                     throw CommandFailure("refusing to write a tar to a terminal; redirect stdout or give a file", code: .badInput)

@@ -57,9 +57,12 @@ struct HadolintTests {
         #expect(result.status == 0, "hadolint found problems:\n\(result.stdout)\(result.stderr)")
     }
 
-    @Test("the example recipe's Dockerfiles")
-    func example() throws {
-        let (plan, diagnostics) = Planner.plan(recipeAt: Self.repository + "/recipes/sandbox.yaml", cache: DigestCache(file: nil))
+    /// Every recipe of the repository: the example, the OpenCode family on Debian and on Alpine.
+    static let recipes = ["sandbox", "opencode-sandbox", "opencode-sandbox-alpine"]
+
+    @Test("the repository's recipes' Dockerfiles", arguments: recipes)
+    func example(recipe: String) throws {
+        let (plan, diagnostics) = Planner.plan(recipeAt: Self.repository + "/recipes/\(recipe).yaml", cache: DigestCache(file: nil))
         let layers = try #require(plan?.layers, "\(diagnostics.sorted)")
         try lint(Dictionary(uniqueKeysWithValues: layers.map { ($0.name, $0.dockerfile) }))
     }
@@ -82,10 +85,10 @@ struct HadolintTests {
         try lint(byName)
     }
 
-    @Test("the checked-in generated/ is current and lints clean")
-    func checkedIn() throws {
-        let (plan, _) = Planner.plan(recipeAt: Self.repository + "/recipes/sandbox.yaml", cache: DigestCache(file: nil))
+    @Test("the checked-in generated/ is current", arguments: recipes)
+    func checkedIn(recipe: String) throws {
+        let (plan, _) = Planner.plan(recipeAt: Self.repository + "/recipes/\(recipe).yaml", cache: DigestCache(file: nil))
         let built = try #require(plan)
-        #expect(Generator.check(built, against: Self.repository + "/generated").isEmpty, "run: imagegen generate recipes/sandbox.yaml")
+        #expect(Generator.check(built, against: Self.repository + "/generated").isEmpty, "run: imagegen generate recipes/\(recipe).yaml")
     }
 }

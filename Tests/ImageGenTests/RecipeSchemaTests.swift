@@ -82,7 +82,7 @@ struct RecipeSchemaTests {
         scratch.write("files/one.txt", "one\n")
         scratch.write("ctx/manifest.yaml", "docs: [a.md]\n")
         scratch.write("ctx/a.md", "a\n")
-        var files = [("sandbox", Self.repository + "/recipes/sandbox.yaml", true)]
+        var files = HadolintTests.recipes.map { ($0, Self.repository + "/recipes/\($0).yaml", true) }
         for (name, text) in Self.valid { files.append((name, scratch.write("\(name).yaml", text), true)) }
         for (name, text) in Self.invalid { files.append((name, scratch.write("\(name).yaml", text), false)) }
         for (name, path, valid) in files {

@@ -58,7 +58,7 @@ struct CrossCheckTests {
 
         for layer in layers {
             let layerPlan = try #require(plan.layer(named: layer))
-            let probe = layerPlan.layer.probes.first?.value ?? "true"
+            let probe = layerPlan.layer.probes.first?.command.value ?? "true"
             let config = """
                 schemaVersion: 2.0.0
                 metadataTest:

@@ -20,6 +20,9 @@ public struct BuildOptions: Sendable {
     public var pull = false
     /// Resource limits for `RUN` steps.
     public var limits = BuildLimits()
+    /// Certificates (PEM) that builder stages trust when installing pip and npm packages, for
+    /// a TLS-intercepting proxy. Never in an image, and not a hash input.
+    public var buildCA: [UInt8]?
 
     public init() {}
 

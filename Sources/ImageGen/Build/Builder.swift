@@ -121,7 +121,7 @@ public struct Builder: Sendable {
         parameters.builder = builder
         parameters.limits = options.limits
 
-        let entries = layer.entries
+        let entries = layer.entries(buildCA: options.buildCA)
         let context = ChunkSequence.tar(entries)
         events(.uploading(layer: layer.name, bytes: entries.fileBytes))
         var tracker = StepTracker(layer: layer.name)

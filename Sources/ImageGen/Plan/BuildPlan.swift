@@ -13,8 +13,16 @@ public struct LayerPlan: Sendable {
 
     /// The build context's entries in archive order, the Dockerfile among them. Worked out on
     /// each use: `plan` never needs them.
-    public var entries: [ContextEntry] {
-        layer.sources.normalizedForArchive().inserting(.inline("Dockerfile", Array(dockerfile.utf8)))
+    public var entries: [ContextEntry] { entries(buildCA: nil) }
+
+    /// The entries with the build CA (a PEM bundle for TLS-intercepting proxies) in the slot that
+    /// builder stages read. The CA is not a hash input: another proxy rebuilds nothing.
+    public func entries(buildCA: [UInt8]?) -> [ContextEntry] {
+        var entries = layer.sources.normalizedForArchive().inserting(.inline("Dockerfile", Array(dockerfile.utf8)))
+        if layer.hasBuilderStages {
+            entries = entries.inserting(.directory("imagegen-build")).inserting(.inline(DockerfileRenderer.buildCAPath, buildCA ?? []))
+        }
+        return entries
     }
 
     /// The hash inputs, parsed from their canonical bytes (which imagegen wrote itself, and which

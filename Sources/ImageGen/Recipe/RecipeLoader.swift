@@ -8,15 +8,17 @@ import Yams
 public enum RecipeLoader {
     static let rootKeys = ["recipe", "version", "description", "labels", "args", "layers", "toolsets"]
     static let layerKeys = [
-        "from", "description", "distro", "packages", "user", "workdir", "env", "copy", "run", "toolsets",
-        "probes", "context", "labels", "cmd", "entrypoint", "policy",
+        "from", "description", "distro", "packages", "pip", "npm", "user", "workdir", "env", "copy", "run", "toolsets",
+        "probes", "context", "labels", "cmd", "entrypoint", "healthcheck", "policy",
     ]
+    static let probeKeys = ["run", "expect"]
+    static let healthcheckKeys = ["command", "interval", "timeout", "start-period", "retries"]
     static let userKeys = ["name", "uid", "gid", "home", "shell"]
     static let copyKeys = ["src", "dest", "owner"]
     static let contextKeys = ["dir", "dest", "manifest"]
     static let policyKeys = ["max-size", "max-added", "max-waste", "required-labels", "files", "probe-timeout", "secrets"]
     static let filePolicyKeys = ["exists", "absent"]
-    static let toolsetKeys = ["packages", "run", "probes", "env"]
+    static let toolsetKeys = ["packages", "pip", "npm", "run", "probes", "env"]
 
     /// Loads the recipe at `path`. `overrides` replace declared args (`--arg NAME=VALUE`).
     public static func load(path: String, overrides: [String: String] = [:]) -> (Recipe?, Diagnostics) {
@@ -138,8 +140,10 @@ public enum RecipeLoader {
         for (key, _, node) in pairs {
             switch key {
             case "packages": toolset.packages = reader.stringList(node, what: "packages")
+            case "pip": toolset.pip = reader.stringList(node, what: "pip")
+            case "npm": toolset.npm = reader.stringList(node, what: "npm")
             case "run": toolset.run = readRunSteps(node, reader: reader)
-            case "probes": toolset.probes = readSingleLines(node, what: "probes", reader: reader)
+            case "probes": toolset.probes = readProbes(node, reader: reader)
             case "env": toolset.env = readEnv(node, reader: reader)
             default: break
             }
@@ -167,6 +171,8 @@ public enum RecipeLoader {
                     }
                 }
             case "packages": layer.packages = reader.stringList(node, what: "packages")
+            case "pip": layer.pip = reader.stringList(node, what: "pip")
+            case "npm": layer.npm = reader.stringList(node, what: "npm")
             case "user": layer.user = readUser(node, reader: reader)
             case "workdir":
                 if let dir = reader.string(node, what: "workdir") {
@@ -177,11 +183,12 @@ public enum RecipeLoader {
             case "copy": layer.copy = readCopies(node, reader: reader)
             case "run": layer.run = readRunSteps(node, reader: reader)
             case "toolsets": layer.toolsets = reader.stringList(node, what: "toolsets")
-            case "probes": layer.probes = readSingleLines(node, what: "probes", reader: reader)
+            case "probes": layer.probes = readProbes(node, reader: reader)
             case "context": layer.context = readContext(node, reader: reader)
             case "labels": layer.labels = readLabels(node, reader: reader)
             case "cmd": layer.cmd = readExecForm(node, what: "cmd", reader: reader)
             case "entrypoint": layer.entrypoint = readExecForm(node, what: "entrypoint", reader: reader)
+            case "healthcheck": layer.healthcheck = readHealthcheck(node, reader: reader)
             case "policy": layer.policy = readPolicy(node, reader: reader)
             default: break
             }
@@ -400,6 +407,76 @@ public enum RecipeLoader {
             }
             return step
         }
+    }
+
+    /// `probes:` entries: a command, or `{run: command, expect: regular expression}`.
+    private static func readProbes(_ node: Node, reader: YAMLReader) -> [ProbeSpec] {
+        guard case .sequence(let items) = node else {
+            if node.null != nil { return [] }
+            reader.error("probes must be a list of commands or {run, expect}, found \(YAMLReader.describe(node))", node)
+            return []
+        }
+        return items.compactMap { item -> ProbeSpec? in
+            guard case .mapping = item else {
+                return readSingleLines(.sequence(Node.Sequence([item])), what: "probes", reader: reader).first.map { ProbeSpec(command: $0) }
+            }
+            guard let pairs = reader.mapping(item, what: "probe", allowed: probeKeys) else { return nil }
+            guard let runNode = pairs.first(where: { $0.key == "run" })?.value else {
+                reader.error("a probe needs 'run' (the command)", item)
+                return nil
+            }
+            guard let command = readSingleLines(.sequence(Node.Sequence([runNode])), what: "probe run", reader: reader).first else { return nil }
+            var probe = ProbeSpec(command: command)
+            if let expectNode = pairs.first(where: { $0.key == "expect" })?.value, let expect = reader.string(expectNode, what: "probe expect") {
+                do {
+                    _ = try NSRegularExpression(pattern: expect.value)
+                    probe.expect = expect
+                } catch {
+                    reader.error("probe expect '\(expect.value)' is not a valid regular expression", expectNode)
+                }
+            }
+            return probe
+        }
+    }
+
+    /// `healthcheck: {command: [...], interval: 30s, timeout: 5s, start-period: 10s, retries: 3}`.
+    private static func readHealthcheck(_ node: Node, reader: YAMLReader) -> HealthcheckSpec? {
+        guard let pairs = reader.mapping(node, what: "healthcheck", allowed: healthcheckKeys) else { return nil }
+        var spec = HealthcheckSpec(command: [], location: reader.location(node))
+        for (key, _, value) in pairs {
+            switch key {
+            case "command": spec.command = readExecForm(value, what: "healthcheck.command", reader: reader) ?? []
+            case "retries": spec.retries = reader.int(value, what: "healthcheck.retries", range: 0...100)?.value
+            default:
+                guard let text = reader.string(value, what: "healthcheck.\(key)") else { continue }
+                if !Self.isDuration(text.value) {
+                    reader.error("healthcheck.\(key) '\(text.value)' must be a duration such as 30s, 1m30s or 500ms", value)
+                    continue
+                }
+                switch key {
+                case "interval": spec.interval = text.value
+                case "timeout": spec.timeout = text.value
+                default: spec.startPeriod = text.value
+                }
+            }
+        }
+        if !pairs.contains(where: { $0.key == "command" }) { reader.error("healthcheck needs a 'command' (exec form, e.g. [\"curl\", \"-f\", \"http://localhost:4096/\"])", node) }
+        return spec.command.isEmpty ? nil : spec
+    }
+
+    /// A Docker duration: numbers with units ns, us, ms, s, m, h (`1m30s`).
+    static func isDuration(_ text: String) -> Bool {
+        var rest = Substring(text)
+        guard !rest.isEmpty else { return false }
+        while !rest.isEmpty {
+            let digits = rest.prefix { $0.isASCII && $0.isNumber }
+            guard !digits.isEmpty else { return false }
+            rest = rest.dropFirst(digits.count)
+            let unit = rest.prefix { $0.isASCII && $0.isLetter }
+            guard ["ns", "us", "ms", "s", "m", "h"].contains(String(unit)) else { return false }
+            rest = rest.dropFirst(unit.count)
+        }
+        return true
     }
 
     private static func readExecForm(_ node: Node, what: String, reader: YAMLReader) -> [String]? {

@@ -135,13 +135,44 @@ public struct PolicySpec: Sendable, Hashable {
     public init() {}
 }
 
+/// A command `verify` runs in the image: it must exit 0 and, with `expect`, print something the
+/// regular expression finds (as container-structure-test's `expectedOutput`).
+public struct ProbeSpec: Sendable, Hashable {
+    public var command: Located<String>
+    public var expect: Located<String>?
+
+    public init(command: Located<String>, expect: Located<String>? = nil) {
+        self.command = command
+        self.expect = expect
+    }
+}
+
+/// A Python or Node.js package list: installed in a builder stage (a venv for pip, a global
+/// prefix for npm) whose installed tree alone is copied into the layer.
+public enum LanguageEcosystem: String, Sendable, Hashable, CaseIterable {
+    case pip, npm
+}
+
+/// `HEALTHCHECK`, exec form.
+public struct HealthcheckSpec: Sendable, Hashable {
+    public var command: [String]
+    /// Docker durations (`30s`, `1m30s`), as written.
+    public var interval: String?
+    public var timeout: String?
+    public var startPeriod: String?
+    public var retries: Int?
+    public var location: SourceLocation
+}
+
 /// A named bundle of packages, setup steps and probes a layer can pull in.
 public struct ToolsetSpec: Sendable, Hashable {
     public var name: String
     public var location: SourceLocation
     public var packages: [Located<String>] = []
+    public var pip: [Located<String>] = []
+    public var npm: [Located<String>] = []
     public var run: [Located<String>] = []
-    public var probes: [Located<String>] = []
+    public var probes: [ProbeSpec] = []
     public var env: [KeyValue] = []
     /// Recipe args its strings referenced.
     public var usedArgs: Set<String> = []
@@ -155,17 +186,20 @@ public struct LayerSpec: Sendable, Hashable {
     public var description: String?
     public var distro: Located<Distro>?
     public var packages: [Located<String>] = []
+    public var pip: [Located<String>] = []
+    public var npm: [Located<String>] = []
     public var user: UserSpec?
     public var workdir: Located<String>?
     public var env: [KeyValue] = []
     public var copy: [CopySpec] = []
     public var run: [Located<String>] = []
     public var toolsets: [Located<String>] = []
-    public var probes: [Located<String>] = []
+    public var probes: [ProbeSpec] = []
     public var context: ContextSpec?
     public var labels: [KeyValue] = []
     public var cmd: [String]?
     public var entrypoint: [String]?
+    public var healthcheck: HealthcheckSpec?
     public var policy = PolicySpec()
     /// Recipe args its strings referenced.
     public var usedArgs: Set<String> = []

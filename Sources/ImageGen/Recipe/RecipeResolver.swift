@@ -168,6 +168,35 @@ public enum RecipeResolver {
             diagnostics.error("layer '\(spec.name)' installs packages but its distro (\(distro.rawValue)) has no package manager", at: location)
         }
 
+        // Python and Node.js packages: pinned, and the interpreter they run on present.
+        var inheritedPackages = parentLayer?.inheritedPackages ?? []
+        if let parentLayer { inheritedPackages.formUnion(parentLayer.packages.map(\.baseName)) }
+        let ownPackages = Set(packages.map(\.baseName))
+        var languagePackages: [LanguageEcosystem: [LanguagePackage]] = [:]
+        var builderPackages: [LanguageEcosystem: [PackageName]] = [:]
+        for ecosystem in LanguageEcosystem.allCases {
+            let written = ecosystem == .pip ? spec.pip + toolsets.flatMap(\.pip) : spec.npm + toolsets.flatMap(\.npm)
+            guard let first = written.first else { continue }
+            var parsed = Set<LanguagePackage>()
+            for item in written {
+                do {
+                    parsed.insert(try LanguagePackage(parsing: item.value, ecosystem: ecosystem))
+                } catch {
+                    diagnostics.error("\(error)", at: item.location)
+                }
+            }
+            languagePackages[ecosystem] = parsed.sorted()
+            let needs = LanguageRuntime.requirements(ecosystem, distro: distro, rootImage: rootImage)
+            guard let needs else {
+                diagnostics.error("\(ecosystem.rawValue): packages cannot be installed on \(distro.rawValue) (no package manager for the interpreter)", at: first.location)
+                continue
+            }
+            if let runtime = needs.runtime, !inheritedPackages.contains(runtime), !ownPackages.contains(runtime) {
+                diagnostics.error("\(ecosystem.rawValue): the installed packages run on \(runtime), which neither layer '\(spec.name)' nor a layer below installs; add '\(runtime)' to packages", at: first.location)
+            }
+            builderPackages[ecosystem] = needs.builder.filter { !inheritedPackages.contains($0) }.compactMap { try? PackageName(parsing: $0) }
+        }
+
         let inheritedUser = parentLayer?.user
         let user = spec.user ?? inheritedUser
         let workdir = spec.workdir?.value ?? parentLayer?.workdir
@@ -178,11 +207,15 @@ public enum RecipeResolver {
 
         let (sources, manifestEntries) = collectSources(spec, user: user, recipe: recipe, diagnostics: &diagnostics)
 
-        return ResolvedLayer(
+        var resolved = ResolvedLayer(
             spec: spec, parent: parent ?? .image(rootImage), rootImage: rootImage, distro: distro, user: user, inheritedUser: inheritedUser,
             workdir: workdir, packages: packages.sorted(), runSteps: spec.run.map(\.value) + toolsets.flatMap { $0.run.map(\.value) },
             env: spec.env + toolsets.flatMap(\.env), probes: spec.probes + toolsets.flatMap(\.probes), args: args,
             sources: sources, manifestEntries: manifestEntries)
+        resolved.languagePackages = languagePackages
+        resolved.builderPackages = builderPackages
+        resolved.inheritedPackages = inheritedPackages
+        return resolved
     }
 
     // MARK: - Files

@@ -45,17 +45,20 @@ public enum RecipeSchema {
             case "description": scalar("What the layer adds.")
             case "distro": .object(["enum": ["debian", "alpine", "busybox"], "description": "The package manager's family; inherited from the parent layer."])
             case "packages": list(scalar("A package name."), "OS packages to install.")
+            case "pip": list(scalar("name==version"), "Python packages, pinned, installed in a builder stage into a venv under /opt/imagegen/pip/<layer> (on PATH).")
+            case "npm": list(scalar("name@version"), "Node.js packages, pinned, installed in a builder stage under /opt/imagegen/npm/<layer> (on PATH).")
             case "user": user
             case "workdir": scalar("An absolute path in the image, created and owned by the user.")
             case "env": map("Environment variables.")
             case "copy": list(copy, "Files or directories next to the recipe, copied into the image.")
             case "run": list(scalar("One shell command (a single line)."), "Build steps, each a RUN.")
             case "toolsets": list(scalar("A toolset's name."), "Toolsets (from the recipe's toolsets:) to add.")
-            case "probes": list(scalar("One shell command (a single line)."), "Commands that must exit 0 in the image (imagegen verify).")
+            case "probes": list(probe, "Commands that must exit 0 in the image (imagegen verify).")
             case "context": context
             case "labels": map("Labels on this layer's image.")
             case "cmd": execForm("CMD, in exec form.")
             case "entrypoint": execForm("ENTRYPOINT, in exec form.")
+            case "healthcheck": healthcheck
             case "policy": policy
             default: unknown(key)
             }
@@ -70,6 +73,31 @@ public enum RecipeSchema {
             case "gid": .object(["type": "integer", "minimum": 0, "maximum": 2_147_483_647, "description": "Defaults to the uid."])
             case "home": scalar("Defaults to /home/<name>.")
             case "shell": scalar("The login shell.")
+            default: unknown(key)
+            }
+        })
+    }
+
+    static var probe: JSONValue {
+        .object(["anyOf": [
+            scalar("One shell command (a single line)."),
+            object("A command whose output must match.", required: ["run"], properties: properties(RecipeLoader.probeKeys) { key in
+                switch key {
+                case "run": scalar("One shell command (a single line); it must exit 0.")
+                case "expect": scalar("A regular expression the output must match, e.g. ^v(2[0-9]|[3-9][0-9])\\.")
+                default: unknown(key)
+                }
+            }),
+        ]])
+    }
+
+    static var healthcheck: JSONValue {
+        let duration = JSONValue.object(["type": "string", "pattern": "^([0-9]+(ns|us|ms|s|m|h))+$", "description": "A duration: 30s, 1m30s, 500ms."])
+        return object("HEALTHCHECK, in exec form.", required: ["command"], properties: properties(RecipeLoader.healthcheckKeys) { key in
+            switch key {
+            case "command": execForm("The check, in exec form; exit 0 means healthy.")
+            case "interval", "timeout", "start-period": duration
+            case "retries": .object(["type": "integer", "minimum": 0, "maximum": 100, "description": "Failures in a row before unhealthy."])
             default: unknown(key)
             }
         })
@@ -129,8 +157,10 @@ public enum RecipeSchema {
         object("A bundle layers can pull in with toolsets: [name].", properties: properties(RecipeLoader.toolsetKeys) { key in
             switch key {
             case "packages": list(scalar("A package name."), "OS packages to install.")
+            case "pip": list(scalar("name==version"), "Python packages, pinned.")
+            case "npm": list(scalar("name@version"), "Node.js packages, pinned.")
             case "run": list(scalar("One shell command (a single line)."), "Build steps, each a RUN.")
-            case "probes": list(scalar("One shell command (a single line)."), "Commands that must exit 0 in the image.")
+            case "probes": list(probe, "Commands that must exit 0 in the image.")
             case "env": map("Environment variables.")
             default: unknown(key)
             }

@@ -27,10 +27,17 @@ public struct ResolvedLayer: Sendable, Hashable {
     public var workdir: String?
     /// This layer's packages and its toolsets', sorted and without duplicates.
     public var packages: [PackageName]
+    /// Python and Node.js packages (this layer's and its toolsets'), sorted, by ecosystem.
+    public var languagePackages: [LanguageEcosystem: [LanguagePackage]] = [:]
+    /// What each language's builder stage installs first (the interpreter and its package
+    /// manager, when no ancestor layer has them).
+    public var builderPackages: [LanguageEcosystem: [PackageName]] = [:]
+    /// OS packages the layers below this one install (names without pins).
+    public var inheritedPackages: Set<String> = []
     /// This layer's `run:` steps, then its toolsets' in the order listed.
     public var runSteps: [String]
     public var env: [KeyValue]
-    public var probes: [Located<String>]
+    public var probes: [ProbeSpec]
     /// Recipe args (name → value) that this layer's strings or its toolsets' referenced.
     public var args: [String: String]
     /// Files this layer sends in its build context (copy sources and the context directory).
@@ -39,6 +46,12 @@ public struct ResolvedLayer: Sendable, Hashable {
     public var manifestEntries: [String]
 
     public var name: String { spec.name }
+
+    /// Where a language's packages are installed, in the builder stage and the image.
+    public func languagePrefix(_ ecosystem: LanguageEcosystem) -> String { "/opt/imagegen/\(ecosystem.rawValue)/\(name)" }
+
+    /// Whether the layer has a builder stage (and so the build-CA slot in its context).
+    public var hasBuilderStages: Bool { languagePackages.values.contains { !$0.isEmpty } }
 }
 
 /// The recipe with every layer resolved, in build order: each layer after its parent, layers

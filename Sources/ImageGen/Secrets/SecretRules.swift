@@ -256,7 +256,14 @@ enum SecretRules {
             guard let separator = (authorityStart..<at).first(where: { b[$0] == c(":") }), separator + 1 < at else { return nil }
             let user = Bytes(rebasing: b[authorityStart..<separator])
             let password = Bytes(rebasing: b[(separator + 1)..<at])
-            guard !user.isEmpty, !isPlaceholder(password), !isPlaceholderWord(password), !isPlaceholder(user) || password.count >= 8 else { return nil }
+            let host = String(decoding: Bytes(rebasing: b[(at + 1)..<authorityEnd]), as: UTF8.self).lowercased()
+            let hostName = String(host.prefix { $0 != ":" })
+            // Documentation's URLs: example domains (RFC 2606) and made-up short passwords.
+            let documentation = ["example.com", "example.org", "example.net"].contains { hostName == $0 || hostName.hasSuffix("." + $0) }
+                || hostName.hasSuffix(".example") || hostName.hasSuffix(".invalid") || hostName.hasSuffix(".test")
+            guard !user.isEmpty, password.count >= 6, !documentation, !isPlaceholder(password), !isPlaceholderWord(password),
+                  !isPlaceholder(user) || password.count >= 8
+            else { return nil }
             return SecretMatch(rule: "url-credentials", summary: "password in a URL", start: separator + 1, end: at)
         }
         let host = String(decoding: Bytes(rebasing: b[authorityStart..<authorityEnd]), as: UTF8.self).lowercased()
@@ -335,7 +342,9 @@ enum SecretRules {
     static func genericValue(at v: Int, quote: UInt8?, _ b: Bytes, password: Bool, key: String) -> SecretMatch? {
         var end = v
         if let quote {
-            while end < b.count, end - v < 200, b[end] != quote, b[end] != 0x0A, b[end] != c("\\") { end += 1 }
+            // Inside quotes too, a credential is made of credential characters only: a quoted
+            // sentence ('Password used to generate key') or code is not one.
+            while end < b.count, end - v < 200, b[end] != quote, isCredentialByte(b[end]) { end += 1 }
             guard end < b.count, b[end] == quote else { return nil }
         } else {
             while end < b.count, end - v < 200, isCredentialByte(b[end]) { end += 1 }
@@ -343,11 +352,18 @@ enum SecretRules {
         }
         let value = Bytes(rebasing: b[v..<end])
         guard value.count >= 8, !isReference(value), !isPlaceholder(value), !isPlaceholderWord(value) else { return nil }
+        // Code, not a credential: `password = config.password`, `token = self.tokens.next`.
+        if quote == nil, isMemberAccess(value) { return nil }
         let lower = count(value, isLower), upper = count(value, isUpper), digits = count(value, isDigit)
         let symbols = value.count - lower - upper - digits
+        // A hex string assigned to a key is a digest or an id more often than a credential (the
+        // formats that are hex have rules of their own).
+        if value.allSatisfy(isLowerHex) || value.allSatisfy({ isDigit($0) || ($0 >= 0x41 && $0 <= 0x46) }) { return nil }
         if password {
+            // A digit, as in every generated password and most chosen ones; a type or variable
+            // name (`_PasswordType`) has none.
             let classes = [lower, upper, digits, symbols].filter { $0 > 0 }.count
-            guard classes >= 3 || (value.count >= 12 && classes >= 2 && digits > 0 && entropy(value) >= 3.0) else { return nil }
+            guard digits > 0, classes >= 3 || (value.count >= 12 && entropy(value) >= 3.0) else { return nil }
         } else {
             // Random tokens of 16 or more characters hold a digit (all but a few in a thousand);
             // names in code (`Client.Credentials`) do not.
@@ -401,15 +417,47 @@ enum SecretRules {
         return SecretMatch(rule: "docker-config-auth", summary: "registry credentials as a docker config holds them", start: start, end: start + length)
     }
 
-    /// `password VALUE` in a `.netrc` entry (`machine HOST login USER password VALUE`, on one line
-    /// or several).
+    /// `password VALUE` in a `.netrc` entry: `machine HOST [login USER] [account ACCOUNT] password
+    /// VALUE` (or `default …`), on one line or several, the entry starting a line. Prose and code
+    /// that mention a password near the word "login" are not entries.
     static func netrcPassword(_ i: Int, _ b: Bytes) -> SecretMatch? {
         guard hasPrefix(b, i, "password"), boundaryBefore(b, i), i + 9 < b.count, b[i + 8] == 0x20 || b[i + 8] == 0x09 else { return nil }
-        let before = String(decoding: Bytes(rebasing: b[max(0, i - 256)..<i]), as: UTF8.self)
-        guard before.contains("machine ") || before.contains("login ") || before.contains("default") else { return nil }
+        let regionStart = max(0, i - 256)
+        let region = Array(b[regionStart..<i])
+        // The entry's first keyword: the last `machine` or `default` that starts a line.
+        var entry: Int?
+        var k = region.count - 7
+        while k >= 0, entry == nil {
+            if region[k...].starts(with: "machine".utf8) || region[k...].starts(with: "default".utf8) {
+                var before = k - 1
+                while before >= 0, region[before] == 0x20 || region[before] == 0x09 { before -= 1 }
+                if before < 0 ? regionStart == 0 : region[before] == 0x0A { entry = k }
+            }
+            k -= 1
+        }
+        guard let entry else { return nil }
+        let tokens = region[entry...].split(whereSeparator: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }).map { String(decoding: $0, as: UTF8.self) }
+        var index = 0
+        if tokens.first == "machine" {
+            guard tokens.count >= 2 else { return nil }
+            index = 2
+        } else {
+            index = 1
+        }
+        while index < tokens.count {
+            guard ["login", "account", "port"].contains(tokens[index]), index + 1 < tokens.count else { return nil }
+            // Anonymous FTP's password is an e-mail address by convention, not a secret.
+            if tokens[index] == "login", ["anonymous", "ftp"].contains(tokens[index + 1]) { return nil }
+            index += 2
+        }
         var v = i + 8
         while v < b.count, b[v] == 0x20 || b[v] == 0x09 { v += 1 }
-        let length = run(b, from: v, limit: 256, { $0 > 0x20 && $0 < 0x7F })
+        var length = run(b, from: v, limit: 256, { $0 > 0x20 && $0 < 0x7F })
+        // A quoted password: the quotes are not part of it.
+        if length >= 2, b[v] == 0x22, b[v + length - 1] == 0x22 {
+            v += 1
+            length -= 2
+        }
         let value = Bytes(rebasing: b[v..<(v + length)])
         guard length >= 4, !isReference(value), !isPlaceholder(value), !isPlaceholderWord(value) else { return nil }
         return SecretMatch(rule: "netrc-password", summary: "password in a .netrc entry", start: v, end: v + length)
@@ -446,6 +494,27 @@ enum SecretRules {
         return ["password", "passwd", "pass", "secret", "token", "pwd", "user", "username", "apikey", "api_key", "none", "null", "nil", "true", "false",
                 "empty", "test", "testing", "admin", "root", "guest", "default", "hunter2", "letmein", "qwerty", "p@ssw0rd", "s3cr3t"].contains(text)
             || text.allSatisfy { $0 == "*" || $0 == "." || $0 == "x" }
+            // VALUE, YOUR_PASSWORD: the name of what goes there.
+            || (value.count >= 3 && value.allSatisfy { isUpper($0) || $0 == c("_") })
+    }
+
+    /// `name.name(.name)*`, identifiers joined by dots: a member access in code.
+    static func isMemberAccess(_ value: Bytes) -> Bool {
+        var sawDot = false
+        var atStart = true
+        for byte in value {
+            if byte == c(".") {
+                if atStart { return false }
+                sawDot = true
+                atStart = true
+            } else if atStart {
+                guard isLetter(byte) || byte == c("_") else { return false }
+                atStart = false
+            } else if !(isAlnum(byte) || byte == c("_")) {
+                return false
+            }
+        }
+        return sawDot && !atStart
     }
 
     static func containsExample(_ b: Bytes, _ from: Int, _ to: Int) -> Bool {

@@ -29,6 +29,9 @@ public struct PackageName: Hashable, Sendable, Comparable, CustomStringConvertib
 
     public var description: String { value }
 
+    /// The name without an architecture, version or release: `jq` for `jq=1.6-2.1`.
+    public var baseName: String { String(value.prefix { !":=/@<>~".contains($0) }) }
+
     /// What the distro's package manager would refuse in this name, with the name it probably
     /// meant, or nil. Debian policy: `[a-z0-9][a-z0-9+.-]+`, then `:arch`, `=version` or
     /// `/release`; Alpine: lowercase `[a-z0-9][a-z0-9_.+-]*`, then `@tag` or a version constraint.

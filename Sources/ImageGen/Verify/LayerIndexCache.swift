@@ -22,7 +22,7 @@ public final class LayerIndexCache: @unchecked Sendable {
         guard let directory, diffID.hasPrefix("sha256:") else { return nil }
         let hex = diffID.dropFirst(7)
         guard hex.count == 64, hex.allSatisfy(\.isHexDigit) else { return nil }
-        return "\(directory)/\(hex).\(Self.version)-\(options.scanSecrets ? options.secretScanLimit : -1)"
+        return "\(directory)/\(hex).\(Self.version)-rules\(SecretScanner.rulesVersion)-\(options.scanSecrets ? options.secretScanLimit : -1)"
     }
 
     public func load(_ diffID: String, options: ImageExport.Options) -> LayerBlob? {

@@ -33,7 +33,27 @@ enum Policies {
         checks += labels(image)
         checks += files(image)
         checks.append(waste(image))
+        if image.plan.layer.hasBuilderStages { checks.append(buildCA(image)) }
         return checks
+    }
+
+    // MARK: - Build CA
+
+    /// The build CA reaches builder stages only: no layer of the image (deleted files included)
+    /// holds the build context's `imagegen-build/` directory, and no build step copied it.
+    static func buildCA(_ image: ImageUnderTest) -> CheckResult {
+        var found: [String] = []
+        for (index, layer) in image.layers.enumerated() {
+            for file in layer.files where file.path == "tmp/imagegen-build" || file.path.hasPrefix("tmp/imagegen-build/") || file.path.hasSuffix("/" + DockerfileRenderer.buildCAPath) {
+                found.append("layer \(index + 1)/\(image.layers.count): /\(file.path)")
+            }
+        }
+        for item in image.history where item.createdBy.contains("imagegen-build/") {
+            found.append("history: a step copied imagegen-build/")
+        }
+        return found.isEmpty
+            ? .passed(image.name, "build-ca.absent", "secrets", "the build CA is in no layer of the image (builder stages only)")
+            : .failed(image.name, "build-ca.absent", "secrets", "the build CA's directory is in the image", details: found)
     }
 
     // MARK: - Size

@@ -11,6 +11,10 @@ enum ProbeRunner {
         var firstLine: String?
         var output: [String]
         var timedOut: Bool
+        /// Every line it printed (for `expect`), at most the first 1,000.
+        var lines: [String] = []
+
+        var fullOutput: String { lines.joined(separator: "\n") }
     }
 
     static func run(image: String, probes: [String], timeoutSeconds: Int, engine: DockerEngine) async throws -> [Outcome] {
@@ -78,7 +82,7 @@ enum ProbeRunner {
             // 137 is SIGKILL from `timeout -s KILL`; no exit line means the container was stopped.
             let timedOut = code == 137 || (code == nil && !finished)
             return Outcome(command: probes[index], exitCode: code, firstLine: output.first { !$0.isEmpty },
-                           output: Array(output.suffix(20)), timedOut: timedOut)
+                           output: Array(output.suffix(20)), timedOut: timedOut, lines: Array(output.prefix(1000)))
         }
     }
 }

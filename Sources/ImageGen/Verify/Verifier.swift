@@ -150,30 +150,45 @@ public struct Verifier: Sendable {
 
     /// The probes of the layer, its toolsets and its ancestors, in one container.
     private func probes(_ image: ImageUnderTest) async throws -> [CheckResult] {
-        var commands: [String] = []
+        var probes: [ProbeSpec] = []
         for layer in plan.lineage(of: image.plan) {
-            for probe in layer.layer.probes.map(\.value) where !commands.contains(probe) { commands.append(probe) }
+            for probe in layer.layer.probes where !probes.contains(where: { $0.command.value == probe.command.value && $0.expect?.value == probe.expect?.value }) {
+                probes.append(probe)
+            }
         }
-        guard !commands.isEmpty else { return [] }
+        guard !probes.isEmpty else { return [] }
         let timeout = image.policy.probeTimeout?.value ?? options.probeTimeout
         let started = Date()
-        let outcomes = try await ProbeRunner.run(image: image.plan.reference, probes: commands, timeoutSeconds: timeout, engine: engine)
+        let outcomes = try await ProbeRunner.run(image: image.plan.reference, probes: probes.map(\.command.value), timeoutSeconds: timeout, engine: engine)
         let seconds = Date().timeIntervalSince(started) / Double(max(outcomes.count, 1))
-        return outcomes.map { outcome in
-            let name = "probe: \(outcome.command)"
-            var result: CheckResult
-            if outcome.timedOut {
-                result = .failed(image.name, name, "probes", "timed out after \(timeout)s", threshold: .int(Int64(timeout)), details: outcome.output)
-            } else if outcome.exitCode == 0 {
-                result = .passed(image.name, name, "probes", outcome.firstLine ?? "exit 0", measured: .int(0))
-            } else {
-                let code = outcome.exitCode.map(String.init) ?? "unknown"
-                result = .failed(image.name, name, "probes", "exited with \(code)", measured: outcome.exitCode.map { .int(Int64($0)) } ?? .null,
-                                 threshold: .int(0), details: outcome.output)
-            }
+        return zip(probes, outcomes).map { probe, outcome in
+            var result = Self.judge(probe, outcome, layer: image.name, timeout: timeout)
             result.seconds = seconds
             return result
         }
+    }
+
+    /// A probe passes when it exits 0 and, with `expect`, its output matches.
+    static func judge(_ probe: ProbeSpec, _ outcome: ProbeRunner.Outcome, layer: String, timeout: Int) -> CheckResult {
+        let name = "probe: \(outcome.command)"
+        if outcome.timedOut {
+            return .failed(layer, name, "probes", "timed out after \(timeout)s", threshold: .int(Int64(timeout)), details: outcome.output)
+        }
+        guard outcome.exitCode == 0 else {
+            let code = outcome.exitCode.map(String.init) ?? "unknown"
+            return .failed(layer, name, "probes", "exited with \(code)", measured: outcome.exitCode.map { .int(Int64($0)) } ?? .null,
+                           threshold: .int(0), details: outcome.output)
+        }
+        guard let expect = probe.expect?.value else {
+            return .passed(layer, name, "probes", outcome.firstLine ?? "exit 0", measured: .int(0))
+        }
+        let text = outcome.fullOutput
+        let found = (try? NSRegularExpression(pattern: expect)).flatMap { $0.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) }
+        guard let found, let range = Range(found.range, in: text) else {
+            return .failed(layer, name, "probes", "output does not match /\(expect)/", measured: .string(outcome.firstLine ?? ""),
+                           threshold: .string(expect), details: outcome.output)
+        }
+        return .passed(layer, name, "probes", "matches /\(expect)/: \(text[range])", measured: .string(String(text[range])), threshold: .string(expect))
     }
 }
 

@@ -1,0 +1,78 @@
+import DockerEngine
+import Foundation
+@testable import ImageGen
+import Testing
+
+/// The family imagegen exists for, built and verified for real: recipes/opencode-sandbox.yaml on
+/// debian:trixie-slim (which `make test` provisions offline), pip packages from PyPI through the
+/// machine's TLS-intercepting gateway, whose CA the builder stage trusts with --build-ca.
+/// The images are content-addressed and kept: a second run on the same engine finds them built.
+@Suite("the OpenCode sandbox family", .serialized)
+struct OpenCodeFamilyTests {
+    static let recipe = repositoryRoot + "/recipes/opencode-sandbox.yaml"
+    static let hostCA = "/etc/ssl/certs/ca-certificates.crt"
+
+    static func imagegen(_ arguments: [String], cache: Scratch, environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+        try run(imagegenExecutable, arguments, directory: repositoryRoot,
+                environment: ["IMAGEGEN_CACHE_DIR": cache.url("cache")].merging(environment) { _, new in new })
+    }
+
+    @Test("build and verify: every check passes, at least 55 tools answer their probes, the build CA is in no image")
+    func buildAndVerify() async throws {
+        let engine = try await EngineFixture.engine()
+        defer { Task { await engine.shutdown() } }
+        try #require(try await engine.inspectImage("debian:trixie-slim") != nil, "debian:trixie-slim is missing: make test provisions it (scripts/provision-images trixie)")
+        let cache = Scratch()
+        let build = try Self.imagegen(["build", Self.recipe, "--progress", "plain", "--build-ca", Self.hostCA], cache: cache)
+        #expect(build.status == 0, "\(build.stderr.suffix(3000))")
+        #expect(build.stdout.contains("0 not built"))
+
+        let verify = try Self.imagegen(["verify", Self.recipe, "--format", "json"], cache: cache)
+        let report = try JSONValue(parsing: Data(verify.stdout.utf8))
+        let failed = (report["layers"]?.arrayValue ?? []).flatMap { layer in
+            (layer["checks"]?.arrayValue ?? []).filter { $0["status"]?.stringValue != "passed" }.map { "\(layer["layer"]?.stringValue ?? "?"): \($0["name"]?.stringValue ?? "?"): \($0["message"]?.stringValue ?? "")" }
+        }
+        #expect(verify.status == 0 && failed.isEmpty, "failed checks: \(failed)")
+
+        // The context layer runs every probe of the family (its own and its ancestors').
+        let context = try #require(report["layers"]?.arrayValue?.first { $0["layer"]?.stringValue == "context" })
+        let probes = (context["checks"]?.arrayValue ?? []).filter { ($0["name"]?.stringValue ?? "").hasPrefix("probe: ") }
+        let tools = probes.filter { $0["status"]?.stringValue == "passed" && $0["name"]?.stringValue != "probe: id -un" }
+        #expect(tools.count >= 55, "\(tools.count) tools answer their probes")
+        let node = try #require(probes.first { $0["name"]?.stringValue == "probe: node --version" })
+        #expect(node["message"]?.stringValue?.contains("matches /^v(2[0-9]|[3-9][0-9])\\./") == true)
+        for layer in ["sandbox", "context"] {
+            let layerReport = try #require(report["layers"]?.arrayValue?.first { $0["layer"]?.stringValue == layer })
+            #expect(layerReport["checks"]?.arrayValue?.contains { $0["name"]?.stringValue == "build-ca.absent" && $0["status"]?.stringValue == "passed" } == (layer == "sandbox"))
+        }
+
+        // The sandbox runs under tini, declares its healthcheck, and runs as opencode.
+        let plan = try #require(Planner.plan(recipeAt: Self.recipe, cache: DigestCache(file: nil)).0)
+        let sandboxLayer = try #require(plan.layer(named: "sandbox"))
+        let sandbox = try #require(try await engine.inspectImage(sandboxLayer.reference))
+        #expect(sandbox.config?.entrypoint == ["/usr/bin/tini", "--"])
+        #expect(sandbox.config?.healthcheck?.test?.first == "CMD")
+        #expect(sandbox.config?.healthcheck?.retries == 3)
+        #expect(sandbox.config?.user == "1000:1000")
+        #expect(sandbox.config?.env?.contains { $0.hasPrefix("PATH=/opt/imagegen/pip/sandbox/bin:") } == true)
+    }
+
+    @Test("another proxy's CA rebuilds nothing: the CA is not a hash input")
+    func anotherCA() throws {
+        let cache = Scratch()
+        // One certificate of the bundle: a different file, as another proxy's would be.
+        let bundle = try String(contentsOfFile: Self.hostCA, encoding: .utf8)
+        let end = try #require(bundle.range(of: "-----END CERTIFICATE-----"))
+        let other = cache.write("other-ca.pem", String(bundle[..<end.upperBound]) + "\n")
+        let first = try Self.imagegen(["build", Self.recipe, "--progress", "plain", "--build-ca", Self.hostCA], cache: cache)
+        #expect(first.status == 0, "\(first.stderr.suffix(2000))")
+        let build = try Self.imagegen(["build", Self.recipe, "--progress", "plain"], cache: cache, environment: ["IMAGEGEN_BUILD_CA": other])
+        #expect(build.status == 0, "\(build.stderr.suffix(2000))")
+        #expect(build.stdout.contains("0 built, 4 cached"), "\(build.stdout)")
+        // And a file that is not certificates is refused before anything runs.
+        let key = cache.write("not-a-ca.pem", "just text\n")
+        let refused = try Self.imagegen(["build", Self.recipe, "--build-ca", key], cache: cache)
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("not PEM certificates"))
+    }
+}
