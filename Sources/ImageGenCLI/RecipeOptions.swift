@@ -9,6 +9,9 @@ struct RecipeOptions: ParsableArguments {
     @Option(name: .customLong("arg"), help: ArgumentHelp("Override a recipe arg.", valueName: "NAME=VALUE"))
     var args: [String] = []
 
+    @Option(name: .customLong("context-dir"), help: ArgumentHelp("Bake this directory in the layer with context: instead of the recipe's (the hash follows it).", valueName: "DIR"))
+    var contextDirectory: String?
+
     func validate() throws {
         _ = try overrides()
     }
@@ -26,7 +29,7 @@ struct RecipeOptions: ParsableArguments {
 
     /// Loads, resolves and plans the recipe, printing every diagnostic; exits 2 on any error.
     func loadPlan() throws -> BuildPlan {
-        let (plan, diagnostics) = Planner.plan(recipeAt: recipe, overrides: try overrides())
+        let (plan, diagnostics) = Planner.plan(recipeAt: recipe, overrides: try overrides(), options: ResolveOptions(contextDirectory: contextDirectory))
         let failed = Console.report(diagnostics)
         guard let plan, !failed else { throw ExitCode.badInput }
         return plan

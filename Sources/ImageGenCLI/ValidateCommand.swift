@@ -11,7 +11,7 @@ struct ValidateCommand: ParsableCommand {
 
     func run() throws {
         let plan = try options.loadPlan()
-        let files = plan.layers.reduce(0) { $0 + $1.entries.filter { $0.kind == .file }.count }
+        let files = plan.layers.reduce(0) { $0 + $1.layer.sources.filter { $0.kind == .file }.count }
         Console.error("\(options.recipe): ok (\(Console.count(plan.layers.count, "layer")), \(Console.count(files, "context file")))")
     }
 }

@@ -36,7 +36,9 @@ public final class ContextArchiveStream {
     /// Bytes produced so far.
     public private(set) var bytesProduced: Int64 = 0
 
-    public init(entries: [ContextEntry]) throws {
+    /// With `gzip`, the tar is compressed, still deterministically: no timestamp or name in the
+    /// gzip header, and no padding after the last block.
+    public init(entries: [ContextEntry], gzip: Bool = false) throws {
         LibArchiveSetup.ensureUTF8Locale()
         self.entries = entries
         output = OutputBuffer()
@@ -47,6 +49,11 @@ public final class ContextArchiveStream {
               archive_write_set_bytes_per_block(archive, 10240) == ARCHIVE_OK,
               archive_write_set_bytes_in_last_block(archive, 1) == ARCHIVE_OK
         else { throw ArchiveError.from(archive, "configure tar writer") }
+        if gzip {
+            guard archive_write_add_filter_gzip(archive) == ARCHIVE_OK,
+                  archive_write_set_filter_option(archive, "gzip", "timestamp", nil) == ARCHIVE_OK
+            else { throw ArchiveError.from(archive, "configure gzip") }
+        }
         let client = Unmanaged.passUnretained(output).toOpaque()
         guard archive_write_open2(archive, client, nil, { _, client, buffer, length in
             guard let client, let buffer else { return -1 }

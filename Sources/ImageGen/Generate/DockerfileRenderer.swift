@@ -56,6 +56,16 @@ public enum DockerfileRenderer {
         if let context = layer.spec.context {
             let chown = layer.user.map { "--chown=\($0.uid):\($0.gid) " } ?? ""
             lines.append("COPY \(chown)\(ContextLayout.contextDirectory)/ \(withTrailingSlash(context.destination.value))")
+            // Configs at their targets, the user's: those under the home as one tree onto it (the
+            // directories they need are made the user's too), the others one by one.
+            let targets = layer.context?.targets ?? []
+            if let home = layer.user?.home, targets.contains(where: \.underHome) {
+                lines.append("COPY \(chown)\(ContextBaker.targetsDirectory)/home/ \(withTrailingSlash(home))")
+            }
+            for target in targets where !target.underHome {
+                let source = "\(ContextBaker.targetsDirectory)/root\(target.target)"
+                lines.append(target.isDirectory ? "COPY \(chown)\(source)/ \(withTrailingSlash(target.target))" : "COPY \(chown)\(source) \(target.target)")
+            }
         }
         if let workdir = layer.spec.workdir?.value { lines.append("WORKDIR \(workdir)") }
         if let user = layer.user { lines.append("USER \(user.uid):\(user.gid)") }

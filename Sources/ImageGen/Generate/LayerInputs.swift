@@ -19,6 +19,12 @@ public enum LayerInputs {
             "args": .object(layer.args.mapValues(JSONValue.string)),
             "files": .array(files.map { fileInput($0, digests: digests) }),
         ]
+        // Pinned repositories: the commit each was baked at (their files are listed too).
+        if let repos = layer.context?.repos, !repos.isEmpty {
+            object["repos"] = .array(repos.sorted { $0.path < $1.path }.map { repo in
+                ["path": .string(repo.path), "url": .string(repo.url), "ref": .string(repo.ref), "commit": .string(repo.commit)]
+            })
+        }
         switch layer.parent {
         case .layer(let name):
             object["parent"] = ["layer": .string(name), "contentHash": .string(parentHash ?? "")]

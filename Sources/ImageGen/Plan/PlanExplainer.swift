@@ -55,6 +55,23 @@ public enum PlanExplainer {
             default: break
             }
         }
+        // Pinned repositories: their commits say more than the files that changed with them.
+        func repos(_ inputs: JSONValue) -> [String: String] {
+            var result: [String: String] = [:]
+            for repo in inputs["repos"]?.arrayValue ?? [] {
+                if let path = repo["path"]?.stringValue { result[path] = repo["commit"]?.stringValue ?? "" }
+            }
+            return result
+        }
+        let oldRepos = repos(recorded), newRepos = repos(current)
+        for path in Set(oldRepos.keys).union(newRepos.keys).sorted() where oldRepos[path] != newRepos[path] {
+            switch (oldRepos[path], newRepos[path]) {
+            case (nil, let commit?): changes.append("repo \(path) added at \(commit.prefix(12))")
+            case (_?, nil): changes.append("repo \(path) removed")
+            case (let old?, let new?): changes.append("repo \(path): \(old.prefix(12)) → \(new.prefix(12))")
+            default: break
+            }
+        }
         // Files.
         func byPath(_ inputs: JSONValue) -> [String: JSONValue] {
             var result: [String: JSONValue] = [:]

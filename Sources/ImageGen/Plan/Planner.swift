@@ -65,6 +65,12 @@ public enum Planner {
         return (BuildPlan(recipe: recipe, layers: layers), diagnostics)
     }
 
+    /// Refuses secrets in `files` as planning does (by name and by content, never printing a
+    /// value), for files checked outside a recipe (`imagegen context validate`).
+    public static func refuseSecrets(in files: [ContextEntry], display: String, diagnostics: inout Diagnostics) {
+        _ = checkFiles(files, cache: DigestCache(file: nil), recipePath: display, diagnostics: &diagnostics)
+    }
+
     /// Digests every file (through the cache) and refuses secrets, by file name and by content;
     /// the value is never printed. Nil when a file cannot be read or holds a secret.
     private static func checkFiles(
@@ -128,12 +134,16 @@ public enum Planner {
     /// Without a `cache`, uses imagegen's cache directory for both the digest cache and the
     /// ``LayerMemo``; with one, the memo is used only if given.
     public static func plan(
-        recipeAt path: String, overrides: [String: String] = [:], cache: DigestCache? = nil, memo: LayerMemo? = nil
+        recipeAt path: String, overrides: [String: String] = [:], cache: DigestCache? = nil, memo: LayerMemo? = nil,
+        options: ResolveOptions = ResolveOptions()
     ) -> (BuildPlan?, Diagnostics) {
         let (recipe, loadDiagnostics) = RecipeLoader.load(path: path, overrides: overrides)
         var diagnostics = loadDiagnostics
         guard let recipe else { return (nil, diagnostics) }
-        let (resolved, resolveDiagnostics) = RecipeResolver.resolve(recipe)
+        if let directory = options.contextDirectory, !recipe.layers.contains(where: { $0.context != nil }) {
+            diagnostics.error("--context-dir \(directory): no layer of the recipe has a context: to bake it in", at: SourceLocation(file: path, line: 0, column: 0))
+        }
+        let (resolved, resolveDiagnostics) = RecipeResolver.resolve(recipe, options: options)
         diagnostics.append(contentsOf: resolveDiagnostics)
         // A recipe with errors (a secret among them) leaves nothing in the layer memo, which
         // records each layer's hash inputs, arg values included.

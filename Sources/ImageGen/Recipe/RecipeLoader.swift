@@ -15,7 +15,7 @@ public enum RecipeLoader {
     static let healthcheckKeys = ["command", "interval", "timeout", "start-period", "retries"]
     static let userKeys = ["name", "uid", "gid", "home", "shell"]
     static let copyKeys = ["src", "dest", "owner"]
-    static let contextKeys = ["dir", "dest", "manifest"]
+    static let contextKeys = ["dir", "package", "dest", "manifest"]
     static let policyKeys = ["max-size", "max-added", "max-waste", "required-labels", "files", "probe-timeout", "secrets"]
     static let filePolicyKeys = ["exists", "absent"]
     static let toolsetKeys = ["packages", "pip", "npm", "run", "probes", "env"]
@@ -300,10 +300,11 @@ public enum RecipeLoader {
 
     private static func readContext(_ node: Node, reader: YAMLReader) -> ContextSpec? {
         guard let pairs = reader.mapping(node, what: "context", allowed: contextKeys) else { return nil }
-        var directory: Located<String>?, destination: Located<String>?, manifest: Located<String>?
+        var directory: Located<String>?, destination: Located<String>?, manifest: Located<String>?, package: Located<String>?
         for (key, _, value) in pairs {
             switch key {
             case "dir": directory = reader.string(value, what: "context.dir")
+            case "package": package = reader.string(value, what: "context.package")
             case "dest":
                 destination = reader.string(value, what: "context.dest")
                 if let dest = destination, let problem = Names.imagePathProblem(dest.value, what: "context.dest") {
@@ -314,13 +315,17 @@ public enum RecipeLoader {
             default: break
             }
         }
-        if directory == nil, !pairs.contains(where: { $0.key == "dir" }) { reader.error("context needs 'dir' (a directory next to the recipe)", node) }
-        guard let directory else { return nil }
+        let named = pairs.filter { $0.key == "dir" || $0.key == "package" }
+        if named.isEmpty { reader.error("context needs 'dir' (a directory next to the recipe) or 'package' (a .context file)", node) }
+        if named.count == 2 { reader.error("context takes 'dir' or 'package', not both", node) }
+        guard named.count == 1, let source = directory ?? package else { return nil }
         let at = reader.location(node)
-        return ContextSpec(
-            directory: directory,
+        var spec = ContextSpec(
+            directory: source,
             destination: destination ?? Located("/workspace/context", at: at),
-            manifest: manifest ?? Located("manifest.yaml", at: directory.location))
+            manifest: manifest ?? Located("manifest.yaml", at: source.location))
+        spec.isPackage = package != nil
+        return spec
     }
 
     private static func readPolicy(_ node: Node, reader: YAMLReader) -> PolicySpec {

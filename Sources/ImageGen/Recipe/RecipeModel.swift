@@ -92,8 +92,10 @@ public struct CopySpec: Sendable, Hashable {
 
 /// A directory of docs, prompts, skills, configs… baked into the image, with its manifest.
 public struct ContextSpec: Sendable, Hashable {
-    /// Relative to the recipe's directory.
+    /// Relative to the recipe's directory: a directory (`dir:`), or a context package
+    /// (`package:`, made by `imagegen context package`).
     public var directory: Located<String>
+    public var isPackage = false
     public var destination: Located<String>
     /// Relative to `directory`.
     public var manifest: Located<String>

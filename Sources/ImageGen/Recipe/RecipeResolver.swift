@@ -1,10 +1,28 @@
+import Foundation
+
+/// What resolving may use beyond the recipe: where pinned repositories are fetched to, and a
+/// context directory given on the command line (`--context-dir`) in place of the recipe's.
+public struct ResolveOptions: Sendable {
+    /// Where fetched repositories and unpacked context packages are kept.
+    public var cacheDirectory: String
+    public var contextDirectory: String?
+
+    public init(cacheDirectory: String? = nil, contextDirectory: String? = nil) {
+        self.cacheDirectory = cacheDirectory ?? DigestCache.directory() ?? NSTemporaryDirectory() + "/imagegen-\(getuid())"
+        self.contextDirectory = contextDirectory
+    }
+
+    public var repos: RepoFetcher { RepoFetcher(cacheDirectory: cacheDirectory + "/repos") }
+    public var packages: String { cacheDirectory + "/context-packages" }
+}
+
 /// Resolves names and checks what a recipe refers to: `from:` targets, the layer graph, toolsets,
 /// package names, inherited users, and the files copied or baked in (paths, symlinks, manifest).
 public enum RecipeResolver {
     /// Resolves as much as it can: the result holds every layer that could be resolved, and the
     /// diagnostics every problem found (so one run reports them all). Use the result only when
     /// the diagnostics hold no error.
-    public static func resolve(_ recipe: Recipe) -> (ResolvedRecipe, Diagnostics) {
+    public static func resolve(_ recipe: Recipe, options: ResolveOptions = ResolveOptions()) -> (ResolvedRecipe, Diagnostics) {
         var diagnostics = Diagnostics()
         let names = recipe.layers.map(\.name)
         let byName = Dictionary(recipe.layers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -88,7 +106,7 @@ public enum RecipeResolver {
                     guard let found = resolved[name] else { continue }
                     parentLayer = found
                 }
-                let layerResult = resolveLayer(layer, parent: parent, parentLayer: parentLayer, recipe: recipe, diagnostics: &diagnostics)
+                let layerResult = resolveLayer(layer, parent: parent, parentLayer: parentLayer, recipe: recipe, options: options, diagnostics: &diagnostics)
                 resolved[layer.name] = layerResult
                 ordered.append(layerResult)
                 remaining.removeAll { $0.name == layer.name }
@@ -99,7 +117,7 @@ public enum RecipeResolver {
         // still get their own checks, so one run reports every problem.
         var checkedFiles = ordered.flatMap(\.sources)
         for layer in recipe.layers where resolved[layer.name] == nil {
-            checkedFiles += resolveLayer(layer, parent: nil, parentLayer: nil, recipe: recipe, diagnostics: &diagnostics).sources
+            checkedFiles += resolveLayer(layer, parent: nil, parentLayer: nil, recipe: recipe, options: options, diagnostics: &diagnostics).sources
         }
 
         for layer in ordered where layer.user == nil {
@@ -115,7 +133,7 @@ public enum RecipeResolver {
 
     /// `parent` nil checks the layer on its own, for a layer whose parent could not be resolved.
     private static func resolveLayer(
-        _ spec: LayerSpec, parent: ResolvedLayer.Parent?, parentLayer: ResolvedLayer?, recipe: Recipe,
+        _ spec: LayerSpec, parent: ResolvedLayer.Parent?, parentLayer: ResolvedLayer?, recipe: Recipe, options: ResolveOptions,
         diagnostics: inout Diagnostics
     ) -> ResolvedLayer {
         let rootImage: ImageReference
@@ -205,13 +223,13 @@ public enum RecipeResolver {
         let values = Dictionary(recipe.args.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
         for name in spec.usedArgs.union(toolsets.flatMap(\.usedArgs)) { args[name] = values[name] }
 
-        let (sources, manifestEntries) = collectSources(spec, user: user, recipe: recipe, diagnostics: &diagnostics)
+        let (sources, context) = collectSources(spec, user: user, recipe: recipe, options: options, diagnostics: &diagnostics)
 
         var resolved = ResolvedLayer(
             spec: spec, parent: parent ?? .image(rootImage), rootImage: rootImage, distro: distro, user: user, inheritedUser: inheritedUser,
             workdir: workdir, packages: packages.sorted(), runSteps: spec.run.map(\.value) + toolsets.flatMap { $0.run.map(\.value) },
             env: spec.env + toolsets.flatMap(\.env), probes: spec.probes + toolsets.flatMap(\.probes), args: args,
-            sources: sources, manifestEntries: manifestEntries)
+            sources: sources, context: context)
         resolved.languagePackages = languagePackages
         resolved.builderPackages = builderPackages
         resolved.inheritedPackages = inheritedPackages
@@ -221,9 +239,10 @@ public enum RecipeResolver {
     // MARK: - Files
 
     /// Walks copy sources and the context directory into archive entries (`files/…`, `context/…`).
-    private static func collectSources(_ spec: LayerSpec, user: UserSpec?, recipe: Recipe, diagnostics: inout Diagnostics) -> ([ContextEntry], [String]) {
+    private static func collectSources(
+        _ spec: LayerSpec, user: UserSpec?, recipe: Recipe, options: ResolveOptions, diagnostics: inout Diagnostics
+    ) -> ([ContextEntry], BakedContext?) {
         var entries: [ContextEntry] = []
-        var manifestEntries: [String] = []
         for copy in spec.copy {
             if let problem = Names.relativePathProblem(copy.source.value, what: "copy.src") {
                 diagnostics.error(problem, at: copy.source.location)
@@ -244,28 +263,36 @@ public enum RecipeResolver {
             }
             entries.append(contentsOf: found)
         }
+        var baked: BakedContext?
         if let context = spec.context {
-            if let problem = Names.relativePathProblem(context.directory.value, what: "context.dir") {
+            if let directory = context.isPackage ? nil : options.contextDirectory {
+                baked = bakeDirectory(directory, display: directory, context: context, user: user, options: options, diagnostics: &diagnostics)
+            } else if let problem = Names.relativePathProblem(context.directory.value, what: context.isPackage ? "context.package" : "context.dir") {
                 diagnostics.error(problem, at: context.directory.location)
+            } else if context.isPackage {
+                let path = join(recipe.directory, DockerIgnore.clean(context.directory.value))
+                do {
+                    let extracted = try ContextPackage.extract(path, into: options.packages)
+                    baked = bakeDirectory(extracted, display: path + "!", context: context, user: user, options: options, diagnostics: &diagnostics)
+                } catch {
+                    diagnostics.error("context.package '\(context.directory.value)': \(error)", at: context.directory.location)
+                }
             } else {
-                let relative = DockerIgnore.clean(context.directory.value)
-                let display = join(recipe.directory, relative)
-                let walker = ContextWalker(root: display, displayRoot: display, archivePrefix: ContextLayout.contextDirectory)
-                let (found, problems) = walker.walk()
-                for problem in problems {
-                    let at = problem.path == display ? context.directory.location : SourceLocation(file: problem.path, line: 0, column: 0)
-                    diagnostics.error(problem.path == display ? "context.dir '\(context.directory.value)' \(problem.message)" : problem.message, at: at)
-                }
-                if let first = found.first, first.kind != .directory {
-                    diagnostics.error("context.dir '\(context.directory.value)' must be a directory", at: context.directory.location)
-                }
-                if found.contains(where: { $0.kind == .directory && $0.path == "context" }) {
-                    manifestEntries = ContextManifest.check(context, entries: found, displayRoot: display, diagnostics: &diagnostics)
-                }
-                entries.append(contentsOf: found)
+                let display = join(recipe.directory, DockerIgnore.clean(context.directory.value))
+                baked = bakeDirectory(display, display: display, context: context, user: user, options: options, diagnostics: &diagnostics)
             }
+            entries += baked?.entries ?? []
         }
-        return (entries, manifestEntries)
+        return (entries, baked)
+    }
+
+    private static func bakeDirectory(
+        _ directory: String, display: String, context: ContextSpec, user: UserSpec?, options: ResolveOptions, diagnostics: inout Diagnostics
+    ) -> BakedContext {
+        var request = ContextBaker.Request(directory: directory, display: display, location: context.directory.location, home: user?.home,
+                                           repos: options.repos)
+        request.manifest = context.manifest.value
+        return ContextBaker.bake(request, diagnostics: &diagnostics)
     }
 
     static func join(_ directory: String, _ relative: String) -> String {

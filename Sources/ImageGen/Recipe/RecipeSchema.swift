@@ -115,15 +115,27 @@ public enum RecipeSchema {
     }
 
     static var context: JSONValue {
-        object("A directory baked into the image, with a manifest listing what it holds.", required: ["dir"],
-               properties: properties(RecipeLoader.contextKeys) { key in
-                   switch key {
-                   case "dir": scalar("A directory relative to the recipe.")
-                   case "dest": scalar("Where it goes in the image (default /workspace/context).")
-                   case "manifest": scalar("The manifest's file name in the directory (default manifest.yaml).")
-                   default: unknown(key)
-                   }
-               })
+        let schema = object("A directory baked into the image, with a manifest listing what it holds.",
+                            properties: properties(RecipeLoader.contextKeys, contextProperty))
+        // Exactly one of dir and package.
+        return oneOf(schema, required: ["dir", "package"])
+    }
+
+    static func contextProperty(_ key: String) -> JSONValue {
+        switch key {
+        case "dir": scalar("A directory relative to the recipe.")
+        case "package": scalar("A context package (made by imagegen context package), relative to the recipe.")
+        case "dest": scalar("Where it goes in the image (default /workspace/context).")
+        case "manifest": scalar("The manifest's file name in the directory (default manifest.yaml).")
+        default: unknown(key)
+        }
+    }
+
+    /// The object with `oneOf` a key of `required` present.
+    static func oneOf(_ schema: JSONValue, required: [String]) -> JSONValue {
+        guard var withChoice = schema.objectValue else { return schema }
+        withChoice["oneOf"] = JSONValue.array(required.map { JSONValue.object(["required": .array([.string($0)])]) })
+        return JSONValue.object(withChoice)
     }
 
     static var policy: JSONValue {

@@ -42,8 +42,10 @@ public struct ResolvedLayer: Sendable, Hashable {
     public var args: [String: String]
     /// Files this layer sends in its build context (copy sources and the context directory).
     public var sources: [ContextEntry]
+    /// The baked context (its manifest, repos and config targets), for the layer with `context:`.
+    public var context: BakedContext?
     /// Files of the context directory listed by its manifest (archive paths).
-    public var manifestEntries: [String]
+    public var manifestEntries: [String] { context?.listed ?? [] }
 
     public var name: String { spec.name }
 

@@ -259,6 +259,11 @@ enum Policies {
             for path in implied where !exists.contains(where: { $0.path.value == path }) {
                 exists.append(FileRule(path: Located(path, at: at)))
             }
+            // Configs at their targets, owned by the user.
+            let owner = image.plan.layer.user.map { "\($0.uid):\($0.gid)" }
+            for target in image.plan.layer.context?.targets ?? [] where !exists.contains(where: { $0.path.value == target.target }) {
+                exists.append(FileRule(path: Located(target.target, at: at), owner: owner))
+            }
         }
         return (exists, absent)
     }
