@@ -58,7 +58,7 @@ struct HadolintTests {
     }
 
     /// Every recipe of the repository: the example, the OpenCode family on Debian and on Alpine.
-    static let recipes = ["sandbox", "opencode-sandbox", "opencode-sandbox-alpine"]
+    static let recipes = ["minimal", "sandbox", "opencode-sandbox", "opencode-sandbox-alpine"]
 
     @Test("the repository's recipes' Dockerfiles", arguments: recipes)
     func example(recipe: String) throws {
