@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "imagegen", targets: ["imagegen"]),
         .library(name: "ImageGen", targets: ["ImageGen"]),
         .library(name: "DockerEngine", targets: ["DockerEngine"]),
+        .library(name: "ContainerRegistry", targets: ["ContainerRegistry"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -25,9 +26,22 @@ let package = Package(
         ),
         .target(name: "CSystemShims"),
         .target(name: "CByteScan"),
+        // Identifiers (content hashes, digests, tags, repositories, image references), canonical
+        // JSON and subprocesses: what the engine client, the registry client and imagegen share.
+        .target(name: "ContainerBasics"),
+        .target(
+            name: "ContainerRegistry",
+            dependencies: [
+                "ContainerBasics",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "DockerEngine",
             dependencies: [
+                "ContainerBasics",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -40,6 +54,8 @@ let package = Package(
                 "CArchive",
                 "CSystemShims",
                 "CByteScan",
+                "ContainerBasics",
+                "ContainerRegistry",
                 "DockerEngine",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -49,6 +65,7 @@ let package = Package(
             name: "ImageGenCLI",
             dependencies: [
                 "ImageGen",
+                "ContainerRegistry",
                 "CSystemShims",
                 "DockerEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -57,8 +74,10 @@ let package = Package(
         .executableTarget(name: "imagegen", dependencies: ["ImageGenCLI"]),
         .target(name: "CPseudoTerminal", path: "Tests/CPseudoTerminal"),
         .target(name: "TestSupport", dependencies: ["CPseudoTerminal"], path: "Tests/TestSupport"),
-        .testTarget(name: "ImageGenTests", dependencies: ["ImageGen", "ImageGenCLI", "DockerEngine", "TestSupport", "imagegen"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["ImageGen", "ImageGenCLI", "DockerEngine", "TestSupport", "imagegen"]),
+        .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "TestSupport"]),
+        .testTarget(name: "ContainerRegistryTests", dependencies: ["ContainerRegistry", "TestSupport"]),
+        .testTarget(name: "ImageGenTests", dependencies: ["ImageGen", "ImageGenCLI", "DockerEngine", "ContainerRegistry", "TestSupport", "imagegen"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["ImageGen", "ImageGenCLI", "DockerEngine", "ContainerRegistry", "TestSupport", "imagegen"]),
     ],
     swiftLanguageModes: [.v6]
 )

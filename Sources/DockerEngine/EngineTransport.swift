@@ -1,3 +1,5 @@
+import ContainerBasics
+
 /// One HTTP request to the engine, before it is put on the wire.
 public struct EngineRequest: Sendable {
     public var method: String
@@ -122,43 +124,17 @@ public struct ChunkSequence: AsyncSequence, Sendable {
 public protocol EngineTransport: Sendable {
     /// Sends `request` with `apiVersion` prefixed to versioned paths.
     func send(_ request: EngineRequest, apiVersion: APIVersion?) async throws -> EngineResponse
-    /// Closes connections; the transport may not be used afterwards.
-    func shutdown() async throws
     /// What to call the endpoint in messages.
     var endpointDescription: String { get }
 }
 
-/// Percent-encoding for paths and queries (RFC 3986 unreserved characters pass through).
-enum URLEncoding {
-    private static let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
 
-    static func encode(_ text: String, keeping extra: Set<UInt8> = []) -> String {
-        var output = ""
-        for byte in text.utf8 {
-            if unreserved.contains(byte) || extra.contains(byte) {
-                output.unicodeScalars.append(Unicode.Scalar(byte))
-            } else {
-                output += "%" + String(byte, radix: 16, uppercase: true).leftPad(2)
-            }
-        }
-        return output
-    }
-
-    /// A path segment that may hold `/` and `:` (image names route as `{name:.*}` in the engine).
-    static func pathSegment(_ text: String) -> String { encode(text, keeping: Set("/:@".utf8)) }
-
-    static func query(_ items: [(String, String)]) -> String {
-        items.map { "\(encode($0.0))=\(encode($0.1))" }.joined(separator: "&")
-    }
-
-    static func target(_ request: EngineRequest, apiVersion: APIVersion?) -> String {
-        var target = request.path
-        if request.versioned, let apiVersion { target = "/v\(apiVersion)" + target }
-        if !request.query.isEmpty { target += "?" + query(request.query) }
+extension EngineRequest {
+    /// The request target: the path with the API version in front (when versioned) and the query.
+    func target(apiVersion: APIVersion?) -> String {
+        var target = path
+        if versioned, let apiVersion { target = "/v\(apiVersion)" + target }
+        if !query.isEmpty { target += "?" + URLEncoding.query(query) }
         return target
     }
-}
-
-extension String {
-    func leftPad(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }

@@ -1,3 +1,4 @@
+import ContainerBasics
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -18,6 +19,11 @@ public final class HTTPEngineTransport: EngineTransport {
     private let tunnel: SSHTunnel?
 
     public var endpointDescription: String { endpoint.description }
+
+    /// The transport for an endpoint (through its ssh tunnel, for `ssh://`).
+    public static func open(_ endpoint: EngineEndpoint) async throws -> HTTPEngineTransport {
+        try HTTPEngineTransport(endpoint: endpoint)
+    }
 
     public init(endpoint: EngineEndpoint) throws(DockerEngineError) {
         self.endpoint = endpoint
@@ -56,11 +62,8 @@ public final class HTTPEngineTransport: EngineTransport {
         client = ClientPool.client(for: endpoint, configuration: configuration)
     }
 
-    /// Nothing to do: the endpoint's client lives as long as the process (see the type's notes).
-    public func shutdown() async throws {}
-
     public func send(_ request: EngineRequest, apiVersion: APIVersion?) async throws -> EngineResponse {
-        var http = HTTPClientRequest(url: baseURL + URLEncoding.target(request, apiVersion: apiVersion))
+        var http = HTTPClientRequest(url: baseURL + request.target(apiVersion: apiVersion))
         http.method = HTTPMethod(rawValue: request.method)
         // dockerd refuses requests without a Host header, which AsyncHTTPClient omits for sockets.
         http.headers.add(name: "Host", value: "docker")
@@ -85,7 +88,7 @@ public final class HTTPEngineTransport: EngineTransport {
                 response = try await client.execute(http, deadline: .distantFuture)
             }
         } catch {
-            throw classify(error, during: request.summary, since: started)
+            throw await classify(error, during: request.summary, since: started)
         }
         let body = response.body
         let endpointName = endpoint.description
@@ -106,13 +109,13 @@ public final class HTTPEngineTransport: EngineTransport {
             })
     }
 
-    private func classify(_ error: any Error, during request: String, since start: UInt64) -> any Error {
+    private func classify(_ error: any Error, during request: String, since start: UInt64) async -> any Error {
         let classified = Self.classify(error, endpoint: endpoint.description, during: request, connecting: true)
         // Through ssh, a connection that closes at once is ssh failing: say what ssh said.
         if let tunnel, let engineError = classified as? DockerEngineError {
             switch engineError {
             case .connectionLost, .notRunning:
-                if let reason = tunnel.failure(since: start) { return DockerEngineError.ssh(endpoint: endpoint.description, reason: reason) }
+                if let reason = await tunnel.failure(since: start) { return DockerEngineError.ssh(endpoint: endpoint.description, reason: reason) }
             default: break
             }
         }

@@ -1,3 +1,4 @@
+import ContainerBasics
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -90,16 +91,19 @@ final class SSHTunnel: @unchecked Sendable {
     /// What an ssh that ended after `start` (a `DispatchTime` in nanoseconds) said on stderr (its
     /// last line). ssh's exit is noticed a moment after the connection closes, so this waits up
     /// to `wait` seconds for it.
-    func failure(since start: UInt64, wait: Double = 1.0) -> String? {
+    func failure(since start: UInt64, wait: Double = 1.0) async -> String? {
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(wait * 1e9)
         while true {
-            lock.lock()
-            let last = failure
-            lock.unlock()
-            if let last, last.at >= start { return last.message }
+            if let last = lastFailure(), last.at >= start { return last.message }
             if DispatchTime.now().uptimeNanoseconds >= deadline { return nil }
-            usleep(20_000)
+            try? await Task.sleep(nanoseconds: 20_000_000)
         }
+    }
+
+    private func lastFailure() -> (at: UInt64, message: String)? {
+        lock.lock()
+        defer { lock.unlock() }
+        return failure
     }
 
     private func acceptLoop(command: [String]) {

@@ -95,10 +95,8 @@ struct BuildCommand: AsyncParsableCommand {
             }
         } catch {
             progress.stop()
-            await engine.shutdown()
             throw EngineFailure.wrap(error)
         }
-        await engine.shutdown()
         progress.finish(report)
         if !report.succeeded { throw ExitCode.failed }
     }

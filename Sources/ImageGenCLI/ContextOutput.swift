@@ -14,7 +14,7 @@ enum ContextOutput {
         return kind == S_IFCHR || kind == S_IFIFO || kind == S_IFSOCK
     }
 
-    static func writeAtomically(_ stream: ContextArchiveStream, to path: String) throws {
+    static func writeAtomically(_ stream: TarWriter, to path: String) throws {
         try AtomicFile.write(to: path, createDirectories: true) { fd, temporary in
             try stream.write(to: fd, path: temporary)
         }

@@ -38,7 +38,7 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         let plan = try options.loadPlan()
         if check {
-            let differences = Generator.check(plan, against: out)
+            let differences = GeneratedDirectory.check(plan, against: out)
             if differences.isEmpty {
                 Console.error("\(out)/\(plan.name) is up to date")
                 return
@@ -55,7 +55,7 @@ struct GenerateCommand: ParsableCommand {
             layerPlan = found
         }
         do {
-            try Generator.write(plan, to: out)
+            try GeneratedDirectory.write(plan, to: out)
         } catch {
             throw CommandFailure("error: \(error)", code: .failed)
         }
@@ -67,7 +67,7 @@ struct GenerateCommand: ParsableCommand {
 
     private func writeContext(_ layer: LayerPlan, to path: String) throws {
         do {
-            let stream = try ContextArchiveStream(entries: layer.entries(buildCA: try buildCA.load()))
+            let stream = try TarWriter(entries: layer.entries(buildCA: try buildCA.load()))
             if path == "-" {
                 guard !Console.stdoutIsTerminal else {
                     throw CommandFailure("refusing to write a tar to a terminal; redirect stdout or give a file", code: .badInput)

@@ -31,8 +31,7 @@ struct PlanCommand: AsyncParsableCommand {
         if !offline {
             do {
                 let connection = try await DockerEngine.connect(endpoint: try engineOptions.endpoint())
-                defer { Task { await connection.shutdown() } }
-                engine = .checked(try await PlanStatus.check(plan, engine: connection))
+                engine = .checked(try await EngineState.check(plan, engine: connection))
             } catch let error as DockerEngineError {
                 engine = .unreachable(error.description)
             }
@@ -50,7 +49,7 @@ struct PlanCommand: AsyncParsableCommand {
 enum EngineView {
     case offline
     case unreachable(String)
-    case checked(PlanStatus)
+    case checked(EngineState)
 }
 
 enum PlanReport {

@@ -38,7 +38,7 @@ struct ContextArchiveTests {
     }
 
     func tar(_ layer: LayerPlan) throws -> [UInt8] {
-        try ContextArchiveStream(entries: layer.entries).collect()
+        try TarWriter(entries: layer.entries).collect()
     }
 
     @Test("same inputs give byte-identical tars and hashes from any path, file order and mtime")
@@ -46,8 +46,8 @@ struct ContextArchiveTests {
         let first = Scratch("checkout-one"), second = Scratch("another-checkout-path")
         makeTree(in: first, order: [0, 1, 2, 3, 4, 5, 6], mtime: 1_000_000)
         makeTree(in: second, order: [6, 5, 4, 3, 2, 1, 0], mtime: 1_700_000_000)
-        let (planA, diagnosticsA) = Planner.plan(recipeAt: first.url("recipe.yaml"), cache: DigestCache(file: nil))
-        let (planB, _) = Planner.plan(recipeAt: second.url("recipe.yaml"), cache: DigestCache(file: nil))
+        let (planA, diagnosticsA) = Planner.plan(recipeAt: first.url("recipe.yaml"), cache: FileDigestCache(file: nil))
+        let (planB, _) = Planner.plan(recipeAt: second.url("recipe.yaml"), cache: FileDigestCache(file: nil))
         let a = try #require(planA?.layers.first, "\(diagnosticsA.sorted)")
         let b = try #require(planB?.layers.first)
         #expect(a.contentHash == b.contentHash)
@@ -62,7 +62,7 @@ struct ContextArchiveTests {
     func headers() throws {
         let scratch = Scratch()
         makeTree(in: scratch, order: Array(0..<7), mtime: 1_234_567)
-        let (plan, _) = Planner.plan(recipeAt: scratch.url("recipe.yaml"), cache: DigestCache(file: nil))
+        let (plan, _) = Planner.plan(recipeAt: scratch.url("recipe.yaml"), cache: FileDigestCache(file: nil))
         let layer = try #require(plan?.layers.first)
         let reader = try ArchiveReader(bytes: try tar(layer))
         var entries: [ArchiveReader.Entry] = []
@@ -94,7 +94,7 @@ struct ContextArchiveTests {
     func cliContextOut() throws {
         let scratch = Scratch()
         makeTree(in: scratch, order: Array(0..<7), mtime: 42)
-        let (plan, _) = Planner.plan(recipeAt: scratch.url("recipe.yaml"), cache: DigestCache(file: nil))
+        let (plan, _) = Planner.plan(recipeAt: scratch.url("recipe.yaml"), cache: FileDigestCache(file: nil))
         let layer = try #require(plan?.layers.first)
         let result = try run(imagegenExecutable, ["generate", "recipe.yaml", "--layer", "base", "--context-out", "out/context.tar", "--out", "gen"],
                              directory: scratch.path, environment: ["IMAGEGEN_CACHE_DIR": scratch.url("cache")])

@@ -52,7 +52,7 @@ struct ContextManifestTests {
 
     static func plan(_ scratch: Scratch, user: Bool = true) -> (BuildPlan?, Diagnostics) {
         let path = scratch.write("recipe.yaml", recipe(manifest: "", user: user))
-        return Planner.plan(recipeAt: path, cache: DigestCache(file: nil), options: ResolveOptions(cacheDirectory: scratch.url(".cache")))
+        return Planner.plan(recipeAt: path, cache: FileDigestCache(file: nil), options: ResolveOptions(cacheDirectory: scratch.url(".cache")))
     }
 
     static let feat026 = """
@@ -186,7 +186,7 @@ struct ContextManifestTests {
         #expect(layer.inputs["repos"]?.arrayValue?.first?["commit"]?.stringValue == first)
 
         // Record it, move the branch: only the commit (and the files) differ, and explain says so.
-        try Generator.write(try #require(plan), to: scratch.url("generated"))
+        try GeneratedDirectory.write(try #require(plan), to: scratch.url("generated"))
         let second = try repo.commit(["README.md": "reference, second edition\n"])
         let moved = try #require(Self.plan(scratch).0)
         #expect(moved.layers[0].contentHash != layer.contentHash)
@@ -226,7 +226,7 @@ struct ContextManifestTests {
                                      + "    user: {name: dev, uid: 1000}\n    context: {package: a.context}\n")
         // Even once the upstream moved on: the package holds its commit.
         try repo.commit(["lib.txt": "library, changed upstream\n"])
-        let (fromPackage, diagnostics) = Planner.plan(recipeAt: packaged, cache: DigestCache(file: nil), options: ResolveOptions(cacheDirectory: scratch.url(".cache")))
+        let (fromPackage, diagnostics) = Planner.plan(recipeAt: packaged, cache: FileDigestCache(file: nil), options: ResolveOptions(cacheDirectory: scratch.url(".cache")))
         #expect(fromPackage?.layers.first?.contentHash == fromDirectory.contentHash, "\(diagnostics.sorted)")
 
         let broken = Self.scratch(manifest: "docs: [docs/nothing.md]\n")

@@ -62,7 +62,7 @@ struct HadolintTests {
 
     @Test("the repository's recipes' Dockerfiles", arguments: recipes)
     func example(recipe: String) throws {
-        let (plan, diagnostics) = Planner.plan(recipeAt: Self.repository + "/recipes/\(recipe).yaml", cache: DigestCache(file: nil))
+        let (plan, diagnostics) = Planner.plan(recipeAt: Self.repository + "/recipes/\(recipe).yaml", cache: FileDigestCache(file: nil))
         let layers = try #require(plan?.layers, "\(diagnostics.sorted)")
         try lint(Dictionary(uniqueKeysWithValues: layers.map { ($0.name, $0.dockerfile) }))
     }
@@ -87,8 +87,8 @@ struct HadolintTests {
 
     @Test("the checked-in generated/ is current", arguments: recipes)
     func checkedIn(recipe: String) throws {
-        let (plan, _) = Planner.plan(recipeAt: Self.repository + "/recipes/\(recipe).yaml", cache: DigestCache(file: nil))
+        let (plan, _) = Planner.plan(recipeAt: Self.repository + "/recipes/\(recipe).yaml", cache: FileDigestCache(file: nil))
         let built = try #require(plan)
-        #expect(Generator.check(built, against: Self.repository + "/generated").isEmpty, "run: imagegen generate recipes/\(recipe).yaml")
+        #expect(GeneratedDirectory.check(built, against: Self.repository + "/generated").isEmpty, "run: imagegen generate recipes/\(recipe).yaml")
     }
 }

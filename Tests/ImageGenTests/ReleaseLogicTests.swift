@@ -1,3 +1,4 @@
+import ContainerRegistry
 import Foundation
 import Testing
 @testable import ImageGen

@@ -55,7 +55,7 @@ struct RobustnessTests {
     func mutatedRecipes() throws {
         let path = Self.repository + "/recipes/sandbox.yaml"
         let original = try #require(FileManager.default.contents(atPath: path).map(Array.init))
-        let cache = DigestCache(file: nil)
+        let cache = FileDigestCache(file: nil)
         var random = SplitMix64(seed: 2026)
         var outcomes = (planned: 0, refused: 0)
         for iteration in 0..<3000 {

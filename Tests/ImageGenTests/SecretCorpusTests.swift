@@ -68,7 +68,7 @@ struct SecretCorpusTests {
         let recipes = try FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/recipes").filter { $0.hasSuffix(".yaml") }
         #expect(!recipes.isEmpty)
         for recipe in recipes {
-            let (_, diagnostics) = Planner.plan(recipeAt: repositoryRoot + "/recipes/" + recipe, cache: DigestCache(file: nil))
+            let (_, diagnostics) = Planner.plan(recipeAt: repositoryRoot + "/recipes/" + recipe, cache: FileDigestCache(file: nil))
             #expect(!diagnostics.items.contains { $0.message.contains("secret") }, "\(recipe): \(diagnostics.sorted)")
         }
     }

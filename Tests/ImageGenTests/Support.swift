@@ -18,7 +18,7 @@ let minimalRecipe = """
 /// Loads, resolves and plans a recipe written into `scratch`, with an in-memory digest cache.
 func plan(_ yaml: String, in scratch: Scratch, file: String = "recipe.yaml", overrides: [String: String] = [:]) -> (BuildPlan?, Diagnostics) {
     let path = scratch.write(file, yaml)
-    return Planner.plan(recipeAt: path, overrides: overrides, cache: DigestCache(file: nil))
+    return Planner.plan(recipeAt: path, overrides: overrides, cache: FileDigestCache(file: nil))
 }
 
 func diagnostics(for yaml: String, files: [String: String] = [:]) -> Diagnostics {

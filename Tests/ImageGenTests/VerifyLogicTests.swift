@@ -68,16 +68,16 @@ struct VerifyLogicTests {
 
     @Test("well-formed OCI labels")
     func labels() {
-        #expect(OCILabels.problem("org.opencontainers.image.version", "1.4.2") == nil)
-        #expect(OCILabels.problem("org.opencontainers.image.version", "v1.4") != nil)
-        #expect(OCILabels.problem("org.opencontainers.image.created", "2026-11-23T13:00:00Z") == nil)
-        #expect(OCILabels.problem("org.opencontainers.image.created", "2026-11-23T13:00:00.123+01:00") == nil)
-        #expect(OCILabels.problem("org.opencontainers.image.created", "yesterday") != nil)
-        #expect(OCILabels.problem("org.opencontainers.image.revision", "0123abc") == nil)
-        #expect(OCILabels.problem("org.opencontainers.image.revision", "main") != nil)
-        #expect(OCILabels.problem("org.opencontainers.image.source", "https://example.invalid/repo") == nil)
-        #expect(OCILabels.problem("org.opencontainers.image.source", "not a url") != nil)
-        #expect(OCILabels.problem("com.example.anything", "whatever") == nil)
+        #expect(ImageLabels.OCI.problem("org.opencontainers.image.version", "1.4.2") == nil)
+        #expect(ImageLabels.OCI.problem("org.opencontainers.image.version", "v1.4") != nil)
+        #expect(ImageLabels.OCI.problem("org.opencontainers.image.created", "2026-11-23T13:00:00Z") == nil)
+        #expect(ImageLabels.OCI.problem("org.opencontainers.image.created", "2026-11-23T13:00:00.123+01:00") == nil)
+        #expect(ImageLabels.OCI.problem("org.opencontainers.image.created", "yesterday") != nil)
+        #expect(ImageLabels.OCI.problem("org.opencontainers.image.revision", "0123abc") == nil)
+        #expect(ImageLabels.OCI.problem("org.opencontainers.image.revision", "main") != nil)
+        #expect(ImageLabels.OCI.problem("org.opencontainers.image.source", "https://example.invalid/repo") == nil)
+        #expect(ImageLabels.OCI.problem("org.opencontainers.image.source", "not a url") != nil)
+        #expect(ImageLabels.OCI.problem("com.example.anything", "whatever") == nil)
     }
 
     @Test("secret-looking environment names", arguments: ["OPENAI_API_KEY", "GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "DB_PASSWORD", "npm_token"])

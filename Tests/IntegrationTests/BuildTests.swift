@@ -1,3 +1,4 @@
+import ContainerRegistry
 import DockerEngine
 import Foundation
 @testable import ImageGen
@@ -24,127 +25,123 @@ struct BuildTests {
 
     @Test("cold build, fully cached rebuild with nothing uploaded, then only the changed layer and its descendants")
     func coldCachedAndPartial() async throws {
-        let engine = try await EngineFixture.engine()
-        let name = EngineFixture.uniqueName("chain")
-        let scratch = Scratch()
-        scratch.write("files/middle.txt", "version one\n")
-        defer { Task { await EngineFixture.removeImages(ofRecipe: name, on: engine); await engine.shutdown() } }
+        try await withRecipeFixture("chain") { fixture in
+            let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
+            scratch.write("files/middle.txt", "version one\n")
 
-        // Cold: every layer built and tagged by content hash, with the hash label.
-        let cold = try planRecipe(Self.chain(name), in: scratch)
-        let log = EventLog()
-        let first = try await Builder(engine: engine, plan: cold, options: BuildOptions(), events: log.record).run()
-        #expect(first.succeeded)
-        #expect(first.outcomes.map(\.state) == [.built, .built, .built, .built])
-        #expect(first.uploads == 4)
-        #expect(log.outputs(of: "middle").contains("version one"))
-        for layer in cold.layers {
-            let image = try #require(try await engine.inspectImage(layer.reference))
-            #expect(image.labels[ImageLabels.contentHash] == layer.contentHash)
-            #expect(image.labels[ImageLabels.baseImage]?.hasPrefix("sha256:") == true)
-            #expect(image.config?.user == "1000:1000")
+            // Cold: every layer built and tagged by content hash, with the hash label.
+            let cold = try planRecipe(Self.chain(name), in: scratch)
+            let log = EventLog()
+            let first = try await Builder(engine: engine, plan: cold, options: BuildOptions(), events: log.record).run()
+            #expect(first.succeeded)
+            #expect(first.outcomes.map(\.state) == [.built, .built, .built, .built])
+            #expect(first.uploads == 4)
+            #expect(log.outputs(of: "middle").contains("version one"))
+            for layer in cold.layers {
+                let image = try #require(try await engine.inspectImage(layer.reference))
+                #expect(image.labels[ImageLabels.contentHash] == layer.contentHash)
+                #expect(image.labels[ImageLabels.baseImage]?.hasPrefix("sha256:") == true)
+                #expect(image.config?.user == "1000:1000")
+            }
+
+            // Nothing changed: zero build calls, every layer cached.
+            let before = engine.statistics.count("build")
+            let second = try await Builder(engine: engine, plan: try planRecipe(Self.chain(name), in: scratch), options: BuildOptions()).run()
+            #expect(second.outcomes.map(\.state) == [.cached, .cached, .cached, .cached])
+            #expect(second.uploads == 0)
+            #expect(engine.statistics.count("build") == before)
+
+            // One file of the middle layer changes: middle and top rebuild; base and sibling do not.
+            scratch.write("files/middle.txt", "version two\n")
+            let changed = try planRecipe(Self.chain(name), in: scratch)
+            let partialLog = EventLog()
+            let third = try await Builder(engine: engine, plan: changed, options: BuildOptions(), events: partialLog.record).run()
+            let states = Dictionary(uniqueKeysWithValues: third.outcomes.map { ($0.layer, $0.state) })
+            #expect(states == ["base": .cached, "sibling": .cached, "middle": .built, "top": .built])
+            #expect(third.uploads == 2)
+            #expect(partialLog.outputs(of: "top").contains("top-output"))
+            // The old images keep their tags; the new ones sit beside them.
+            #expect(try await engine.inspectImage(cold.layer(named: "middle")!.reference) != nil)
+            #expect(try await engine.inspectImage(changed.layer(named: "middle")!.reference) != nil)
         }
-
-        // Nothing changed: zero build calls, every layer cached.
-        let before = engine.statistics.count("build")
-        let second = try await Builder(engine: engine, plan: try planRecipe(Self.chain(name), in: scratch), options: BuildOptions()).run()
-        #expect(second.outcomes.map(\.state) == [.cached, .cached, .cached, .cached])
-        #expect(second.uploads == 0)
-        #expect(engine.statistics.count("build") == before)
-
-        // One file of the middle layer changes: middle and top rebuild; base and sibling do not.
-        scratch.write("files/middle.txt", "version two\n")
-        let changed = try planRecipe(Self.chain(name), in: scratch)
-        let partialLog = EventLog()
-        let third = try await Builder(engine: engine, plan: changed, options: BuildOptions(), events: partialLog.record).run()
-        let states = Dictionary(uniqueKeysWithValues: third.outcomes.map { ($0.layer, $0.state) })
-        #expect(states == ["base": .cached, "sibling": .cached, "middle": .built, "top": .built])
-        #expect(third.uploads == 2)
-        #expect(partialLog.outputs(of: "top").contains("top-output"))
-        // The old images keep their tags; the new ones sit beside them.
-        #expect(try await engine.inspectImage(cold.layer(named: "middle")!.reference) != nil)
-        #expect(try await engine.inspectImage(changed.layer(named: "middle")!.reference) != nil)
     }
 
     @Test("the CLI: text summary, JSON events, --layer picks a layer and what it needs")
     func cli() async throws {
-        let engine = try await EngineFixture.engine()
-        let name = EngineFixture.uniqueName("cli")
-        let scratch = Scratch()
-        scratch.write("files/middle.txt", "cli\n")
-        scratch.write("recipe.yaml", Self.chain(name))
-        defer { Task { await EngineFixture.removeImages(ofRecipe: name, on: engine); await engine.shutdown() } }
+        try await withRecipeFixture("cli") { fixture in
+            let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
+            scratch.write("files/middle.txt", "cli\n")
+            scratch.write("recipe.yaml", Self.chain(name))
 
-        let partial = try imagegen(["build", "recipe.yaml", "--layer", "middle", "--format", "json"], in: scratch)
-        #expect(partial.status == 0, "\(partial.stderr)")
-        let events = try partial.stdout.split(separator: "\n").map { try JSONValue(parsing: Data($0.utf8)) }
-        let built = events.filter { $0["event"] == "built" }.compactMap { $0["layer"]?.stringValue }
-        #expect(built == ["base", "middle"])
-        let summary = try #require(events.last)
-        #expect(summary["event"] == "summary" && summary["succeeded"] == .bool(true) && summary["uploads"] == .int(2))
+            let partial = try imagegen(["build", "recipe.yaml", "--layer", "middle", "--format", "json"], in: scratch)
+            #expect(partial.status == 0, "\(partial.stderr)")
+            let events = try partial.stdout.split(separator: "\n").map { try JSONValue(parsing: Data($0.utf8)) }
+            let built = events.filter { $0["event"] == "built" }.compactMap { $0["layer"]?.stringValue }
+            #expect(built == ["base", "middle"])
+            let summary = try #require(events.last)
+            #expect(summary["event"] == "summary" && summary["succeeded"] == .bool(true) && summary["uploads"] == .int(2))
 
-        let all = try imagegen(["build", "recipe.yaml"], in: scratch)
-        #expect(all.status == 0, "\(all.stderr)")
-        #expect(all.stdout.contains("2 built, 2 cached, 0 not built; 2 build contexts uploaded"))
-        #expect(all.stderr.contains("[top] step"))
-        #expect(all.stderr.contains("[middle] cached"))
+            let all = try imagegen(["build", "recipe.yaml"], in: scratch)
+            #expect(all.status == 0, "\(all.stderr)")
+            #expect(all.stdout.contains("2 built, 2 cached, 0 not built; 2 build contexts uploaded"))
+            #expect(all.stderr.contains("[top] step"))
+            #expect(all.stderr.contains("[middle] cached"))
+        }
     }
 
     @Test("a failing RUN step: its command and last output, no descendant built, earlier images kept, exit 1")
     func failingStep() async throws {
-        let engine = try await EngineFixture.engine()
-        let name = EngineFixture.uniqueName("fail")
-        let scratch = Scratch()
-        scratch.write("recipe.yaml", EngineFixture.recipe(name, layers: """
-              broken:
-                from: base
-                run: ["echo about to fail && echo details on stderr >&2 && exit 3"]
-              above:
-                from: broken
-                run: ["echo never"]
-            """))
-        defer { Task { await EngineFixture.removeImages(ofRecipe: name, on: engine); await engine.shutdown() } }
-        let result = try imagegen(["build", "recipe.yaml"], in: scratch)
-        #expect(result.status == 1)
-        #expect(result.stderr.contains("error: layer 'broken' failed at: RUN echo about to fail && echo details on stderr >&2 && exit 3"))
-        #expect(result.stderr.contains("    | about to fail"))
-        #expect(result.stderr.contains("    | details on stderr"))
-        #expect(result.stderr.contains("returned a non-zero code: 3"))
-        #expect(result.stdout.contains("broken  failed"))
-        #expect(result.stdout.contains("above   skipped"))
-        let built = try planRecipe(try #require(scratch.read("recipe.yaml")), in: scratch)
-        #expect(try await engine.inspectImage(built.layer(named: "base")!.reference) != nil)
-        #expect(try await engine.inspectImage(built.layer(named: "broken")!.reference) == nil)
-        #expect(try await engine.inspectImage(built.layer(named: "above")!.reference) == nil)
+        try await withRecipeFixture("fail") { fixture in
+            let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
+            scratch.write("recipe.yaml", EngineFixture.recipe(name, layers: """
+                  broken:
+                    from: base
+                    run: ["echo about to fail && echo details on stderr >&2 && exit 3"]
+                  above:
+                    from: broken
+                    run: ["echo never"]
+                """))
+            let result = try imagegen(["build", "recipe.yaml"], in: scratch)
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("error: layer 'broken' failed at: RUN echo about to fail && echo details on stderr >&2 && exit 3"))
+            #expect(result.stderr.contains("    | about to fail"))
+            #expect(result.stderr.contains("    | details on stderr"))
+            #expect(result.stderr.contains("returned a non-zero code: 3"))
+            #expect(result.stdout.contains("broken  failed"))
+            #expect(result.stdout.contains("above   skipped"))
+            let built = try planRecipe(try #require(scratch.read("recipe.yaml")), in: scratch)
+            #expect(try await engine.inspectImage(built.layer(named: "base")!.reference) != nil)
+            #expect(try await engine.inspectImage(built.layer(named: "broken")!.reference) == nil)
+            #expect(try await engine.inspectImage(built.layer(named: "above")!.reference) == nil)
 
-        // BuildKit reports the same failure its own way.
-        let buildkit = try imagegen(["build", "recipe.yaml", "--builder", "buildkit"], in: scratch)
-        #expect(buildkit.status == 1)
-        #expect(buildkit.stderr.contains("error: layer 'broken' failed at: RUN echo about to fail"))
-        #expect(buildkit.stderr.contains("    | about to fail"))
-        #expect(buildkit.stderr.contains("exit code: 3"))
+            // BuildKit reports the same failure its own way.
+            let buildkit = try imagegen(["build", "recipe.yaml", "--builder", "buildkit"], in: scratch)
+            #expect(buildkit.status == 1)
+            #expect(buildkit.stderr.contains("error: layer 'broken' failed at: RUN echo about to fail"))
+            #expect(buildkit.stderr.contains("    | about to fail"))
+            #expect(buildkit.stderr.contains("exit code: 3"))
+        }
     }
 
     @Test("BuildKit builds show steps and RUN output, and the result is cached like the classic builder's")
     func buildkit() async throws {
-        let engine = try await EngineFixture.engine()
-        let name = EngineFixture.uniqueName("bk")
-        let scratch = Scratch()
-        // BuildKit keeps its own step cache across runs: unique content makes the RUN step run.
-        scratch.write("files/middle.txt", "from buildkit \(name)\n")
-        defer { Task { await EngineFixture.removeImages(ofRecipe: name, on: engine); await engine.shutdown() } }
-        var options = BuildOptions()
-        options.builder = .buildkit
-        options.layers = ["middle"]
-        let log = EventLog()
-        let report = try await Builder(engine: engine, plan: try planRecipe(Self.chain(name), in: scratch), options: options, events: log.record).run()
-        #expect(report.builder == "buildkit")
-        #expect(report.outcomes.map(\.state) == [.built, .built])
-        #expect(log.steps(of: "middle").contains("RUN cat /middle.txt"))
-        #expect(log.outputs(of: "middle").contains("from buildkit \(name)"))
-        options.builder = .classic
-        let again = try await Builder(engine: engine, plan: try planRecipe(Self.chain(name), in: scratch), options: options).run()
-        #expect(again.outcomes.map(\.state) == [.cached, .cached])
+        try await withRecipeFixture("bk") { fixture in
+            let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
+            // BuildKit keeps its own step cache across runs: unique content makes the RUN step run.
+            scratch.write("files/middle.txt", "from buildkit \(name)\n")
+            var options = BuildOptions()
+            options.builder = .buildkit
+            options.layers = ["middle"]
+            let log = EventLog()
+            let report = try await Builder(engine: engine, plan: try planRecipe(Self.chain(name), in: scratch), options: options, events: log.record).run()
+            #expect(report.builder == "buildkit")
+            #expect(report.outcomes.map(\.state) == [.built, .built])
+            #expect(log.steps(of: "middle").contains("RUN cat /middle.txt"))
+            #expect(log.outputs(of: "middle").contains("from buildkit \(name)"))
+            options.builder = .classic
+            let again = try await Builder(engine: engine, plan: try planRecipe(Self.chain(name), in: scratch), options: options).run()
+            #expect(again.outcomes.map(\.state) == [.cached, .cached])
+        }
     }
 
     @Test("a missing base image is named, with how to get it, and nothing is built")
@@ -171,116 +168,113 @@ struct BuildTests {
 
     @Test("a re-imported base tag is a new base: nothing built on the old one is reused")
     func staleBase() async throws {
-        let engine = try await EngineFixture.engine()
-        let name = EngineFixture.uniqueName("stale")
-        let base = "\(name)-os:1"
-        try await EngineFixture.ensureBusybox(on: engine, as: base, marker: "first")
-        defer { Task { try? await engine.removeImage(base, force: true); await EngineFixture.removeImages(ofRecipe: name, on: engine); await engine.shutdown() } }
-        let scratch = Scratch()
-        let yaml = """
-            recipe: \(name)
-            layers:
-              base:
-                from: \(base)
-                distro: busybox
-                user: {name: dev, uid: 1000}
-              child:
-                from: base
-                run: ["cat /etc/marker"]
-            """
-        let first = try await Builder(engine: engine, plan: try planRecipe(yaml, in: scratch), options: BuildOptions()).run()
-        #expect(first.outcomes.map(\.state) == [.built, .built])
-        #expect(try await Builder(engine: engine, plan: try planRecipe(yaml, in: scratch), options: BuildOptions()).run().uploads == 0)
+        try await withRecipeFixture("stale") { fixture in
+            let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
+            let base = "\(name)-os:1"
+            try await EngineFixture.ensureBusybox(on: engine, as: base, marker: "first")
+            fixture.removeAfterwards(base)
+            let yaml = """
+                recipe: \(name)
+                layers:
+                  base:
+                    from: \(base)
+                    distro: busybox
+                    user: {name: dev, uid: 1000}
+                  child:
+                    from: base
+                    run: ["cat /etc/marker"]
+                """
+            let first = try await Builder(engine: engine, plan: try planRecipe(yaml, in: scratch), options: BuildOptions()).run()
+            #expect(first.outcomes.map(\.state) == [.built, .built])
+            #expect(try await Builder(engine: engine, plan: try planRecipe(yaml, in: scratch), options: BuildOptions()).run().uploads == 0)
 
-        // The same tag now names other content (as after a `docker pull` of a moved tag).
-        try await EngineFixture.ensureBusybox(on: engine, as: base, marker: "second")
-        let planned = try planRecipe(yaml, in: scratch)
-        let status = try await PlanStatus.check(planned, engine: engine)
-        #expect(status.describe("base").hasPrefix("to build: the base image changed"))
-        let log = EventLog()
-        let second = try await Builder(engine: engine, plan: planned, options: BuildOptions(), events: log.record).run()
-        #expect(second.outcomes.map(\.state) == [.built, .built])
-        #expect(log.outputs(of: "child").contains("second"))
-        let result = try imagegen(["plan", "recipe.yaml"], in: scratch)
-        #expect(result.stdout.contains("base \(base): sha256:"))
-        #expect(result.stdout.contains("  built"))
+            // The same tag now names other content (as after a `docker pull` of a moved tag).
+            try await EngineFixture.ensureBusybox(on: engine, as: base, marker: "second")
+            let planned = try planRecipe(yaml, in: scratch)
+            let status = try await EngineState.check(planned, engine: engine)
+            #expect(status.describe("base").hasPrefix("to build: the base image changed"))
+            let log = EventLog()
+            let second = try await Builder(engine: engine, plan: planned, options: BuildOptions(), events: log.record).run()
+            #expect(second.outcomes.map(\.state) == [.built, .built])
+            #expect(log.outputs(of: "child").contains("second"))
+            let result = try imagegen(["plan", "recipe.yaml"], in: scratch)
+            #expect(result.stdout.contains("base \(base): sha256:"))
+            #expect(result.stdout.contains("  built"))
+        }
     }
 
     @Test("independent layers build side by side with --jobs, each after its parent")
     func parallel() async throws {
-        let engine = try await EngineFixture.engine()
-        let name = EngineFixture.uniqueName("jobs")
-        let scratch = Scratch()
-        let yaml = EngineFixture.recipe(name, layers: (1...4).map { "  leaf\($0):\n    from: base\n    run: [\"echo leaf\($0) > /leaf\"]\n" }.joined())
-        defer { Task { await EngineFixture.removeImages(ofRecipe: name, on: engine); await engine.shutdown() } }
-        var options = BuildOptions()
-        options.jobs = 3
-        let log = EventLog()
-        let report = try await Builder(engine: engine, plan: try planRecipe(yaml, in: scratch), options: options, events: log.record).run()
-        #expect(report.succeeded && report.uploads == 5)
-        let events = log.all
-        let baseBuilt = try #require(events.firstIndex { if case .built("base", _, _) = $0 { true } else { false } })
-        for index in 1...4 {
-            let started = try #require(events.firstIndex { $0 == .started(layer: "leaf\(index)") })
-            #expect(started > baseBuilt)
+        try await withRecipeFixture("jobs") { fixture in
+            let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
+            let yaml = EngineFixture.recipe(name, layers: (1...4).map { "  leaf\($0):\n    from: base\n    run: [\"echo leaf\($0) > /leaf\"]\n" }.joined())
+            var options = BuildOptions()
+            options.jobs = 3
+            let log = EventLog()
+            let report = try await Builder(engine: engine, plan: try planRecipe(yaml, in: scratch), options: options, events: log.record).run()
+            #expect(report.succeeded && report.uploads == 5)
+            let events = log.all
+            let baseBuilt = try #require(events.firstIndex { if case .built("base", _, _) = $0 { true } else { false } })
+            for index in 1...4 {
+                let started = try #require(events.firstIndex { $0 == .started(layer: "leaf\(index)") })
+                #expect(started > baseBuilt)
+            }
         }
     }
 
     @Test("Ctrl-C stops the build cleanly: exit 130, no tag for the unfinished layer, no container left")
     func interrupt() async throws {
-        let engine = try await EngineFixture.engine()
-        let name = EngineFixture.uniqueName("sigint")
-        let scratch = Scratch()
-        scratch.write("recipe.yaml", EngineFixture.recipe(name, layers: "  slow:\n    from: base\n    run: [\"echo \(name)-started && sleep 60\"]\n"))
-        defer { Task { await EngineFixture.removeImages(ofRecipe: name, on: engine) } }
-        let process = try startBuild(in: scratch, until: "\(name)-started").process
-        kill(process.processIdentifier, SIGINT)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 130)
-        let plan = try planRecipe(try #require(scratch.read("recipe.yaml")), in: scratch)
-        #expect(try await engine.inspectImage(try #require(plan.layer(named: "base")).reference) != nil)
-        #expect(try await engine.inspectImage(try #require(plan.layer(named: "slow")).reference) == nil)
-        // The engine stopped the step's container and removed it.
-        try await Task.sleep(nanoseconds: 2_000_000_000)
-        let containers = try run("/usr/bin/env", ["docker", "ps", "-a", "--format", "{{.Command}}"]).stdout
-        #expect(!containers.contains("\(name)-started"))
+        try await withRecipeFixture("sigint") { fixture in
+            let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
+            scratch.write("recipe.yaml", EngineFixture.recipe(name, layers: "  slow:\n    from: base\n    run: [\"echo \(name)-started && sleep 60\"]\n"))
+            let process = try startBuild(in: scratch, until: "\(name)-started").process
+            kill(process.processIdentifier, SIGINT)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 130)
+            let plan = try planRecipe(try #require(scratch.read("recipe.yaml")), in: scratch)
+            #expect(try await engine.inspectImage(try #require(plan.layer(named: "base")).reference) != nil)
+            #expect(try await engine.inspectImage(try #require(plan.layer(named: "slow")).reference) == nil)
+            // The engine stopped the step's container and removed it.
+            try await Task.sleep(nanoseconds: 2_000_000_000)
+            let containers = try run("/usr/bin/env", ["docker", "ps", "-a", "--format", "{{.Command}}"]).stdout
+            #expect(!containers.contains("\(name)-started"))
+        }
     }
 
     @Test("--pull fetches a missing base from its registry; without it the build says how to get it")
     func pull() async throws {
-        let engine = try await EngineFixture.engine()
-        let registry = try LocalRegistry()
-        defer { registry.stop() }
-        let name = EngineFixture.uniqueName("pull")
-        let base = "\(registry.address)/\(name)/busybox:1"
-        try await engine.tag(EngineFixture.busybox, repository: "\(registry.address)/\(name)/busybox", tag: "1")
-        try await engine.push("\(registry.address)/\(name)/busybox", tag: "1", registryAuth: RegistryAuth.resolve(registry: registry.address).header)
-        try await engine.removeImage(base)
-        defer { Task { try? await engine.removeImage(base, force: true); await EngineFixture.removeImages(ofRecipe: name, on: engine) } }
-        let scratch = Scratch()
-        scratch.write("recipe.yaml", "recipe: \(name)\nlayers:\n  base:\n    from: \(base)\n    distro: busybox\n    user: {name: dev, uid: 1000}\n")
-        let without = try imagegen(["build", "recipe.yaml"], in: scratch)
-        #expect(without.status == 1)
-        #expect(without.stderr.contains("base image \(base) is not in the engine: run `docker pull \(base)` (or build with --pull)"))
-        let with = try imagegen(["build", "recipe.yaml", "--pull"], in: scratch)
-        #expect(with.status == 0, "\(with.stderr)")
-        #expect(try await engine.inspectImage(base) != nil)
+        try await withRecipeFixture("pull") { fixture in
+            let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
+            let registry = try LocalRegistry()
+            defer { registry.stop() }
+            let base = "\(registry.address)/\(name)/busybox:1"
+            try await engine.tag(EngineFixture.busybox, repository: "\(registry.address)/\(name)/busybox", tag: "1")
+            try await engine.push("\(registry.address)/\(name)/busybox", tag: "1", registryAuth: RegistryAuth.resolve(registry: registry.address).header)
+            try await engine.removeImage(base)
+            fixture.removeAfterwards(base)
+            scratch.write("recipe.yaml", "recipe: \(name)\nlayers:\n  base:\n    from: \(base)\n    distro: busybox\n    user: {name: dev, uid: 1000}\n")
+            let without = try imagegen(["build", "recipe.yaml"], in: scratch)
+            #expect(without.status == 1)
+            #expect(without.stderr.contains("base image \(base) is not in the engine: run `docker pull \(base)` (or build with --pull)"))
+            let with = try imagegen(["build", "recipe.yaml", "--pull"], in: scratch)
+            #expect(with.status == 0, "\(with.stderr)")
+            #expect(try await engine.inspectImage(base) != nil)
+        }
     }
 
     @Test("resource limits reach the RUN steps")
     func limits() async throws {
-        let engine = try await EngineFixture.engine()
-        let name = EngineFixture.uniqueName("limits")
-        let scratch = Scratch()
-        scratch.write("recipe.yaml", EngineFixture.recipe(name, layers: """
-              limited:
-                from: base
-                run: ["echo \(name) && cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes"]
+        try await withRecipeFixture("limits") { fixture in
+            let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
+            scratch.write("recipe.yaml", EngineFixture.recipe(name, layers: """
+                  limited:
+                    from: base
+                    run: ["echo \(name) && cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes"]
 
-            """))
-        defer { Task { await EngineFixture.removeImages(ofRecipe: name, on: engine) } }
-        let result = try imagegen(["build", "recipe.yaml", "--memory", "64MiB", "--cpuset-cpus", "0"], in: scratch)
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.contains("[limited]   67108864"))
+                """))
+            let result = try imagegen(["build", "recipe.yaml", "--memory", "64MiB", "--cpuset-cpus", "0"], in: scratch)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stderr.contains("[limited]   67108864"))
+        }
     }
 }

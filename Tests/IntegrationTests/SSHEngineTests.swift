@@ -3,107 +3,43 @@ import Foundation
 @testable import ImageGen
 import Testing
 
-/// An OpenSSH server started by the test on 127.0.0.1 only, with its own host key and a client
-/// key it accepts for root; `clientConfig` is an ssh_config that uses them.
-final class LocalSSHServer: @unchecked Sendable {
-    let directory = Scratch("imagegen-sshd")
-    let port: Int
-    var clientConfig: String { directory.url("ssh_config") }
-
-    init() throws {
-        let sshd = try #require(["/usr/sbin/sshd"].first { FileManager.default.isExecutableFile(atPath: $0) },
-                                "sshd is needed (make test installs Debian's openssh-server)")
-        let keygen = try #require(which("ssh-keygen"), "ssh-keygen is needed (openssh-client)")
-        for key in ["host_key", "client_key"] {
-            #expect(try run(keygen, ["-q", "-t", "ed25519", "-N", "", "-f", directory.url(key)]).status == 0)
-        }
-        try FileManager.default.copyItem(atPath: directory.url("client_key.pub"), toPath: directory.url("authorized_keys"))
-        // sshd's privilege separation directory (the package's init script would make it).
-        try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
-        port = freeLoopbackPort()
-        directory.write("sshd_config", """
-            Port \(port)
-            ListenAddress 127.0.0.1
-            HostKey \(directory.url("host_key"))
-            PidFile \(directory.url("sshd.pid"))
-            AuthorizedKeysFile \(directory.url("authorized_keys"))
-            PermitRootLogin prohibit-password
-            PasswordAuthentication no
-            KbdInteractiveAuthentication no
-            UsePAM no
-            StrictModes no
-
-            """)
-        directory.write("ssh_config", """
-            Host *
-              IdentityFile \(directory.url("client_key"))
-              IdentitiesOnly yes
-              StrictHostKeyChecking no
-              UserKnownHostsFile /dev/null
-              LogLevel ERROR
-              BatchMode yes
-
-            """)
-        // As a daemon: sshd forks into the background and its first process exits, so no Process
-        // of ours stays tied to it (Foundation's waitUntilExit on other children stalled while
-        // one ran in the foreground); it is stopped through its pid file.
-        let started = try run(sshd, ["-f", directory.url("sshd_config"), "-E", directory.url("sshd.log")])
-        guard started.status == 0 else { throw TestFailure("sshd did not start: \(started.stderr)\(directory.read("sshd.log") ?? "")") }
-        let ssh = try #require(which("ssh"))
-        for _ in 0..<50 {
-            if try run(ssh, ["-F", clientConfig, "-p", String(port), "root@127.0.0.1", "true"]).status == 0 { return }
-            usleep(100_000)
-        }
-        throw TestFailure("sshd did not accept the test key on 127.0.0.1:\(port): \(directory.read("sshd.log") ?? "")")
-    }
-
-    func stop() {
-        if let text = directory.read("sshd.pid"), let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
-            kill(pid, SIGTERM)
-        }
-    }
-
-    deinit { stop() }
-}
-
 @Suite("DOCKER_HOST=ssh://", .serialized)
 struct SSHEngineTests {
     @Test("build, verify and plan through ssh reach the remote engine; a failing ssh is exit 3 with what ssh said")
     func throughSSH() async throws {
-        let engine = try await EngineFixture.engine()
-        let server = try LocalSSHServer()
-        defer { server.stop() }
-        let name = EngineFixture.uniqueName("ssh")
-        let scratch = Scratch()
-        scratch.write("ctx/manifest.yaml", "docs: [a.md]\n")
-        scratch.write("ctx/a.md", "hello over ssh\n")
-        let yaml = EngineFixture.recipe(name, base: "    context: {dir: ctx}\n    probes: [\"grep -q 'over ssh' /workspace/context/a.md\"]\n")
-        scratch.write("recipe.yaml", yaml)
-        let plan = try planRecipe(yaml, in: scratch)
-        let reference = try #require(plan.layers.first).reference
-        var environment = ["DOCKER_HOST": "ssh://root@127.0.0.1:\(server.port)", "IMAGEGEN_SSH_COMMAND": "ssh -F \(server.clientConfig)"]
+        try await withRecipeFixture("ssh") { fixture in
+            let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
+            let server = try LocalSSHServer()
+            defer { server.stop() }
+            scratch.write("ctx/manifest.yaml", "docs: [a.md]\n")
+            scratch.write("ctx/a.md", "hello over ssh\n")
+            let yaml = EngineFixture.recipe(name, base: "    context: {dir: ctx}\n    probes: [\"grep -q 'over ssh' /workspace/context/a.md\"]\n")
+            scratch.write("recipe.yaml", yaml)
+            let plan = try planRecipe(yaml, in: scratch)
+            let reference = try #require(plan.layers.first).reference
+            var environment = ["DOCKER_HOST": "ssh://root@127.0.0.1:\(server.port)", "IMAGEGEN_SSH_COMMAND": "ssh -F \(server.clientConfig)"]
 
-        let build = try imagegen(["build", "recipe.yaml"], in: scratch, environment: environment)
-        #expect(build.status == 0, "\(build.stderr)")
-        // The "remote" engine is this machine's: the image is there, uploaded through ssh.
-        #expect(try await engine.inspectImage(reference)?.labels[ImageLabels.contentHash] == plan.layers.first?.contentHash)
-        let verify = try imagegen(["verify", "recipe.yaml"], in: scratch, environment: environment)
-        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
-        let status = try imagegen(["plan", "recipe.yaml", "--format", "json"], in: scratch, environment: environment)
-        let document = try JSONValue(parsing: Data(status.stdout.utf8))
-        #expect(document["layers"]?.arrayValue?.first?["status"] == "built")
-        #expect(document["bases"]?.arrayValue?.first?["resolved"] == .bool(true))
+            let build = try imagegen(["build", "recipe.yaml"], in: scratch, environment: environment)
+            #expect(build.status == 0, "\(build.stderr)")
+            // The "remote" engine is this machine's: the image is there, uploaded through ssh.
+            #expect(try await engine.inspectImage(reference)?.labels[ImageLabels.contentHash] == plan.layers.first?.contentHash)
+            let verify = try imagegen(["verify", "recipe.yaml"], in: scratch, environment: environment)
+            #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+            let status = try imagegen(["plan", "recipe.yaml", "--format", "json"], in: scratch, environment: environment)
+            let document = try JSONValue(parsing: Data(status.stdout.utf8))
+            #expect(document["layers"]?.arrayValue?.first?["status"] == "built")
+            #expect(document["bases"]?.arrayValue?.first?["resolved"] == .bool(true))
 
-        // Nothing listens: ssh's own words, and the engine's exit code.
-        environment["DOCKER_HOST"] = "ssh://root@127.0.0.1:\(server.port == 65_000 ? 65_001 : 65_000)"
-        let refused = try imagegen(["build", "recipe.yaml"], in: scratch, environment: environment)
-        #expect(refused.status == 3)
-        #expect(refused.stderr.contains("through ssh (ssh: connect to host 127.0.0.1 port"), "\(refused.stderr)")
-        // A user the server does not accept.
-        environment["DOCKER_HOST"] = "ssh://nobody@127.0.0.1:\(server.port)"
-        let denied = try imagegen(["build", "recipe.yaml"], in: scratch, environment: environment)
-        #expect(denied.status == 3)
-        #expect(denied.stderr.contains("Permission denied"), "\(denied.stderr)")
-        await EngineFixture.removeImages(ofRecipe: name, on: engine)
+            // Nothing listens: ssh's own words, and the engine's exit code.
+            environment["DOCKER_HOST"] = "ssh://root@127.0.0.1:\(server.port == 65_000 ? 65_001 : 65_000)"
+            let refused = try imagegen(["build", "recipe.yaml"], in: scratch, environment: environment)
+            #expect(refused.status == 3)
+            #expect(refused.stderr.contains("through ssh (ssh: connect to host 127.0.0.1 port"), "\(refused.stderr)")
+            // A user the server does not accept.
+            environment["DOCKER_HOST"] = "ssh://nobody@127.0.0.1:\(server.port)"
+            let denied = try imagegen(["build", "recipe.yaml"], in: scratch, environment: environment)
+            #expect(denied.status == 3)
+            #expect(denied.stderr.contains("Permission denied"), "\(denied.stderr)")
+        }
     }
 }

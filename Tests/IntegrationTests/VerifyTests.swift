@@ -37,135 +37,134 @@ struct VerifyTests {
 
     @Test("a clean image passes every check, and each planted violation fails exactly its check")
     func plantedViolations() async throws {
-        let engine = try await EngineFixture.engine()
-        let name = EngineFixture.uniqueName("verify")
-        let scratch = Scratch()
-        scratch.write("ctx/manifest.yaml", "docs: [docs/guide.md]\n")
-        scratch.write("ctx/docs/guide.md", "# Guide\n")
-        let yaml = EngineFixture.recipe(name, layers: """
-              clean:
-                from: base
-                run: ["echo clean > /workspace/clean.txt"]
-                probes: ["true", "echo probed"]
-                policy: {max-size: 10MB, max-added: 1MB, files: {exists: [{path: /workspace/clean.txt, mode: "0644", owner: "0:0"}]}}
-              rooted:
-                from: imagegen-test/busybox:1
-                distro: busybox
-              oversize:
-                from: base
-                run: ["dd if=/dev/zero of=/workspace/blob bs=1024 count=3072 2>/dev/null"]
-                policy: {max-size: 4MB}
-              aptlists:
-                from: base
-                run: ["mkdir -p /var/lib/apt/lists && echo x > /var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease"]
-              failingprobe:
-                from: base
-                probes: ["echo about to fail && exit 1"]
-              uidmismatch:
-                from: base
-              deletedkey:
-                from: base
-              envsecret:
-                from: base
-              context:
-                from: base
-                context: {dir: ctx, dest: /workspace/context}
+        try await withRecipeFixture("verify") { fixture in
+            let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
+            scratch.write("ctx/manifest.yaml", "docs: [docs/guide.md]\n")
+            scratch.write("ctx/docs/guide.md", "# Guide\n")
+            let yaml = EngineFixture.recipe(name, layers: """
+                  clean:
+                    from: base
+                    run: ["echo clean > /workspace/clean.txt"]
+                    probes: ["true", "echo probed"]
+                    policy: {max-size: 10MB, max-added: 1MB, files: {exists: [{path: /workspace/clean.txt, mode: "0644", owner: "0:0"}]}}
+                  rooted:
+                    from: imagegen-test/busybox:1
+                    distro: busybox
+                  oversize:
+                    from: base
+                    run: ["dd if=/dev/zero of=/workspace/blob bs=1024 count=3072 2>/dev/null"]
+                    policy: {max-size: 4MB}
+                  aptlists:
+                    from: base
+                    run: ["mkdir -p /var/lib/apt/lists && echo x > /var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease"]
+                  failingprobe:
+                    from: base
+                    probes: ["echo about to fail && exit 1"]
+                  uidmismatch:
+                    from: base
+                  deletedkey:
+                    from: base
+                  envsecret:
+                    from: base
+                  context:
+                    from: base
+                    context: {dir: ctx, dest: /workspace/context}
 
-            """)
-        let plan = try planRecipe(yaml, in: scratch)
-        defer { Task { await EngineFixture.removeImages(ofRecipe: name, on: engine); for layer in plan.layers { try? await engine.removeImage(layer.reference, force: true) } } }
-        let built = try await Builder(engine: engine, plan: plan, options: BuildOptions()).run()
-        #expect(built.succeeded, "\(built.outcomes)")
+                """)
+            let plan = try planRecipe(yaml, in: scratch)
+            for layer in plan.layers { fixture.removeAfterwards(layer.reference) }
+            let built = try await Builder(engine: engine, plan: plan, options: BuildOptions()).run()
+            #expect(built.succeeded, "\(built.outcomes)")
 
-        // Plant the violations a generated Dockerfile cannot have.
-        let base = try #require(plan.layer(named: "base")).reference
-        try await Self.plant(try #require(plan.layer(named: "uidmismatch")), dockerfile: "FROM \(base)\nUSER 1001:1001\n", engine: engine)
-        try await Self.plant(try #require(plan.layer(named: "deletedkey")), dockerfile: """
-            FROM \(base)
-            USER 0:0
-            COPY key.pem /etc/ssl/private/service.pem
-            RUN rm /etc/ssl/private/service.pem
-            USER 1000:1000
-            """, files: ["key.pem": FakeKeys.pem], engine: engine)
-        try await Self.plant(try #require(plan.layer(named: "context")), dockerfile: """
-            FROM \(base)
-            COPY --chown=1000:1000 manifest.yaml /workspace/context/manifest.yaml
-            """, files: ["manifest.yaml": "docs: [docs/guide.md]\n"], engine: engine)
-        // Env set by import, so the secret is in the config only (an ENV line would also be in the history).
-        let envLayer = try #require(plan.layer(named: "envsecret"))
-        let busyboxID = try #require(try await engine.inspectImage("imagegen-test/busybox:1")).id
-        try await engine.importImage(try EngineFixture.busyboxRootFS(), repository: envLayer.imageName, tag: envLayer.tag, changes: [
-            "ENV OPENAI_API_KEY=\(FakeKeys.openAI)", "USER 1000:1000",
-            "LABEL \(ImageLabels.contentHash)=\(envLayer.contentHash) \(ImageLabels.baseImage)=\(busyboxID) org.opencontainers.image.title=\(envLayer.imageName)",
-        ])
+            // Plant the violations a generated Dockerfile cannot have.
+            let base = try #require(plan.layer(named: "base")).reference
+            try await Self.plant(try #require(plan.layer(named: "uidmismatch")), dockerfile: "FROM \(base)\nUSER 1001:1001\n", engine: engine)
+            try await Self.plant(try #require(plan.layer(named: "deletedkey")), dockerfile: """
+                FROM \(base)
+                USER 0:0
+                COPY key.pem /etc/ssl/private/service.pem
+                RUN rm /etc/ssl/private/service.pem
+                USER 1000:1000
+                """, files: ["key.pem": FakeKeys.pem], engine: engine)
+            try await Self.plant(try #require(plan.layer(named: "context")), dockerfile: """
+                FROM \(base)
+                COPY --chown=1000:1000 manifest.yaml /workspace/context/manifest.yaml
+                """, files: ["manifest.yaml": "docs: [docs/guide.md]\n"], engine: engine)
+            // Env set by import, so the secret is in the config only (an ENV line would also be in the history).
+            let envLayer = try #require(plan.layer(named: "envsecret"))
+            let busyboxID = try #require(try await engine.inspectImage("imagegen-test/busybox:1")).id
+            try await engine.importImage(try EngineFixture.busyboxRootFS(), repository: envLayer.imageName, tag: envLayer.tag, changes: [
+                "ENV OPENAI_API_KEY=\(FakeKeys.openAI)", "USER 1000:1000",
+                "LABEL \(ImageLabels.contentHash)=\(envLayer.contentHash) \(ImageLabels.baseImage)=\(busyboxID) org.opencontainers.image.title=\(envLayer.imageName)",
+            ])
 
-        let report = try await verify(plan, engine: engine)
-        #expect(failures(report, layer: "base").isEmpty)
-        #expect(failures(report, layer: "clean").isEmpty, "\(report.layers.first { $0.layer == "clean" }?.checks.filter { !$0.passed } ?? [])")
-        let clean = try #require(report.layers.first { $0.layer == "clean" })
-        #expect(clean.checks.contains { $0.name == "probe: echo probed" && $0.message == "probed" })
-        #expect(Set(clean.checks.map(\.category)) == ["built", "size", "user", "secrets", "labels", "files", "waste", "probes"])
-        #expect(failures(report, layer: "rooted") == ["user.non-root"])
-        #expect(failures(report, layer: "oversize") == ["size.total"])
-        let oversize = try #require(report.layers.first { $0.layer == "oversize" }?.checks.first { $0.name == "size.total" })
-        #expect(oversize.details.first?.hasSuffix("/workspace/blob") == true)
-        #expect(failures(report, layer: "aptlists") == ["files.absent: /var/lib/apt/lists/*_*"])
-        #expect(failures(report, layer: "failingprobe") == ["probe: echo about to fail && exit 1"])
-        let probe = try #require(report.layers.first { $0.layer == "failingprobe" }?.checks.first { $0.category == "probes" && !$0.passed })
-        #expect(probe.message == "exited with 1" && probe.details == ["about to fail"])
-        #expect(failures(report, layer: "uidmismatch") == ["user.non-root", "user.workdir"])
-        #expect(report.layers.first { $0.layer == "uidmismatch" }?.checks.first { $0.name == "user.non-root" }?.message
-            == "the image runs as uid 1001, but the recipe asks for dev with uid 1000")
-        #expect(failures(report, layer: "deletedkey") == ["secrets.files"])
-        let key = try #require(report.layers.first { $0.layer == "deletedkey" }?.checks.first { $0.name == "secrets.files" })
-        #expect(key.details.contains { $0.contains("/etc/ssl/private/service.pem:1:1 PEM private key [private-key] (deleted by a later layer, still shipped)") })
-        #expect(failures(report, layer: "envsecret") == ["secrets.env"])
-        #expect(failures(report, layer: "context") == ["files.exists: /workspace/context/docs/guide.md"])
+            let report = try await verify(plan, engine: engine)
+            #expect(failures(report, layer: "base").isEmpty)
+            #expect(failures(report, layer: "clean").isEmpty, "\(report.layers.first { $0.layer == "clean" }?.checks.filter { !$0.passed } ?? [])")
+            let clean = try #require(report.layers.first { $0.layer == "clean" })
+            #expect(clean.checks.contains { $0.name == "probe: echo probed" && $0.message == "probed" })
+            #expect(Set(clean.checks.map(\.category)) == ["built", "size", "user", "secrets", "labels", "files", "waste", "probes"])
+            #expect(failures(report, layer: "rooted") == ["user.non-root"])
+            #expect(failures(report, layer: "oversize") == ["size.total"])
+            let oversize = try #require(report.layers.first { $0.layer == "oversize" }?.checks.first { $0.name == "size.total" })
+            #expect(oversize.details.first?.hasSuffix("/workspace/blob") == true)
+            #expect(failures(report, layer: "aptlists") == ["files.absent: /var/lib/apt/lists/*_*"])
+            #expect(failures(report, layer: "failingprobe") == ["probe: echo about to fail && exit 1"])
+            let probe = try #require(report.layers.first { $0.layer == "failingprobe" }?.checks.first { $0.category == "probes" && !$0.passed })
+            #expect(probe.message == "exited with 1" && probe.details == ["about to fail"])
+            #expect(failures(report, layer: "uidmismatch") == ["user.non-root", "user.workdir"])
+            #expect(report.layers.first { $0.layer == "uidmismatch" }?.checks.first { $0.name == "user.non-root" }?.message
+                == "the image runs as uid 1001, but the recipe asks for dev with uid 1000")
+            #expect(failures(report, layer: "deletedkey") == ["secrets.files"])
+            let key = try #require(report.layers.first { $0.layer == "deletedkey" }?.checks.first { $0.name == "secrets.files" })
+            #expect(key.details.contains { $0.contains("/etc/ssl/private/service.pem:1:1 PEM private key [private-key] (deleted by a later layer, still shipped)") })
+            #expect(failures(report, layer: "envsecret") == ["secrets.env"])
+            #expect(failures(report, layer: "context") == ["files.exists: /workspace/context/docs/guide.md"])
 
-        // No report ever carries a secret's value.
-        let everything = ReportFormats.json(report).canonical + ReportFormats.junit(report) + ReportFormats.text(report, colour: false)
-        #expect(!everything.contains(FakeKeys.openAI) && !everything.contains("MIIEowIBAAKCAQEA"))
+            // No report ever carries a secret's value.
+            let everything = ReportFormats.json(report).canonical + ReportFormats.junit(report) + ReportFormats.text(report, colour: false)
+            #expect(!everything.contains(FakeKeys.openAI) && !everything.contains("MIIEowIBAAKCAQEA"))
+        }
     }
 
     @Test("the CLI: exit codes, a layer not built, zero checks, JSON and JUnit reports")
     func cli() async throws {
-        let engine = try await EngineFixture.engine()
-        let name = EngineFixture.uniqueName("verifycli")
-        let scratch = Scratch()
-        scratch.write("recipe.yaml", EngineFixture.recipe(name, layers: "  tool:\n    from: base\n    probes: [\"true\"]\n"))
-        defer { Task { await EngineFixture.removeImages(ofRecipe: name, on: engine) } }
+        try await withRecipeFixture("verifycli") { fixture in
+            let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
+            scratch.write("recipe.yaml", EngineFixture.recipe(name, layers: "  tool:\n    from: base\n    probes: [\"true\"]\n"))
 
-        let notBuilt = try imagegen(["verify", "recipe.yaml"], in: scratch)
-        #expect(notBuilt.status == 1)
-        #expect(notBuilt.stdout.contains("✗ built  \(name)-base:"))
-        #expect(notBuilt.stdout.contains("is not built (run imagegen build)"))
+            let notBuilt = try imagegen(["verify", "recipe.yaml"], in: scratch)
+            #expect(notBuilt.status == 1)
+            #expect(notBuilt.stdout.contains("✗ built  \(name)-base:"))
+            #expect(notBuilt.stdout.contains("is not built (run imagegen build)"))
 
-        #expect(try imagegen(["build", "recipe.yaml"], in: scratch).status == 0)
-        let text = try imagegen(["verify", "recipe.yaml"], in: scratch)
-        #expect(text.status == 0, "\(text.stdout)")
-        #expect(text.stdout.contains("verify \(name): passed, 2 layers"))
+            #expect(try imagegen(["build", "recipe.yaml"], in: scratch).status == 0)
+            let text = try imagegen(["verify", "recipe.yaml"], in: scratch)
+            #expect(text.status == 0, "\(text.stdout)")
+            #expect(text.stdout.contains("verify \(name): passed, 2 layers"))
 
-        let json = try imagegen(["verify", "recipe.yaml", "--format", "json", "--layer", "tool"], in: scratch)
-        #expect(json.status == 0)
-        let document = try JSONValue(parsing: Data(json.stdout.utf8))
-        #expect(document["schema"] == "imagegen.verify/1" && document["passed"] == .bool(true))
-        let layers = try #require(document["layers"]?.arrayValue)
-        #expect(layers.count == 1 && layers[0]["layer"] == "tool")
-        let checks = try #require(layers[0]["checks"]?.arrayValue)
-        #expect(checks.allSatisfy { $0["status"] == "passed" && $0["name"] != nil && $0["category"] != nil && $0["message"] != nil })
-        #expect(checks.contains { $0["name"] == "size.total" && $0["measured"]?.intValue ?? 0 > 1_000_000 })
+            let json = try imagegen(["verify", "recipe.yaml", "--format", "json", "--layer", "tool"], in: scratch)
+            #expect(json.status == 0)
+            let document = try JSONValue(parsing: Data(json.stdout.utf8))
+            #expect(document["schema"] == "imagegen.verify/1" && document["passed"] == .bool(true))
+            let layers = try #require(document["layers"]?.arrayValue)
+            #expect(layers.count == 1 && layers[0]["layer"] == "tool")
+            let checks = try #require(layers[0]["checks"]?.arrayValue)
+            #expect(checks.allSatisfy { $0["status"] == "passed" && $0["name"] != nil && $0["category"] != nil && $0["message"] != nil })
+            #expect(checks.contains { $0["name"] == "size.total" && $0["measured"]?.intValue ?? 0 > 1_000_000 })
 
-        let junit = try imagegen(["verify", "recipe.yaml", "--format", "junit", "--output", "reports/verify.xml"], in: scratch)
-        #expect(junit.status == 0)
-        #expect(junit.stderr.contains("(report: reports/verify.xml)"))
-        let xml = try #require(scratch.read("reports/verify.xml"))
-        try JUnitSchema.validate(xml)
-        #expect(xml.contains("<testsuite name=\"\(name)-base\""))
+            let junit = try imagegen(["verify", "recipe.yaml", "--format", "junit", "--output", "reports/verify.xml"], in: scratch)
+            #expect(junit.status == 0)
+            #expect(junit.stderr.contains("(report: reports/verify.xml)"))
+            let xml = try #require(scratch.read("reports/verify.xml"))
+            try JUnitSchema.validate(xml)
+            #expect(xml.contains("<testsuite name=\"\(name)-base\""))
 
-        // A recipe without a layer selected that exists: bad input.
-        #expect(try imagegen(["verify", "recipe.yaml", "--layer", "nope"], in: scratch).status == 2)
-        // No engine: exit 3.
-        #expect(try imagegen(["verify", "recipe.yaml"], in: scratch, environment: ["DOCKER_HOST": "unix:///tmp/no-engine.sock"]).status == 3)
+            // A recipe without a layer selected that exists: bad input.
+            #expect(try imagegen(["verify", "recipe.yaml", "--layer", "nope"], in: scratch).status == 2)
+            // No engine: exit 3.
+            #expect(try imagegen(["verify", "recipe.yaml"], in: scratch, environment: ["DOCKER_HOST": "unix:///tmp/no-engine.sock"]).status == 3)
+        }
     }
 }
 

@@ -34,14 +34,3 @@ public struct BuildOptions: Sendable {
         }
     }
 }
-
-/// Labels imagegen puts on every image it builds.
-public enum ImageLabels {
-    /// The layer's content hash (set by the Dockerfile from a build arg).
-    public static let contentHash = DockerfileRenderer.contentHashLabel
-    /// The engine's ID (or the pinned digest) of the external image at the root of the chain: a
-    /// re-pulled `debian:bookworm-slim` changes it, so layers built on the old one are stale.
-    public static let baseImage = "dev.imagegen.base-image"
-    public static let recipe = DockerfileRenderer.recipeLabel
-    public static let layer = DockerfileRenderer.layerLabel
-}

@@ -28,7 +28,7 @@ public struct Builder: Sendable {
             if case .image(let reference) = layer.layer.parent { return reference }
             return nil
         }
-        let bases = try await BaseImages.resolve(roots, engine: engine, pull: options.pull, events: events)
+        let bases = try await BaseImages.resolve(roots, engine: engine, pull: options.pull) { events(.baseResolved(reference: $0, identity: $1)) }
 
         let images = RecipeImages(recipe: plan.name, engine: engine)
         var outcomes: [String: LayerOutcome] = [:]
@@ -95,7 +95,7 @@ public struct Builder: Sendable {
         let started = Date()
         events(.started(layer: layer.name))
         if !options.noCache {
-            switch try await LayerCache.status(of: layer, baseIdentity: baseIdentity, engine: engine, index: images) {
+            switch try await BuiltImages.status(of: layer, baseIdentity: baseIdentity, engine: engine, index: images) {
             case .built(let imageID, let size):
                 events(.cached(layer: layer.name, imageID: imageID))
                 return LayerOutcome(layer: layer.name, reference: layer.reference, state: .cached, imageID: imageID, size: size, seconds: elapsed(since: started))
@@ -115,7 +115,7 @@ public struct Builder: Sendable {
 
     private func build(_ layer: LayerPlan, baseIdentity: String, builder: BuildParameters.Builder, started: Date) async throws -> LayerOutcome {
         var parameters = BuildParameters(tag: layer.reference)
-        parameters.buildArgs = [DockerfileRenderer.contentHashArg: layer.contentHash]
+        parameters.buildArgs = [ImageLabels.contentHashArg: layer.contentHash]
         parameters.labels = [ImageLabels.baseImage: baseIdentity]
         parameters.noCache = options.noCache
         parameters.builder = builder

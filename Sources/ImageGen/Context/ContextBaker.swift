@@ -38,8 +38,6 @@ public struct BakedRepo: Sendable, Hashable {
 /// the manifest against it, fetches the pinned repositories, and lays out the config targets.
 /// Every mistake is a diagnostic at its place (the manifest's line and column).
 public enum ContextBaker {
-    /// Where the targets' trees sit in a build context.
-    public static let targetsDirectory = "targets"
     /// In a context package: which commit each repository was baked at (not baked itself).
     public static let lockFile = ".imagegen-context.lock"
 
@@ -183,7 +181,7 @@ public enum ContextBaker {
             let isDirectory = present[path] == .directory
             if absolute.hasSuffix("/") { absolute.removeLast() }
             let relative = underHome ? String(absolute.dropFirst((request.home ?? "").count).drop { $0 == "/" }) : String(absolute.dropFirst())
-            let targetPrefix = targetsDirectory + (underHome ? "/home/" : "/root/") + relative
+            let targetPrefix = ContextLayout.targetsDirectory + (underHome ? "/home/" : "/root/") + relative
             for item in found where item.path == path || item.path.hasPrefix(path + "/") {
                 var copy = item
                 copy.path = targetPrefix + item.path.dropFirst(path.count)

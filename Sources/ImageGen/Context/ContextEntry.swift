@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// What identifies a file's content without reading it, as git's index does: if none of these
-/// changed, the content is taken as unchanged (see ``DigestCache`` for the exact rule).
+/// changed, the content is taken as unchanged (see ``FileDigestCache`` for the exact rule).
 public struct FileStamp: Hashable, Sendable {
     public var device: UInt64
     public var inode: UInt64
@@ -16,9 +16,9 @@ public struct FileStamp: Hashable, Sendable {
 
     /// Whether the file was last written (or its inode changed) at least the racy window before
     /// `time` (nanoseconds since the epoch): then content read at or after `time` is what these
-    /// stamps describe until they change (see ``DigestCache``).
+    /// stamps describe until they change (see ``FileDigestCache``).
     public func settled(before time: Int64) -> Bool {
-        max(mtimeNanoseconds, ctimeNanoseconds) < time - DigestCache.racyWindowNanoseconds
+        max(mtimeNanoseconds, ctimeNanoseconds) < time - FileDigestCache.racyWindowNanoseconds
     }
 }
 

@@ -30,7 +30,7 @@ public enum ContextPackage {
 
     /// Writes the package to `output` atomically.
     public static func write(_ baked: BakedContext, to output: String) throws {
-        let stream = try ContextArchiveStream(entries: entries(baked), gzip: true)
+        let stream = try TarWriter(entries: entries(baked), gzip: true)
         try AtomicFile.write(to: output, createDirectories: true) { fd, temporary in
             try stream.write(to: fd, path: temporary)
         }

@@ -12,12 +12,12 @@ public struct FileDigest: Sendable, Hashable {
 }
 
 /// Hashes files (and scans them for secrets in the same read) on all cores, reusing the
-/// ``DigestCache`` for files whose stamps have not changed.
+/// ``FileDigestCache`` for files whose stamps have not changed.
 public enum FileDigester {
     static let chunkSize = 1 << 20
 
     /// Digests of every regular file on disk among `entries`, keyed by file (device and inode).
-    public static func digest(_ entries: [ContextEntry], cache: DigestCache, scanSecrets: Bool = true) throws -> [FileKey: FileDigest] {
+    public static func digest(_ entries: [ContextEntry], cache: FileDigestCache, scanSecrets: Bool = true) throws -> [FileKey: FileDigest] {
         var results: [FileKey: FileDigest] = [:]
         results.reserveCapacity(entries.count)
         var pending: [ContextEntry] = []

@@ -11,7 +11,7 @@ public struct RepoFetcher: Sendable {
     public var cacheDirectory: String
 
     public init(cacheDirectory: String? = nil) {
-        self.cacheDirectory = cacheDirectory ?? DigestCache.directory().map { $0 + "/repos" }
+        self.cacheDirectory = cacheDirectory ?? CacheDirectory.path().map { $0 + "/repos" }
             ?? NSTemporaryDirectory() + "/imagegen-repos-\(getuid())"
     }
 

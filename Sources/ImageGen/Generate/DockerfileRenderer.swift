@@ -3,13 +3,6 @@
 /// `--no-cache`, a numeric non-root last `USER`, exec-form `CMD`, OCI labels) and is a pure
 /// function of the resolved layer, so the same recipe gives the same bytes everywhere.
 public enum DockerfileRenderer {
-    /// The label that carries the layer's content hash, set through a build arg because a file
-    /// cannot contain its own hash.
-    public static let contentHashLabel = "dev.imagegen.content-hash"
-    public static let contentHashArg = "IMAGEGEN_CONTENT_HASH"
-    public static let recipeLabel = "dev.imagegen.recipe"
-    public static let layerLabel = "dev.imagegen.layer"
-
     public static func render(_ layer: ResolvedLayer, recipe: Recipe, from: String) -> String {
         var lines: [String] = []
         let recipeFile = recipe.path.split(separator: "/").last.map(String.init) ?? recipe.path
@@ -24,10 +17,10 @@ public enum DockerfileRenderer {
         let runSteps = layer.runSteps
         let pipes = (rootSteps + runSteps).contains(where: hasPipe)
 
-        if pipes { lines.append("SHELL [\(jsonList([layer.distro.pipefailShell, "-o", "pipefail", "-c"]))]") }
+        if pipes { lines.append("SHELL [\(DockerfileSyntax.jsonList([layer.distro.pipefailShell, "-o", "pipefail", "-c"]))]") }
         if layer.distro == .debian, !layer.packages.isEmpty { lines.append("ARG DEBIAN_FRONTEND=noninteractive") }
         if !layer.env.isEmpty {
-            lines.append("ENV " + layer.env.map { "\($0.key)=\(quote($0.value, escapeDollar: false))" }.joined(separator: " \\\n    "))
+            lines.append("ENV " + layer.env.map { "\($0.key)=\(DockerfileSyntax.quote($0.value, escapeDollar: false))" }.joined(separator: " \\\n    "))
         }
         let needsRoot = !rootSteps.isEmpty || !runSteps.isEmpty
         // Numeric, as hadolint's DL3066 asks: names may not resolve on the host.
@@ -60,10 +53,10 @@ public enum DockerfileRenderer {
             // directories they need are made the user's too), the others one by one.
             let targets = layer.context?.targets ?? []
             if let home = layer.user?.home, targets.contains(where: \.underHome) {
-                lines.append("COPY \(chown)\(ContextBaker.targetsDirectory)/home/ \(withTrailingSlash(home))")
+                lines.append("COPY \(chown)\(ContextLayout.targetsDirectory)/home/ \(withTrailingSlash(home))")
             }
             for target in targets where !target.underHome {
-                let source = "\(ContextBaker.targetsDirectory)/root\(target.target)"
+                let source = "\(ContextLayout.targetsDirectory)/root\(target.target)"
                 lines.append(target.isDirectory ? "COPY \(chown)\(source)/ \(withTrailingSlash(target.target))" : "COPY \(chown)\(source) \(target.target)")
             }
         }
@@ -71,21 +64,17 @@ public enum DockerfileRenderer {
         if let user = layer.user { lines.append("USER \(user.uid):\(user.gid)") }
 
         lines.append("LABEL " + labels(layer, recipe: recipe, from: from)
-            .map { "\($0.key)=\(quote($0.value, escapeDollar: true))" }
+            .map { "\($0.key)=\(DockerfileSyntax.quote($0.value, escapeDollar: true))" }
             .joined(separator: " \\\n      "))
         if let healthcheck = layer.spec.healthcheck { lines.append(healthcheckInstruction(healthcheck)) }
-        if let entrypoint = layer.spec.entrypoint { lines.append("ENTRYPOINT [\(jsonList(entrypoint))]") }
-        if let cmd = layer.spec.cmd { lines.append("CMD [\(jsonList(cmd))]") }
-        lines.append("ARG \(contentHashArg)=unset")
-        lines.append("LABEL \(contentHashLabel)=\"${\(contentHashArg)}\"")
+        if let entrypoint = layer.spec.entrypoint { lines.append("ENTRYPOINT [\(DockerfileSyntax.jsonList(entrypoint))]") }
+        if let cmd = layer.spec.cmd { lines.append("CMD [\(DockerfileSyntax.jsonList(cmd))]") }
+        lines.append("ARG \(ImageLabels.contentHashArg)=unset")
+        lines.append("LABEL \(ImageLabels.contentHash)=\"${\(ImageLabels.contentHashArg)}\"")
         return lines.joined(separator: "\n") + "\n"
     }
 
     // MARK: - Builder stages
-
-    /// Where the build CA sits in a layer's build context: a file imagegen fills at build time
-    /// (empty when none is given). Only builder stages copy it; it is not a hash input.
-    public static let buildCAPath = "imagegen-build/ca.pem"
 
     static func stageName(_ ecosystem: LanguageEcosystem) -> String { "\(ecosystem.rawValue)-packages" }
 
@@ -104,7 +93,7 @@ public enum DockerfileRenderer {
             lines.append("COPY imagegen-build/ /tmp/imagegen-build/")
             let prefix = layer.languagePrefix(ecosystem)
             let list = packages.map { "        \($0.value)" }.joined(separator: " \\\n")
-            let ca = "/tmp/\(buildCAPath)"
+            let ca = "/tmp/\(ContextLayout.buildCA)"
             switch ecosystem {
             case .pip:
                 lines.append("RUN if [ -s \(ca) ]; then export PIP_CERT=\(ca); fi \\\n    && python3 -m venv \(prefix) \\\n"
@@ -126,7 +115,7 @@ public enum DockerfileRenderer {
         if let timeout = spec.timeout { options.append("--timeout=\(timeout)") }
         if let startPeriod = spec.startPeriod { options.append("--start-period=\(startPeriod)") }
         if let retries = spec.retries { options.append("--retries=\(retries)") }
-        return "HEALTHCHECK " + options.map { $0 + " " }.joined() + "CMD [\(jsonList(spec.command))]"
+        return "HEALTHCHECK " + options.map { $0 + " " }.joined() + "CMD [\(DockerfileSyntax.jsonList(spec.command))]"
     }
 
     // MARK: - Steps
@@ -188,37 +177,16 @@ public enum DockerfileRenderer {
     /// OCI annotations (recipe labels win over the defaults), then the layer's own labels.
     static func labels(_ layer: ResolvedLayer, recipe: Recipe, from: String) -> [(key: String, value: String)] {
         var values: [String: String] = [
-            "org.opencontainers.image.title": "\(recipe.name)-\(layer.name)",
-            "org.opencontainers.image.base.name": from,
-            recipeLabel: recipe.name,
-            layerLabel: layer.name,
+            ImageLabels.OCI.title: "\(recipe.name)-\(layer.name)",
+            ImageLabels.OCI.baseName: from,
+            ImageLabels.recipe: recipe.name,
+            ImageLabels.layer: layer.name,
         ]
         if let description = layer.spec.description ?? recipe.description {
-            values["org.opencontainers.image.description"] = description
+            values[ImageLabels.OCI.description] = description
         }
         for label in recipe.labels + layer.spec.labels { values[label.key] = label.value }
         return values.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map { (key: $0.key, value: $0.value) }
-    }
-
-    // MARK: - Quoting
-
-    /// A double-quoted Dockerfile value. `$` is escaped in labels; in `ENV` it is left for the
-    /// builder to expand, as a Dockerfile author would expect (`PATH=/opt/bin:$PATH`).
-    static func quote(_ value: String, escapeDollar: Bool) -> String {
-        var result = "\""
-        for character in value {
-            switch character {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "$" where escapeDollar: result += "\\$"
-            default: result.append(character)
-            }
-        }
-        return result + "\""
-    }
-
-    static func jsonList(_ items: [String]) -> String {
-        items.map(JSONValue.quoted).joined(separator: ", ")
     }
 
     private static func withTrailingSlash(_ path: String) -> String { path.hasSuffix("/") ? path : path + "/" }

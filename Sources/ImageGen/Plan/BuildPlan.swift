@@ -20,7 +20,7 @@ public struct LayerPlan: Sendable {
     public func entries(buildCA: [UInt8]?) -> [ContextEntry] {
         var entries = layer.sources.normalizedForArchive().inserting(.inline("Dockerfile", Array(dockerfile.utf8)))
         if layer.hasBuilderStages {
-            entries = entries.inserting(.directory("imagegen-build")).inserting(.inline(DockerfileRenderer.buildCAPath, buildCA ?? []))
+            entries = entries.inserting(.directory("imagegen-build")).inserting(.inline(ContextLayout.buildCA, buildCA ?? []))
         }
         return entries
     }

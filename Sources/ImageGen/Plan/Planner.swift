@@ -1,10 +1,10 @@
 /// Turns a resolved recipe into a ``BuildPlan``: hashes every source file (through the
-/// ``DigestCache``), refuses secrets, renders each Dockerfile with its parent's content-hash tag,
+/// ``FileDigestCache``), refuses secrets, renders each Dockerfile with its parent's content-hash tag,
 /// and computes each layer's content hash, parents first.
 public enum Planner {
-    /// Plans `recipe`. With a `memo`, a layer whose fingerprint (see ``LayerMemo``) is unchanged
+    /// Plans `recipe`. With a `memo`, a layer whose fingerprint (see ``LayerInputsCache``) is unchanged
     /// takes its inputs from there; the digest cache is consulted only if some layer changed.
-    public static func plan(_ recipe: ResolvedRecipe, cache: DigestCache, memo: LayerMemo? = nil) -> (BuildPlan?, Diagnostics) {
+    public static func plan(_ recipe: ResolvedRecipe, cache: FileDigestCache, memo: LayerInputsCache? = nil) -> (BuildPlan?, Diagnostics) {
         let startedAt = nowNanoseconds()
         var diagnostics = Diagnostics()
         // Digests and secret checks cover every file of every layer at once, and only when a
@@ -68,13 +68,13 @@ public enum Planner {
     /// Refuses secrets in `files` as planning does (by name and by content, never printing a
     /// value), for files checked outside a recipe (`imagegen context validate`).
     public static func refuseSecrets(in files: [ContextEntry], display: String, diagnostics: inout Diagnostics) {
-        _ = checkFiles(files, cache: DigestCache(file: nil), recipePath: display, diagnostics: &diagnostics)
+        _ = checkFiles(files, cache: FileDigestCache(file: nil), recipePath: display, diagnostics: &diagnostics)
     }
 
     /// Digests every file (through the cache) and refuses secrets, by file name and by content;
     /// the value is never printed. Nil when a file cannot be read or holds a secret.
     private static func checkFiles(
-        _ files: [ContextEntry], cache: DigestCache, recipePath: String, diagnostics: inout Diagnostics
+        _ files: [ContextEntry], cache: FileDigestCache, recipePath: String, diagnostics: inout Diagnostics
     ) -> [FileKey: FileDigest]? {
         let digests: [FileKey: FileDigest]
         do {
@@ -125,16 +125,16 @@ public enum Planner {
     }
 
     /// Whether no file among `entries` was written within the racy window before `time` (see
-    /// ``LayerMemo``).
+    /// ``LayerInputsCache``).
     static func settled(_ entries: [ContextEntry], before time: Int64) -> Bool {
         entries.allSatisfy { $0.stamp?.settled(before: time) ?? true }
     }
 
     /// Loads, resolves and plans a recipe file in one go, with every diagnostic of every stage.
     /// Without a `cache`, uses imagegen's cache directory for both the digest cache and the
-    /// ``LayerMemo``; with one, the memo is used only if given.
+    /// ``LayerInputsCache``; with one, the memo is used only if given.
     public static func plan(
-        recipeAt path: String, overrides: [String: String] = [:], cache: DigestCache? = nil, memo: LayerMemo? = nil,
+        recipeAt path: String, overrides: [String: String] = [:], cache: FileDigestCache? = nil, memo: LayerInputsCache? = nil,
         options: ResolveOptions = ResolveOptions()
     ) -> (BuildPlan?, Diagnostics) {
         let (recipe, loadDiagnostics) = RecipeLoader.load(path: path, overrides: overrides)
@@ -147,8 +147,8 @@ public enum Planner {
         diagnostics.append(contentsOf: resolveDiagnostics)
         // A recipe with errors (a secret among them) leaves nothing in the layer memo, which
         // records each layer's hash inputs, arg values included.
-        let memo = diagnostics.hasErrors ? nil : memo ?? (cache == nil ? LayerMemo(file: LayerMemo.defaultFile(forRecipeAt: path)) : nil)
-        let cache = cache ?? DigestCache(file: DigestCache.defaultFile(forRecipeAt: path))
+        let memo = diagnostics.hasErrors ? nil : memo ?? (cache == nil ? LayerInputsCache(file: LayerInputsCache.defaultFile(forRecipeAt: path)) : nil)
+        let cache = cache ?? FileDigestCache(file: FileDigestCache.defaultFile(forRecipeAt: path))
         let (plan, planDiagnostics) = Self.plan(resolved, cache: cache, memo: memo)
         diagnostics.append(contentsOf: planDiagnostics)
         return (diagnostics.hasErrors ? nil : plan, diagnostics)

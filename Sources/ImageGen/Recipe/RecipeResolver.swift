@@ -8,7 +8,7 @@ public struct ResolveOptions: Sendable {
     public var contextDirectory: String?
 
     public init(cacheDirectory: String? = nil, contextDirectory: String? = nil) {
-        self.cacheDirectory = cacheDirectory ?? DigestCache.directory() ?? NSTemporaryDirectory() + "/imagegen-\(getuid())"
+        self.cacheDirectory = cacheDirectory ?? CacheDirectory.path() ?? NSTemporaryDirectory() + "/imagegen-\(getuid())"
         self.contextDirectory = contextDirectory
     }
 

@@ -1,11 +1,3 @@
-/// Where a layer's files sit inside its build context.
-public enum ContextLayout {
-    /// Copy sources, under their path relative to the recipe: `copy/files/bashrc`.
-    public static func copyPath(_ source: String) -> String { "copy/" + DockerIgnore.clean(source) }
-    /// The baked context directory.
-    public static let contextDirectory = "context"
-}
-
 /// A layer with its `from:` resolved and everything it inherits worked out.
 public struct ResolvedLayer: Sendable, Hashable {
     public enum Parent: Sendable, Hashable {

@@ -16,8 +16,8 @@ public struct ReleaseInfo: Sendable, Equatable {
 
     /// The OCI labels a released image carries.
     public var labels: [String: String] {
-        var labels = ["org.opencontainers.image.version": version.description, "org.opencontainers.image.created": created]
-        if let revision { labels["org.opencontainers.image.revision"] = revision }
+        var labels = [ImageLabels.OCI.version: version.description, ImageLabels.OCI.created: created]
+        if let revision { labels[ImageLabels.OCI.revision] = revision }
         return labels
     }
 }

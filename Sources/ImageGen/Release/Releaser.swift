@@ -1,3 +1,4 @@
+import ContainerRegistry
 import DockerEngine
 import Foundation
 
@@ -239,7 +240,7 @@ public struct Releaser: Sendable {
     /// Builds the release image of a layer: `FROM` its built image, with the release labels.
     private func stamp(_ layer: LayerPlan) async throws -> String {
         let labels = options.info.labels.sorted { $0.key < $1.key }
-            .map { "\($0.key)=\(DockerfileRenderer.quote($0.value, escapeDollar: true))" }.joined(separator: " \\\n      ")
+            .map { "\($0.key)=\(DockerfileSyntax.quote($0.value, escapeDollar: true))" }.joined(separator: " \\\n      ")
         let dockerfile = "FROM \(layer.reference)\nLABEL \(labels)\n"
         let context = ChunkSequence.tar([.inline("Dockerfile", Array(dockerfile.utf8))])
         var id: String?
@@ -263,7 +264,7 @@ public struct Releaser: Sendable {
             switch outcome.action {
             case .move(let previous):
                 if (try? await engine.tag(previous, repository: outcome.repository, tag: outcome.tag)) != nil {
-                    restored.append("\(outcome.reference) → \(LayerCache.shortID(previous)) again")
+                    restored.append("\(outcome.reference) → \(BuiltImages.shortID(previous)) again")
                 }
             case .create:
                 if (try? await engine.removeImage(outcome.reference, noPrune: true)) != nil {

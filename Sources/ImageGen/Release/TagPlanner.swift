@@ -26,7 +26,7 @@ public enum TagPlanner {
 
         /// An image as its labels describe it (in the engine, or a registry's image config).
         public init(imageID: String, labels: [String: String]) {
-            self.init(imageID: imageID, version: labels["org.opencontainers.image.version"].flatMap { try? SemVer(parsing: $0) },
+            self.init(imageID: imageID, version: labels[ImageLabels.OCI.version].flatMap { try? SemVer(parsing: $0) },
                       contentHash: labels[ImageLabels.contentHash])
         }
     }

@@ -46,7 +46,7 @@ public struct SecretFinding: Sendable, Hashable, CustomStringConvertible {
 /// in their first 8000 bytes are treated as binary and skipped, as git and trivy do.
 public struct SecretScanner: Sendable {
     /// Bumped whenever a rule is added or changed, so that caches holding "this file has no
-    /// secret" (``DigestCache``, ``LayerMemo``, the layer index) scan again.
+    /// secret" (``FileDigestCache``, ``LayerInputsCache``, the layer index) scan again.
     public static let rulesVersion = 4
 
     /// Longest stretch a rule reads past its first byte before it decides; bytes are scanned only

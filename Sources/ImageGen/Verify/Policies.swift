@@ -44,7 +44,7 @@ enum Policies {
     static func buildCA(_ image: ImageUnderTest) -> CheckResult {
         var found: [String] = []
         for (index, layer) in image.layers.enumerated() {
-            for file in layer.files where file.path == "tmp/imagegen-build" || file.path.hasPrefix("tmp/imagegen-build/") || file.path.hasSuffix("/" + DockerfileRenderer.buildCAPath) {
+            for file in layer.files where file.path == "tmp/imagegen-build" || file.path.hasPrefix("tmp/imagegen-build/") || file.path.hasSuffix("/" + ContextLayout.buildCA) {
                 found.append("layer \(index + 1)/\(image.layers.count): /\(file.path)")
             }
         }
@@ -217,7 +217,7 @@ enum Policies {
 
     // MARK: - Labels
 
-    static let defaultRequiredLabels = ["org.opencontainers.image.title", ImageLabels.contentHash]
+    static let defaultRequiredLabels = [ImageLabels.OCI.title, ImageLabels.contentHash]
 
     static func labels(_ image: ImageUnderTest) -> [CheckResult] {
         let labels = image.inspect.labels
@@ -230,7 +230,7 @@ enum Policies {
                       threshold: .array(required.map(JSONValue.string))))
         var problems: [String] = []
         for (key, value) in labels.sorted(by: { $0.key < $1.key }) {
-            if let problem = OCILabels.problem(key, value) { problems.append(problem) }
+            if let problem = ImageLabels.OCI.problem(key, value) { problems.append(problem) }
         }
         checks.append(problems.isEmpty
             ? .passed(image.name, "labels.well-formed", "labels", "\(labels.count) labels well-formed")

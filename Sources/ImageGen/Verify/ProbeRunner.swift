@@ -21,7 +21,7 @@ enum ProbeRunner {
         guard !probes.isEmpty else { return [] }
         let marker = "@@imagegen-probe-\(UInt64.random(in: 0...UInt64.max))"
         let script = Self.script(probes, marker: marker, timeoutSeconds: timeoutSeconds)
-        let spec = ContainerSpec(image: image, cmd: [script], entrypoint: ["/bin/sh", "-c"], labels: ["dev.imagegen.probe": "1"], networkDisabled: true,
+        let spec = ContainerSpec(image: image, cmd: [script], entrypoint: ["/bin/sh", "-c"], labels: [ImageLabels.probe: "1"], networkDisabled: true,
                                  hostConfig: .init(networkMode: "none"))
         let id = try await engine.createContainer(spec)
         var exited = true

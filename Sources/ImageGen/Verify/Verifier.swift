@@ -9,7 +9,7 @@ public struct Verifier: Sendable {
         public var probeTimeout = 30
         public var export = ImageExport.Options()
         /// Layer indexes by diff ID (nil: always read the images from the engine).
-        public var layerCache: LayerIndexCache? = LayerIndexCache(directory: LayerIndexCache.defaultDirectory())
+        public var layerCache: LayerIndexStore? = LayerIndexStore(directory: LayerIndexStore.defaultDirectory())
 
         public init() {}
     }
@@ -30,7 +30,7 @@ public struct Verifier: Sendable {
         var results: [String: LayerVerification] = [:]
 
         // Which images are built for their current content hash and base.
-        let status = try await PlanStatus.check(plan, layers: layers, engine: engine)
+        let status = try await EngineState.check(plan, layers: layers, engine: engine)
         var built: [LayerPlan] = []
         for layer in layers {
             var reason: String?
@@ -67,7 +67,7 @@ public struct Verifier: Sendable {
                                                             checks: [.failed(layer.name, "built", "built", "\(layer.reference) vanished during verify")], seconds: 0)
                     continue
                 }
-                checks.append(.passed(layer.name, "built", "built", "\(layer.reference) is \(LayerCache.shortID(inspect.id)), built for content hash \(layer.contentHash.prefix(12))",
+                checks.append(.passed(layer.name, "built", "built", "\(layer.reference) is \(BuiltImages.shortID(inspect.id)), built for content hash \(layer.contentHash.prefix(12))",
                                       measured: .string(inspect.id)))
                 let image = try await underTest(layer, inspect: inspect, blobs: diffIDs.compactMap { blobs[$0] }, inspections: inspections)
                 checks += Policies.all(image)

@@ -1,0 +1,360 @@
+import ContainerBasics
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// Reads what a tag names in a registry, over the Docker Registry HTTP API v2 (the OCI
+/// distribution API): the manifest, then the image config with its labels. Release uses it so
+/// that a fresh CI runner, whose engine has no tags, still sees the versions already pushed.
+///
+/// Authentication follows the registry's `WWW-Authenticate` challenge: `Basic` with the
+/// credentials, or `Bearer` with a pull token from the realm it names (anonymous when there are no
+/// credentials). Loopback registries are spoken to over plain HTTP, as the Docker engine does;
+/// every other registry over HTTPS. Credentials and tokens never appear in an error.
+public struct RegistryClient: Sendable {
+    public struct Credentials: Sendable {
+        public var username: String
+        public var password: String
+
+        public init(username: String, password: String) {
+            self.username = username
+            self.password = password
+        }
+    }
+
+    /// What a tag names: the image's config digest (its image ID in the engine) and labels.
+    public struct TaggedImage: Sendable, Equatable {
+        public var manifestDigest: String?
+        public var configDigest: String
+        public var labels: [String: String]
+    }
+
+    /// `host[:port]` as in an image reference; `docker.io` means Docker Hub's registry.
+    public let host: String
+    let baseURL: String
+    let credentials: Credentials?
+    let transport: any RegistryTransport
+    private let tokens = TokenCache()
+
+    public init(host: String, credentials: Credentials?, transport: (any RegistryTransport)? = nil) {
+        self.host = host
+        let apiHost = host == "docker.io" || host == "index.docker.io" ? "registry-1.docker.io" : host
+        self.baseURL = (Self.isLoopback(apiHost) ? "http://" : "https://") + apiHost
+        self.credentials = credentials
+        self.transport = transport ?? HTTPRegistryTransport()
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        var name = Substring(host)
+        if name.hasPrefix("[") { name = name.dropFirst().prefix { $0 != "]" } } else if let colon = name.lastIndex(of: ":") { name = name[..<colon] }
+        return name == "localhost" || name.hasPrefix("127.") || name == "::1"
+    }
+
+    static let manifestTypes = [
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+    ]
+
+    /// The image `repository:tag` names, or nil when the repository or tag does not exist.
+    /// `repository` is the path inside the registry (`team/app`; a bare `app` on Docker Hub is
+    /// `library/app`).
+    public func image(repository rawRepository: String, tag: String) async throws -> TaggedImage? {
+        let repository = host.hasSuffix("docker.io") && !rawRepository.contains("/") ? "library/" + rawRepository : rawRepository
+        let scope = "repository:\(repository):pull"
+        var reference = tag
+        var manifest: Manifest
+        var digest: String?
+        var indexHops = 0
+        while true {
+            guard let response = try await get("/v2/\(repository)/manifests/\(reference)", accept: Self.manifestTypes, scope: scope, limit: 4 << 20)
+            else { return nil }
+            manifest = try decode(Manifest.self, response.body, what: "the manifest of \(repository):\(tag)")
+            digest = digest ?? response.header("docker-content-digest")
+            if let entries = manifest.manifests {
+                // An index (several platforms): the entry for this machine's platform.
+                guard indexHops == 0, let chosen = Self.platformManifest(in: entries) else {
+                    throw RegistryError.unexpected(registry: host, what: "the manifest of \(repository):\(tag)", reason: "an image index with no linux/\(Self.architecture) image")
+                }
+                reference = chosen
+                indexHops += 1
+                continue
+            }
+            break
+        }
+        guard let configDigest = manifest.config?.digest else {
+            throw RegistryError.unexpected(registry: host, what: "the manifest of \(repository):\(tag)", reason: "no config digest (schema 1 manifests are not supported)")
+        }
+        guard let response = try await get("/v2/\(repository)/blobs/\(configDigest)", accept: ["application/json", "*/*"], scope: scope, limit: 16 << 20)
+        else { throw RegistryError.unexpected(registry: host, what: "the config of \(repository):\(tag)", reason: "the manifest names a config blob the registry does not have") }
+        let config = try decode(ImageConfig.self, response.body, what: "the config of \(repository):\(tag)")
+        return TaggedImage(manifestDigest: digest, configDigest: configDigest, labels: config.config?.labels ?? [:])
+    }
+
+    // The parts of the registry's documents that are read.
+    struct Manifest: Decodable {
+        struct Descriptor: Decodable { var digest: String }
+        struct Entry: Decodable {
+            struct Platform: Decodable { var os: String?; var architecture: String? }
+            var digest: String
+            var platform: Platform?
+        }
+        var config: Descriptor?
+        var manifests: [Entry]?
+    }
+
+    struct ImageConfig: Decodable {
+        struct Inner: Decodable {
+            var labels: [String: String]?
+            enum CodingKeys: String, CodingKey { case labels = "Labels" }
+        }
+        var config: Inner?
+    }
+
+    struct TokenAnswer: Decodable {
+        var token: String?
+        var accessToken: String?
+        enum CodingKeys: String, CodingKey { case token, accessToken = "access_token" }
+    }
+
+    struct ErrorAnswer: Decodable {
+        struct Item: Decodable { var code: String?; var message: String? }
+        var errors: [Item]
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8], what: String) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: Data(body))
+        } catch {
+            throw RegistryError.unexpected(registry: host, what: what, reason: "not the expected JSON (\(error))")
+        }
+    }
+
+    static var architecture: String {
+        #if arch(arm64)
+        "arm64"
+        #else
+        "amd64"
+        #endif
+    }
+
+    /// The digest of the linux manifest for this machine's architecture in an image index.
+    static func platformManifest(in entries: [Manifest.Entry]) -> String? {
+        entries.first { $0.platform?.os == "linux" && $0.platform?.architecture == architecture }?.digest
+    }
+
+    // MARK: - Requests, challenges, redirects
+
+    /// A GET answered 200 (nil for 404), authenticating as the registry asks and following
+    /// redirects (blob stores redirect), without sending credentials to another host.
+    func get(_ path: String, accept: [String], scope: String, limit: Int) async throws -> RegistryResponse? {
+        var url = baseURL + path
+        var authorization = await tokens.authorization(for: scope)
+        var challenged = false
+        for _ in 0..<6 {
+            var headers = [("Accept", accept.joined(separator: ", "))]
+            if let authorization { headers.append(("Authorization", authorization)) }
+            let response = try await transport.get(url: url, headers: headers, limit: limit)
+            switch response.status {
+            case 200:
+                return response
+            case 404:
+                return nil
+            case 401 where !challenged:
+                challenged = true
+                authorization = try await authenticate(challenge: response.header("www-authenticate") ?? "", scope: scope)
+                await tokens.store(authorization, for: scope)
+            case 301, 302, 303, 307, 308:
+                guard let location = response.header("location") else {
+                    throw RegistryError.unexpected(registry: host, what: path, reason: "a redirect without a Location")
+                }
+                let next = Self.resolve(location, against: url)
+                if Self.origin(of: next) != Self.origin(of: url) { authorization = nil }
+                url = next
+            case 401, 403:
+                throw RegistryError.denied(registry: host, what: path, withCredentials: credentials != nil)
+            default:
+                throw RegistryError.http(registry: host, what: path, status: response.status, message: Self.errorMessage(response.body))
+            }
+        }
+        throw RegistryError.unexpected(registry: host, what: path, reason: "too many redirects")
+    }
+
+    /// The `Authorization` value that answers a `WWW-Authenticate` challenge.
+    func authenticate(challenge: String, scope: String) async throws -> String? {
+        guard let parsed = Challenge(parsing: challenge) else {
+            throw RegistryError.unexpected(registry: host, what: "authentication", reason: "an unknown challenge")
+        }
+        let basic = credentials.map { "Basic " + Data("\($0.username):\($0.password)".utf8).base64EncodedString() }
+        switch parsed.scheme {
+        case "basic":
+            guard let basic else { throw RegistryError.denied(registry: host, what: "authentication", withCredentials: false) }
+            return basic
+        case "bearer":
+            guard let realm = parsed.parameters["realm"], realm.hasPrefix("https://") || realm.hasPrefix("http://") else {
+                throw RegistryError.unexpected(registry: host, what: "authentication", reason: "a bearer challenge without a realm")
+            }
+            var query: [(String, String)] = []
+            if let service = parsed.parameters["service"] { query.append(("service", service)) }
+            query.append(("scope", parsed.parameters["scope"] ?? scope))
+            let url = realm + (realm.contains("?") ? "&" : "?") + URLEncoding.query(query)
+            var headers = [("Accept", "application/json")]
+            if let basic { headers.append(("Authorization", basic)) }
+            let response = try await transport.get(url: url, headers: headers, limit: 1 << 20)
+            guard response.status == 200 else {
+                if response.status == 401 || response.status == 403 { throw RegistryError.denied(registry: host, what: "a pull token", withCredentials: credentials != nil) }
+                throw RegistryError.http(registry: host, what: "a pull token", status: response.status, message: Self.errorMessage(response.body))
+            }
+            let answer = try decode(TokenAnswer.self, response.body, what: "a pull token")
+            guard let token = answer.token ?? answer.accessToken, !token.isEmpty else {
+                throw RegistryError.unexpected(registry: host, what: "a pull token", reason: "the answer holds no token")
+            }
+            return "Bearer " + token
+        default:
+            throw RegistryError.unexpected(registry: host, what: "authentication", reason: "the '\(parsed.scheme)' scheme is not supported")
+        }
+    }
+
+    /// A `WWW-Authenticate` value: its scheme (lowercased) and its `key="value"` parameters.
+    struct Challenge: Equatable {
+        var scheme: String
+        var parameters: [String: String]
+
+        init?(parsing text: String) {
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            guard let space = trimmed.firstIndex(of: " ") ?? (trimmed.isEmpty ? nil : trimmed.endIndex) else { return nil }
+            scheme = trimmed[..<space].lowercased()
+            parameters = [:]
+            var rest = Substring(trimmed[space...])
+            while true {
+                rest = rest.drop { $0 == " " || $0 == "," }
+                guard let equals = rest.firstIndex(of: "=") else { break }
+                let key = rest[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
+                rest = rest[rest.index(after: equals)...]
+                var value = ""
+                if rest.first == "\"" {
+                    rest = rest.dropFirst()
+                    var escaped = false
+                    while let character = rest.first {
+                        rest = rest.dropFirst()
+                        if escaped { value.append(character); escaped = false; continue }
+                        if character == "\\" { escaped = true; continue }
+                        if character == "\"" { break }
+                        value.append(character)
+                    }
+                } else {
+                    let end = rest.firstIndex(of: ",") ?? rest.endIndex
+                    value = rest[..<end].trimmingCharacters(in: .whitespaces)
+                    rest = rest[end...]
+                }
+                parameters[key] = value
+            }
+        }
+    }
+
+    static func resolve(_ location: String, against url: String) -> String {
+        if location.hasPrefix("http://") || location.hasPrefix("https://") { return location }
+        let origin = origin(of: url)
+        return location.hasPrefix("/") ? origin + location : origin + "/" + location
+    }
+
+    /// `scheme://host[:port]` of a URL.
+    static func origin(of url: String) -> String {
+        guard let schemeEnd = url.range(of: "://") else { return url }
+        let afterScheme = url[schemeEnd.upperBound...]
+        let hostEnd = afterScheme.firstIndex(of: "/") ?? afterScheme.endIndex
+        return String(url[..<hostEnd])
+    }
+
+    /// The first message of a registry error body (`{"errors":[{"code","message"}]}`).
+    static func errorMessage(_ body: [UInt8]) -> String {
+        guard let answer = try? JSONDecoder().decode(ErrorAnswer.self, from: Data(body)), let first = answer.errors.first else {
+            return String(decoding: body.prefix(200), as: UTF8.self)
+        }
+        return [first.code, first.message].compactMap { $0 }.joined(separator: ": ")
+    }
+
+    /// Tokens per scope for the life of the client.
+    private actor TokenCache {
+        private var values: [String: String] = [:]
+        func authorization(for scope: String) -> String? { values[scope] }
+        func store(_ value: String?, for scope: String) { values[scope] = value }
+    }
+}
+
+/// How a registry request failed, each with what a user can do about it.
+public enum RegistryError: Error, Sendable, CustomStringConvertible, Equatable {
+    case unreachable(registry: String, reason: String)
+    case denied(registry: String, what: String, withCredentials: Bool)
+    case http(registry: String, what: String, status: Int, message: String)
+    case unexpected(registry: String, what: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let registry, let reason):
+            return "cannot reach the registry \(registry) (\(reason))"
+        case .denied(let registry, let what, let withCredentials):
+            return "the registry \(registry) refused \(what): "
+                + (withCredentials ? "the credentials were not accepted" : "it needs credentials (IMAGEGEN_REGISTRY_USER and IMAGEGEN_REGISTRY_PASSWORD, or docker login)")
+        case .http(let registry, let what, let status, let message):
+            return "the registry \(registry) answered \(what) with HTTP \(status): \(message)"
+        case .unexpected(let registry, let what, let reason):
+            return "unexpected answer from the registry \(registry) for \(what): \(reason)"
+        }
+    }
+}
+
+/// A registry's answer: status, headers (names lowercased) and body.
+public struct RegistryResponse: Sendable {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [(String, String)], body: [UInt8]) {
+        self.status = status
+        self.headers = headers.map { ($0.0.lowercased(), $0.1) }
+        self.body = body
+    }
+
+    func header(_ name: String) -> String? { headers.first { $0.0 == name }?.1 }
+}
+
+/// Carries registry GETs; the real one is HTTP, tests may script one.
+public protocol RegistryTransport: Sendable {
+    func get(url: String, headers: [(String, String)], limit: Int) async throws -> RegistryResponse
+}
+
+/// GETs over AsyncHTTPClient, with redirects left to ``RegistryClient`` (so credentials do not
+/// follow a redirect to another host). One client for the process, never shut down.
+struct HTTPRegistryTransport: RegistryTransport {
+    private static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.timeout = .init(connect: .seconds(10), read: .seconds(30))
+        return HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: configuration)
+    }()
+
+    func get(url: String, headers: [(String, String)], limit: Int) async throws -> RegistryResponse {
+        var request = HTTPClientRequest(url: url)
+        request.method = .GET
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        let host = RegistryClient.origin(of: url)
+        do {
+            let response = try await Self.client.execute(request, timeout: .seconds(60))
+            var body: [UInt8] = []
+            for try await buffer in response.body {
+                body += buffer.readableBytesView
+                if body.count > limit {
+                    throw RegistryError.unexpected(registry: host, what: url, reason: "the answer is larger than \(limit >> 20) MiB")
+                }
+            }
+            return RegistryResponse(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: body)
+        } catch let error as RegistryError {
+            throw error
+        } catch {
+            throw RegistryError.unreachable(registry: host, reason: "\(error)")
+        }
+    }
+}

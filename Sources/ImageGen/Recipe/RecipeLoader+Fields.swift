@@ -1,0 +1,133 @@
+import Foundation
+import Yams
+
+/// The keys of a layer with a structure of their own: labels, env, user, copy, context.
+extension RecipeLoader {
+    /// `labels:`, with the well-known OCI labels' values in the shape the annotations spec gives
+    /// them (checked now, not only by verify after the build).
+    static func readLabels(_ node: Node, reader: YAMLReader) -> [KeyValue] {
+        let labels = reader.keyValues(node, what: "labels", validateKey: Names.labelKeyProblem)
+        for label in labels {
+            if let problem = ImageLabels.OCI.problem(label.key, label.value) { reader.diagnostics.error("labels: \(problem)", at: label.location) }
+        }
+        return labels
+    }
+
+    /// `env:`, refusing a literal value under a name that says secret: `ENV` is baked into the
+    /// image (every layer, `docker inspect`), so the value belongs to run time.
+    static func readEnv(_ node: Node, reader: YAMLReader) -> [KeyValue] {
+        let env = reader.keyValues(node, what: "env", validateKey: Names.envKeyProblem)
+        for variable in env where SecretNames.looksSecret(variable.key) && !variable.value.isEmpty {
+            reader.diagnostics.error(
+                "env \(variable.key): its name says it holds a secret, and ENV is baked into every image built on this layer "
+                    + "(docker inspect shows it); leave it out of the recipe and supply it when the container runs: "
+                    + "`docker run -e \(variable.key)` (from your environment), `--env-file FILE`, or a mounted secret file "
+                    + "(e.g. \(variable.key)_FILE=/run/secrets/…)",
+                at: variable.location)
+        }
+        return env
+    }
+
+    static func readUser(_ node: Node, reader: YAMLReader) -> UserSpec? {
+        guard let pairs = reader.mapping(node, what: "user", allowed: userKeys) else { return nil }
+        var name: String?, uid: Int?, gid: Int?, home: String?, shell: String?
+        for (key, _, value) in pairs {
+            switch key {
+            case "name":
+                if let text = reader.string(value, what: "user.name") {
+                    if text.value == "root" {
+                        reader.error("user.name 'root': the account already exists (the build would fail at groupadd) and the image must run as a non-root user; pick another name, e.g. 'agent'", value)
+                    } else if let problem = Names.userNameProblem(text.value) {
+                        reader.error(problem, value)
+                    } else {
+                        name = text.value
+                    }
+                }
+            case "uid":
+                if let number = reader.int(value, what: "user.uid", range: 0...2_147_483_647) {
+                    if number.value == 0 {
+                        reader.error("user.uid 0 is root: the image must run as a non-root user", value)
+                    } else {
+                        uid = number.value
+                    }
+                }
+            case "gid": gid = reader.int(value, what: "user.gid", range: 0...2_147_483_647)?.value
+            case "home":
+                if let text = reader.string(value, what: "user.home") {
+                    if let problem = Names.imagePathProblem(text.value, what: "user.home") { reader.error(problem, value) } else { home = text.value }
+                }
+            case "shell": shell = reader.string(value, what: "user.shell")?.value
+            default: break
+            }
+        }
+        if name == nil, !pairs.contains(where: { $0.key == "name" }) { reader.error("user needs a 'name'", node) }
+        if uid == nil, !pairs.contains(where: { $0.key == "uid" }) { reader.error("user needs a 'uid' (e.g. uid: 1000)", node) }
+        guard let name, let uid else { return nil }
+        return UserSpec(name: name, uid: uid, gid: gid ?? uid, home: home ?? "/home/\(name)", shell: shell, location: reader.location(node))
+    }
+
+    static func readCopies(_ node: Node, reader: YAMLReader) -> [CopySpec] {
+        guard case .sequence(let items) = node else {
+            reader.error("copy must be a list of {src, dest}, found \(YAMLReader.describe(node))", node)
+            return []
+        }
+        return items.compactMap { item -> CopySpec? in
+            guard let pairs = reader.mapping(item, what: "copy entry", allowed: copyKeys) else { return nil }
+            var source: Located<String>?, destination: Located<String>?, ownedByUser = false
+            for (key, _, value) in pairs {
+                switch key {
+                case "src": source = reader.string(value, what: "copy.src")
+                case "dest":
+                    destination = reader.string(value, what: "copy.dest")
+                    if let dest = destination, let problem = Names.imagePathProblem(dest.value, what: "copy.dest") {
+                        reader.error(problem, value)
+                        destination = nil
+                    }
+                case "owner":
+                    if let owner = reader.string(value, what: "copy.owner") {
+                        switch owner.value {
+                        case "user": ownedByUser = true
+                        case "root": ownedByUser = false
+                        default: reader.error("copy.owner must be 'user' or 'root', found '\(owner.value)'", value)
+                        }
+                    }
+                default: break
+                }
+            }
+            if source == nil, !pairs.contains(where: { $0.key == "src" }) { reader.error("copy entry needs 'src'", item) }
+            if destination == nil, !pairs.contains(where: { $0.key == "dest" }) { reader.error("copy entry needs 'dest'", item) }
+            guard let source, let destination else { return nil }
+            return CopySpec(source: source, destination: destination, ownedByUser: ownedByUser)
+        }
+    }
+
+    static func readContext(_ node: Node, reader: YAMLReader) -> ContextSpec? {
+        guard let pairs = reader.mapping(node, what: "context", allowed: contextKeys) else { return nil }
+        var directory: Located<String>?, destination: Located<String>?, manifest: Located<String>?, package: Located<String>?
+        for (key, _, value) in pairs {
+            switch key {
+            case "dir": directory = reader.string(value, what: "context.dir")
+            case "package": package = reader.string(value, what: "context.package")
+            case "dest":
+                destination = reader.string(value, what: "context.dest")
+                if let dest = destination, let problem = Names.imagePathProblem(dest.value, what: "context.dest") {
+                    reader.error(problem, value)
+                    destination = nil
+                }
+            case "manifest": manifest = reader.string(value, what: "context.manifest")
+            default: break
+            }
+        }
+        let named = pairs.filter { $0.key == "dir" || $0.key == "package" }
+        if named.isEmpty { reader.error("context needs 'dir' (a directory next to the recipe) or 'package' (a .context file)", node) }
+        if named.count == 2 { reader.error("context takes 'dir' or 'package', not both", node) }
+        guard named.count == 1, let source = directory ?? package else { return nil }
+        let at = reader.location(node)
+        var spec = ContextSpec(
+            directory: source,
+            destination: destination ?? Located("/workspace/context", at: at),
+            manifest: manifest ?? Located("manifest.yaml", at: source.location))
+        spec.isPackage = package != nil
+        return spec
+    }
+}
