@@ -25,8 +25,8 @@ public struct RegistryClient: Sendable {
 
     /// What a tag names: the image's config digest (its image ID in the engine) and labels.
     public struct TaggedImage: Sendable, Equatable {
-        public var manifestDigest: String?
-        public var configDigest: String
+        public var manifestDigest: Digest?
+        public var configDigest: Digest
         public var labels: [String: String]
     }
 
@@ -61,18 +61,18 @@ public struct RegistryClient: Sendable {
     /// The image `repository:tag` names, or nil when the repository or tag does not exist.
     /// `repository` is the path inside the registry (`team/app`; a bare `app` on Docker Hub is
     /// `library/app`).
-    public func image(repository rawRepository: String, tag: String) async throws -> TaggedImage? {
+    public func image(repository rawRepository: String, tag: Tag) async throws -> TaggedImage? {
         let repository = host.hasSuffix("docker.io") && !rawRepository.contains("/") ? "library/" + rawRepository : rawRepository
         let scope = "repository:\(repository):pull"
-        var reference = tag
+        var reference = tag.value
         var manifest: Manifest
-        var digest: String?
+        var digest: Digest?
         var indexHops = 0
         while true {
             guard let response = try await get("/v2/\(repository)/manifests/\(reference)", accept: Self.manifestTypes, scope: scope, limit: 4 << 20)
             else { return nil }
             manifest = try decode(Manifest.self, response.body, what: "the manifest of \(repository):\(tag)")
-            digest = digest ?? response.header("docker-content-digest")
+            digest = digest ?? response.header("docker-content-digest").flatMap { try? Digest(parsing: $0) }
             if let entries = manifest.manifests {
                 // An index (several platforms): the entry for this machine's platform.
                 guard indexHops == 0, let chosen = Self.platformManifest(in: entries) else {
@@ -84,7 +84,7 @@ public struct RegistryClient: Sendable {
             }
             break
         }
-        guard let configDigest = manifest.config?.digest else {
+        guard let configText = manifest.config?.digest, let configDigest = try? Digest(parsing: configText) else {
             throw RegistryError.unexpected(registry: host, what: "the manifest of \(repository):\(tag)", reason: "no config digest (schema 1 manifests are not supported)")
         }
         guard let response = try await get("/v2/\(repository)/blobs/\(configDigest)", accept: ["application/json", "*/*"], scope: scope, limit: 16 << 20)

@@ -14,9 +14,14 @@ extension DockerEngine {
         }
     }
 
+    public func inspectImage(_ reference: ImageReference) async throws -> ImageInspect? { try await inspectImage(reference.description) }
+    public func inspectImage(_ id: ImageID) async throws -> ImageInspect? { try await inspectImage(id.description) }
+
     public func history(_ name: String) async throws -> [ImageHistoryItem] {
         try await decode([ImageHistoryItem].self, EngineRequest("GET", "/images/\(URLEncoding.pathSegment(name))/history"), as: "history")
     }
+
+    public func history(_ reference: ImageReference) async throws -> [ImageHistoryItem] { try await history(reference.description) }
 
     /// Images carrying every one of `labels` (`key=value` or `key`).
     public func listImages(labels: [String]) async throws -> [ImageSummary] {
@@ -24,14 +29,28 @@ extension DockerEngine {
         return try await decode([ImageSummary].self, EngineRequest("GET", "/images/json", query: [("filters", filters)]), as: "list")
     }
 
-    public func tag(_ source: String, repository: String, tag: String) async throws {
-        try await discard(EngineRequest("POST", "/images/\(URLEncoding.pathSegment(source))/tag", query: [("repo", repository), ("tag", tag)]), as: "tag")
+    /// Gives `source` (an image ID or reference) the tag `repository:tag`.
+    public func tag(_ source: String, repository: Repository, tag: Tag) async throws {
+        try await discard(EngineRequest("POST", "/images/\(URLEncoding.pathSegment(source))/tag",
+                                        query: [("repo", repository.description), ("tag", tag.value)]), as: "tag")
+    }
+
+    public func tag(_ source: ImageID, repository: Repository, tag: Tag) async throws {
+        try await self.tag(source.description, repository: repository, tag: tag)
     }
 
     /// Removes an image or a tag of it (`noPrune` keeps untagged parents).
     public func removeImage(_ name: String, force: Bool = false, noPrune: Bool = false) async throws {
         try await discard(EngineRequest("DELETE", "/images/\(URLEncoding.pathSegment(name))",
                                         query: [("force", force ? "1" : "0"), ("noprune", noPrune ? "1" : "0")]), as: "remove")
+    }
+
+    public func removeImage(_ reference: ImageReference, force: Bool = false, noPrune: Bool = false) async throws {
+        try await removeImage(reference.description, force: force, noPrune: noPrune)
+    }
+
+    public func removeImage(_ id: ImageID, force: Bool = false, noPrune: Bool = false) async throws {
+        try await removeImage(id.description, force: force, noPrune: noPrune)
     }
 
     /// The image as a `docker save` tar, streamed.
@@ -45,25 +64,28 @@ extension DockerEngine {
     }
 
     /// Creates an image from a root file system tar (`docker import`).
-    public func importImage(_ tar: ChunkSequence, repository: String, tag: String, changes: [String] = []) async throws {
-        var query = [("fromSrc", "-"), ("repo", repository), ("tag", tag)]
+    public func importImage(_ tar: ChunkSequence, repository: Repository, tag: Tag, changes: [String] = []) async throws {
+        var query = [("fromSrc", "-"), ("repo", repository.description), ("tag", tag.value)]
         for change in changes { query.append(("changes", change)) }
         let request = EngineRequest("POST", "/images/create", query: query,
                                     body: .stream(tar, contentType: "application/x-tar", length: nil), timeoutSeconds: nil)
         try await expectCleanStream(try await call(request, as: "import"), request: request.summary)
     }
 
-    /// Pulls `repository:tag` from its registry; progress goes to `progress`.
-    public func pull(repository: String, tag: String, registryAuth: String? = nil, progress: @Sendable (BuildMessage) -> Void = { _ in }) async throws {
+    /// Pulls an image from its registry, by digest when the reference has one, else by tag
+    /// (`latest` when it has neither); progress goes to `progress`.
+    public func pull(_ reference: ImageReference, registryAuth: String? = nil, progress: @Sendable (BuildMessage) -> Void = { _ in }) async throws {
         var headers: [(String, String)] = []
         if let registryAuth { headers.append(("X-Registry-Auth", registryAuth)) }
-        let request = EngineRequest("POST", "/images/create", query: [("fromImage", repository), ("tag", tag)], headers: headers, timeoutSeconds: nil)
+        let tag = reference.digest?.description ?? reference.tag?.value ?? Tag.latest.value
+        let request = EngineRequest("POST", "/images/create", query: [("fromImage", reference.repository.description), ("tag", tag)],
+                                    headers: headers, timeoutSeconds: nil)
         try await expectCleanStream(try await call(request, as: "pull"), request: request.summary, progress: progress)
     }
 
-    /// Pushes `name:tag`; `registryAuth` is the base64url JSON the `X-Registry-Auth` header takes.
-    public func push(_ name: String, tag: String, registryAuth: String, progress: @Sendable (BuildMessage) -> Void = { _ in }) async throws {
-        let request = EngineRequest("POST", "/images/\(URLEncoding.pathSegment(name))/push", query: [("tag", tag)],
+    /// Pushes `repository:tag`; `registryAuth` is the base64url JSON the `X-Registry-Auth` header takes.
+    public func push(_ repository: Repository, tag: Tag, registryAuth: String, progress: @Sendable (BuildMessage) -> Void = { _ in }) async throws {
+        let request = EngineRequest("POST", "/images/\(URLEncoding.pathSegment(repository.description))/push", query: [("tag", tag.value)],
                                     headers: [("X-Registry-Auth", registryAuth)], timeoutSeconds: nil)
         try await expectCleanStream(try await call(request, as: "push"), request: request.summary, progress: progress)
     }

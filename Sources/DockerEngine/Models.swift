@@ -1,3 +1,5 @@
+import ContainerBasics
+
 /// What `GET /version` reports.
 public struct EngineVersion: Decodable, Sendable, Hashable {
     public var version: String
@@ -21,7 +23,7 @@ public struct EnginePing: Sendable, Hashable {
 
 /// The parts of `GET /images/{name}/json` imagegen uses.
 public struct ImageInspect: Decodable, Sendable, Hashable {
-    public var id: String
+    public var id: ImageID
     public var repoTags: [String]?
     public var repoDigests: [String]?
     public var created: String?
@@ -58,7 +60,8 @@ public struct ImageInspect: Decodable, Sendable, Hashable {
     }
 
     public struct RootFS: Decodable, Sendable, Hashable {
-        public var layers: [String]?
+        /// The diff IDs of the image's layers, bottom first.
+        public var layers: [Digest]?
         enum CodingKeys: String, CodingKey { case layers = "Layers" }
     }
 
@@ -86,7 +89,7 @@ public struct ImageHistoryItem: Decodable, Sendable, Hashable {
 
 /// One entry of `GET /images/json`.
 public struct ImageSummary: Decodable, Sendable, Hashable {
-    public var id: String
+    public var id: ImageID
     public var repoTags: [String]?
     public var labels: [String: String]?
     public var size: Int64

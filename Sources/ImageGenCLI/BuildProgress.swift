@@ -103,8 +103,8 @@ final class BuildProgress: @unchecked Sendable {
                 "event": "summary", "succeeded": .bool(report.succeeded), "uploads": .int(Int64(report.uploads)), "builder": .string(report.builder),
                 "layers": .array(report.outcomes.map { outcome in
                     .object([
-                        "layer": .string(outcome.layer), "reference": .string(outcome.reference), "state": .string(outcome.state.rawValue),
-                        "imageID": outcome.imageID.map(JSONValue.string) ?? .null, "size": outcome.size.map(JSONValue.int) ?? .null,
+                        "layer": .string(outcome.layer), "reference": .string(outcome.reference.description), "state": .string(outcome.state.rawValue),
+                        "imageID": outcome.imageID.map { .string($0.description) } ?? .null, "size": outcome.size.map(JSONValue.int) ?? .null,
                         "seconds": .string(String(format: "%.1f", outcome.seconds)),
                     ])
                 }),
@@ -123,8 +123,8 @@ final class BuildProgress: @unchecked Sendable {
         var rows = [["LAYER", "STATE", "IMAGE", "IMAGE ID", "SIZE", "TIME"]]
         for outcome in report.outcomes {
             rows.append([
-                outcome.layer, outcome.state.rawValue, outcome.reference,
-                outcome.imageID.map { String($0.replacingOccurrences(of: "sha256:", with: "").prefix(12)) } ?? "-",
+                outcome.layer, outcome.state.rawValue, outcome.reference.description,
+                outcome.imageID?.short ?? "-",
                 outcome.size.map { ByteSize(bytes: $0).description } ?? "-",
                 String(format: "%.1fs", outcome.seconds),
             ])
@@ -142,11 +142,11 @@ final class BuildProgress: @unchecked Sendable {
         case .planned(let layers): Console.error("building \(layers.joined(separator: ", "))")
         case .baseResolved(let reference, let identity): Console.error("base \(reference) is \(identity)")
         case .started: break
-        case .cached(let layer, let id): Console.error("[\(layer)] cached \(short(id))")
+        case .cached(let layer, let id): Console.error("[\(layer)] cached \(id.short)")
         case .uploading(let layer, let bytes): Console.error("[\(layer)] uploading build context (\(ByteSize(bytes: bytes)))")
         case .step(let layer, let index, let total, let instruction): Console.error("[\(layer)] step \(index)/\(total): \(instruction)")
         case .output(let layer, let line): Console.error("[\(layer)]   \(line)")
-        case .built(let layer, let id, let seconds): Console.error("[\(layer)] built \(short(id)) in \(String(format: "%.1f", seconds))s")
+        case .built(let layer, let id, let seconds): Console.error("[\(layer)] built \(id.short) in \(String(format: "%.1f", seconds))s")
         case .failed(let layer, let message, _, _, _): Console.error("[\(layer)] FAILED: \(message)")
         case .skipped(let layer, let reason): Console.error("[\(layer)] skipped: \(reason)")
         }
@@ -159,12 +159,12 @@ final class BuildProgress: @unchecked Sendable {
         case .planned(let layers): object["event"] = "planned"; object["layers"] = .array(layers.map(JSONValue.string))
         case .baseResolved(let reference, let identity): object["event"] = "base"; object["reference"] = .string(reference); object["identity"] = .string(identity)
         case .started: object["event"] = "started"
-        case .cached(_, let id): object["event"] = "cached"; object["imageID"] = .string(id)
+        case .cached(_, let id): object["event"] = "cached"; object["imageID"] = .string(id.description)
         case .uploading(_, let bytes): object["event"] = "uploading"; object["bytes"] = .int(bytes)
         case .step(_, let index, let total, let instruction):
             object["event"] = "step"; object["step"] = .int(Int64(index)); object["steps"] = .int(Int64(total)); object["instruction"] = .string(instruction)
         case .output(_, let line): object["event"] = "output"; object["line"] = .string(line)
-        case .built(_, let id, let seconds): object["event"] = "built"; object["imageID"] = .string(id); object["seconds"] = .string(String(format: "%.2f", seconds))
+        case .built(_, let id, let seconds): object["event"] = "built"; object["imageID"] = .string(id.description); object["seconds"] = .string(String(format: "%.2f", seconds))
         case .failed(_, let message, let step, let lastLines, let seconds):
             object["event"] = "failed"; object["message"] = .string(message); object["step"] = step.map(JSONValue.string) ?? .null
             object["lastLines"] = .array(lastLines.map(JSONValue.string)); object["seconds"] = .string(String(format: "%.2f", seconds))
@@ -228,5 +228,4 @@ final class BuildProgress: @unchecked Sendable {
         write(view.frame(rows, width: width, colour: colour))
     }
 
-    private func short(_ id: String) -> String { String(id.replacingOccurrences(of: "sha256:", with: "").prefix(12)) }
 }

@@ -45,7 +45,7 @@ struct ContextValidateCommand: ParsableCommand {
         let baked = try options.bake()
         let files = baked.entries.filter { $0.kind == .file && $0.path.hasPrefix(ContextLayout.contextDirectory + "/") }
         var summary = "\(options.directory): ok (\(Console.count(files.count, "file")), \(ByteSize(bytes: files.fileBytes))"
-        if !baked.repos.isEmpty { summary += ", " + baked.repos.map { "\($0.path) at \($0.commit.prefix(12))" }.joined(separator: ", ") }
+        if !baked.repos.isEmpty { summary += ", " + baked.repos.map { "\($0.path) at \($0.commit.prefix(shortHashLength))" }.joined(separator: ", ") }
         if !baked.targets.isEmpty { summary += ", \(Console.count(baked.targets.count, "config target"))" }
         Console.error(summary + ")")
     }

@@ -82,7 +82,7 @@ enum PlanReport {
         var rows = [["LAYER", "IMAGE", "CONTENT HASH", "FROM"]]
         if case .checked = engine { rows[0].append("STATUS") }
         for layer in plan.layers {
-            var row = [layer.name, layer.reference, layer.contentHash, parentDescription(layer)]
+            var row = [layer.name, layer.reference.description, layer.contentHash.hex, parentDescription(layer)]
             if case .checked(let status) = engine { row.append(status.describe(layer.name)) }
             rows.append(row)
         }
@@ -125,10 +125,10 @@ enum PlanReport {
             "layers": .array(plan.layers.map { layer in
                 var object: [String: JSONValue] = [
                     "name": .string(layer.name),
-                    "image": .string(layer.imageName),
-                    "tag": .string(layer.tag),
-                    "reference": .string(layer.reference),
-                    "contentHash": .string(layer.contentHash),
+                    "image": .string(layer.imageName.description),
+                    "tag": .string(layer.tag.value),
+                    "reference": .string(layer.reference.description),
+                    "contentHash": .string(layer.contentHash.hex),
                     "from": .string(layer.from),
                 ]
                 switch layer.layer.parent {

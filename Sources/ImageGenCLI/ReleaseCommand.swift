@@ -104,18 +104,18 @@ enum ReleaseReport {
     static func text(_ report: Releaser.Report) -> String {
         let info = report.info
         var text = "\(report.dryRun ? "dry run: " : "")release \(report.recipe) \(info.version)"
-        text += " (revision \(info.revision.map { String($0.prefix(12)) } ?? "none"), created \(info.created))"
+        text += " (revision \(info.revision.map { String($0.prefix(shortHashLength)) } ?? "none"), created \(info.created))"
         if report.tags.isEmpty { return text + (report.failure.map { "\nnot released: \($0)" } ?? "") }
         var rows = [["LAYER", "TAG", "ACTION", "IMAGE", "NOTE"]]
         for tag in report.tags {
             var note = ""
             switch tag.action {
             case .keep(let reason): note = reason
-            case .move(let from): note = "was \(short(from))"
+            case .move(let from): note = "was \(from.short)"
             case .create: break
             }
             if tag.pushed { note += note.isEmpty ? "pushed" : ", pushed" }
-            rows.append([tag.layer, tag.reference, tag.action.name, short(tag.image), note])
+            rows.append([tag.layer, tag.reference, tag.action.name, tag.image?.short ?? "(release image)", note])
         }
         text += "\n" + Table.render(rows, indent: "  ")
         if !report.restored.isEmpty { text += "\nrestored:\n" + report.restored.map { "  \($0)" }.joined(separator: "\n") }
@@ -141,20 +141,16 @@ enum ReleaseReport {
                 var previous: JSONValue = .null
                 switch tag.action {
                 case .keep(let reason): note = .string(reason)
-                case .move(let from): previous = .string(from)
+                case .move(let from): previous = .string(from.description)
                 case .create: break
                 }
                 return [
-                    "layer": .string(tag.layer), "repository": .string(tag.repository), "tag": .string(tag.tag), "action": .string(tag.action.name),
-                    "image": .string(tag.image), "previous": previous, "note": note, "pushed": .bool(tag.pushed),
+                    "layer": .string(tag.layer), "repository": .string(tag.repository.description), "tag": .string(tag.tag.value), "action": .string(tag.action.name),
+                    "image": tag.image.map { .string($0.description) } ?? .null, "previous": previous, "note": note, "pushed": .bool(tag.pushed),
                 ]
             }),
             "restored": .array(report.restored.map(JSONValue.string)),
             "pushedBeforeFailure": .array(report.pushedBeforeFailure.map(JSONValue.string)),
         ]
-    }
-
-    static func short(_ id: String) -> String {
-        id.hasPrefix("sha256:") ? String(id.dropFirst(7).prefix(12)) : id
     }
 }

@@ -45,6 +45,8 @@ struct RegistryClientTests {
 
     static let config = #"{"architecture":"amd64","config":{"Labels":{"org.opencontainers.image.version":"1.4.2","dev.imagegen.content-hash":"abc"}}}"#
     static let configDigest = "sha256:" + String(repeating: "c", count: 64)
+    static let manifestDigest = "sha256:" + String(repeating: "1", count: 64)
+    static let indexDigest = "sha256:" + String(repeating: "2", count: 64)
     static let manifest = #"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"digest":"\#(configDigest)"},"layers":[]}"#
 
     @Test("a bearer challenge: a pull token from the realm (with basic credentials), then manifest and config with it")
@@ -56,14 +58,14 @@ struct RegistryClientTests {
             "https://auth.example.test/token?service=registry.example.test&scope=repository%3Ateam%2Fapp%3Apull":
                 .init(status: 200, body: #"{"token":"t0ken"}"#, requires: basic, challenge: #"Basic realm="auth""#),
             "https://registry.example.test/v2/team/app/manifests/1.4":
-                .init(status: 200, headers: [("Docker-Content-Digest", "sha256:m")], body: Self.manifest, requires: token, challenge: challenge),
+                .init(status: 200, headers: [("Docker-Content-Digest", Self.manifestDigest)], body: Self.manifest, requires: token, challenge: challenge),
             "https://registry.example.test/v2/team/app/blobs/\(Self.configDigest)":
                 .init(status: 200, body: Self.config, requires: token, challenge: challenge),
         ])
         let client = RegistryClient(host: "registry.example.test", credentials: .init(username: "ci", password: "s3cret" + "-pass"), transport: transport)
         let image = try #require(try await client.image(repository: "team/app", tag: "1.4"))
-        #expect(image.configDigest == Self.configDigest)
-        #expect(image.manifestDigest == "sha256:m")
+        #expect(image.configDigest.description == Self.configDigest)
+        #expect(image.manifestDigest?.description == Self.manifestDigest)
         #expect(image.labels["org.opencontainers.image.version"] == "1.4.2")
         // One challenge, one token, reused for the blob.
         #expect(transport.authorizations(for: "https://registry.example.test/v2/team/app/manifests/1.4") == [nil, token])
@@ -104,13 +106,13 @@ struct RegistryClientTests {
         #endif
         let index = #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"digest":"sha256:other","platform":{"os":"linux","architecture":"\#(other)"}},{"digest":"sha256:mine","platform":{"os":"linux","architecture":"\#(mine)"}}]}"#
         let transport = ScriptedRegistry([
-            "http://127.0.0.1:5000/v2/app/manifests/latest": .init(status: 200, headers: [("Docker-Content-Digest", "sha256:index")], body: index),
+            "http://127.0.0.1:5000/v2/app/manifests/latest": .init(status: 200, headers: [("Docker-Content-Digest", Self.indexDigest)], body: index),
             "http://127.0.0.1:5000/v2/app/manifests/sha256:mine": .init(status: 200, body: Self.manifest),
             "http://127.0.0.1:5000/v2/app/blobs/\(Self.configDigest)": .init(status: 200, body: Self.config),
         ])
         let image = try #require(try await RegistryClient(host: "127.0.0.1:5000", credentials: nil, transport: transport).image(repository: "app", tag: "latest"))
-        #expect(image.configDigest == Self.configDigest)
-        #expect(image.manifestDigest == "sha256:index")
+        #expect(image.configDigest.description == Self.configDigest)
+        #expect(image.manifestDigest?.description == Self.indexDigest)
         #expect(!transport.requests.contains { $0.url.hasSuffix("sha256:other") })
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ContainerBasics
 @testable import DockerEngine
 
 /// The engine client's pure logic, over an in-memory transport (the real engine is exercised by
@@ -70,7 +71,7 @@ struct EngineClientTests {
         let engine = try await DockerEngine.connect(transport: memory)
         #expect(try await engine.inspectImage("missing:1") == nil)
         await #expect(throws: DockerEngineError.http(status: 500, request: "POST /images/a/tag", message: "disk full")) {
-            try await engine.tag("a", repository: "b", tag: "c")
+            try await engine.tag("a", repository: try Repository(parsing: "b"), tag: "c")
         }
     }
 

@@ -126,7 +126,7 @@ struct ContextArchiveTests {
         func hashes() throws -> [String: String] {
             let (plan, diagnostics) = ImageGenTests.plan(recipe, in: scratch)
             let layers = try #require(plan?.layers, "\(diagnostics.sorted)")
-            return Dictionary(uniqueKeysWithValues: layers.map { ($0.name, $0.contentHash) })
+            return Dictionary(uniqueKeysWithValues: layers.map { ($0.name, $0.contentHash.hex) })
         }
         let before = try hashes()
         #expect(Set(before.values).count == 4)

@@ -53,7 +53,7 @@ struct LayerInputsCacheTests {
         Planner.plan(recipeAt: scratch.url("recipe.yaml"), cache: FileDigestCache(file: nil)).0
     }
 
-    func hashes(_ plan: BuildPlan?) -> [String] { plan?.layers.map(\.contentHash) ?? [] }
+    func hashes(_ plan: BuildPlan?) -> [String] { plan?.layers.map(\.contentHash.hex) ?? [] }
 
     /// Writes `text` over the file in place (same inode), then puts its mtime back.
     func overwriteKeepingMtime(_ path: String, _ text: String) throws {

@@ -37,14 +37,14 @@ struct LiveViewTests {
         let long = "RUN " + String(repeating: "apt-get install --no-install-recommends some-package-name ", count: 8)
         var events: [BuildEvent] = [.planned(layers: ["base", "developer-tools", "sandbox", "context"])]
         events.append(.started(layer: "base"))
-        events.append(.cached(layer: "base", imageID: "sha256:" + String(repeating: "a", count: 64)))
+        events.append(.cached(layer: "base", imageID: try! ImageID(sha256: String(repeating: "a", count: 64))))
         events.append(.started(layer: "developer-tools"))
         events.append(.uploading(layer: "developer-tools", bytes: 12_345_678))
         for index in 1...9 {
             events.append(.step(layer: "developer-tools", index: index, total: 9, instruction: index.isMultiple(of: 2) ? long : "ENV 日本語=テキスト\tTAB"))
             events.append(.output(layer: "developer-tools", line: "output \(index)"))
         }
-        events.append(.built(layer: "developer-tools", imageID: "sha256:" + String(repeating: "b", count: 64), seconds: 12.3))
+        events.append(.built(layer: "developer-tools", imageID: try! ImageID(sha256: String(repeating: "b", count: 64)), seconds: 12.3))
         events.append(.started(layer: "sandbox"))
         events.append(.step(layer: "sandbox", index: 1, total: 3, instruction: long))
         events.append(.failed(layer: "sandbox", message: "exit 1", step: long, lastLines: ["boom"], seconds: 1.5))

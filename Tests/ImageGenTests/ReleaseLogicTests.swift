@@ -16,36 +16,42 @@ struct ReleaseLogicTests {
     ])
     func tags(version: String, exact: String, floating: [String]) throws {
         let tags = TagPlanner.tags(for: try v(version))
-        #expect(tags.exact == exact)
-        #expect(tags.floating == floating)
-        #expect(ImageReference.isValidTag(tags.exact))
+        #expect(tags.exact.value == exact)
+        #expect(tags.floating.map(\.value) == floating)
+        #expect(Tag.isValid(tags.exact.value))
     }
+
+    /// An image ID and a content hash made from a letter, for tables of cases.
+    func id(_ letter: Character) throws -> ImageID { try ImageID(sha256: String(repeating: letter, count: 64)) }
+    func hash(_ letter: Character) throws -> ContentHash { try ContentHash(parsing: String(repeating: letter, count: 64)) }
 
     @Test("an exact tag is created, kept when it is this release, refused when it names anything else")
     func exact() throws {
         let version = try v("1.4.2")
-        #expect(try TagPlanner.exact("1.4.2", repository: "r", version: version, contentHash: "h", current: nil) == .create)
-        let same = TagPlanner.Current(imageID: "sha256:a", version: version, contentHash: "h")
-        #expect(try TagPlanner.exact("1.4.2", repository: "r", version: version, contentHash: "h", current: same) == .keep("already released"))
-        let other = TagPlanner.Current(imageID: "sha256:b", version: version, contentHash: "different")
-        #expect(throws: TagPlanner.Refusal.self) { try TagPlanner.exact("1.4.2", repository: "r", version: version, contentHash: "h", current: other) }
-        let unlabelled = TagPlanner.Current(imageID: "sha256:c", version: nil, contentHash: nil)
-        #expect(throws: TagPlanner.Refusal.self) { try TagPlanner.exact("1.4.2", repository: "r", version: version, contentHash: "h", current: unlabelled) }
+        let repository = try Repository(parsing: "r")
+        #expect(try TagPlanner.exact("1.4.2", repository: repository, version: version, contentHash: hash("a"), current: nil) == .create)
+        let same = TagPlanner.Current(imageID: try id("a"), version: version, contentHash: try hash("a"))
+        #expect(try TagPlanner.exact("1.4.2", repository: repository, version: version, contentHash: hash("a"), current: same) == .keep("already released"))
+        let other = TagPlanner.Current(imageID: try id("b"), version: version, contentHash: try hash("b"))
+        #expect(throws: ReleaseError.self) { try TagPlanner.exact("1.4.2", repository: repository, version: version, contentHash: hash("a"), current: other) }
+        let unlabelled = TagPlanner.Current(imageID: try id("c"), version: nil, contentHash: nil)
+        #expect(throws: ReleaseError.self) { try TagPlanner.exact("1.4.2", repository: repository, version: version, contentHash: hash("a"), current: unlabelled) }
     }
 
     @Test("floating tags move only forward")
     func floating() throws {
-        let older = TagPlanner.Current(imageID: "sha256:old", version: try v("1.3.9"), contentHash: "x")
-        let newer = TagPlanner.Current(imageID: "sha256:new", version: try v("1.5.0"), contentHash: "x")
+        let older = TagPlanner.Current(imageID: try id("0"), version: try v("1.3.9"), contentHash: try hash("f"))
+        let newer = TagPlanner.Current(imageID: try id("9"), version: try v("1.5.0"), contentHash: try hash("f"))
         let release = try v("1.4.2")
-        #expect(TagPlanner.floating("latest", version: release, target: "sha256:t", current: nil) == .create)
-        #expect(TagPlanner.floating("latest", version: release, target: "sha256:t", current: older) == .move(from: "sha256:old"))
-        #expect(TagPlanner.floating("latest", version: release, target: "sha256:t", current: newer) == .keep("stays at 1.5.0, which is newer"))
-        let here = TagPlanner.Current(imageID: "sha256:t", version: release, contentHash: "x")
-        #expect(TagPlanner.floating("latest", version: release, target: "sha256:t", current: here) == .keep("already there"))
+        let target = try id("e")
+        #expect(TagPlanner.floating("latest", version: release, target: target, current: nil) == .create)
+        #expect(TagPlanner.floating("latest", version: release, target: target, current: older) == .move(from: try id("0")))
+        #expect(TagPlanner.floating("latest", version: release, target: target, current: newer) == .keep("stays at 1.5.0, which is newer"))
+        let here = TagPlanner.Current(imageID: target, version: release, contentHash: try hash("f"))
+        #expect(TagPlanner.floating("latest", version: release, target: target, current: here) == .keep("already there"))
         // A stable release is newer than its own pre-releases.
-        let candidate = TagPlanner.Current(imageID: "sha256:rc", version: try v("1.4.2-rc.1"), contentHash: "x")
-        #expect(TagPlanner.floating("1.4", version: release, target: "sha256:t", current: candidate) == .move(from: "sha256:rc"))
+        let candidate = TagPlanner.Current(imageID: try id("c"), version: try v("1.4.2-rc.1"), contentHash: try hash("f"))
+        #expect(TagPlanner.floating("1.4", version: release, target: target, current: candidate) == .move(from: try id("c")))
     }
 
     @Test("credential helpers: credHelpers for the registry, else credsStore, run as docker-credential-NAME get")

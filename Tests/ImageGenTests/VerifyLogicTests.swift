@@ -40,7 +40,7 @@ struct VerifyLogicTests {
             .passed("base", "size.total", "size", "2.0 MiB", measured: .int(2_000_000), threshold: .int(4_000_000)),
             .failed("base", "probe: echo \"<hi>\" & exit 1", "probes", "exited with 1", measured: .int(1), details: ["<hi> & \"quoted\" \u{01}"]),
         ]
-        return VerifyReport(recipe: "demo", layers: [LayerVerification(layer: "base", reference: "demo-base:abc", imageID: "sha256:1", checks: checks, seconds: 1.5)])
+        return VerifyReport(recipe: "demo", layers: [LayerVerification(layer: "base", reference: try! ImageReference(parsing: "demo-base:abc"), imageID: try! ImageID(sha256: String(repeating: "1", count: 64)), checks: checks, seconds: 1.5)])
     }
 
     @Test("reports: text marks each check, JSON has the documented shape, JUnit escapes XML")

@@ -39,7 +39,7 @@ struct BuildTests {
             #expect(log.outputs(of: "middle").contains("version one"))
             for layer in cold.layers {
                 let image = try #require(try await engine.inspectImage(layer.reference))
-                #expect(image.labels[ImageLabels.contentHash] == layer.contentHash)
+                #expect(image.labels[ImageLabels.contentHash] == layer.contentHash.hex)
                 #expect(image.labels[ImageLabels.baseImage]?.hasPrefix("sha256:") == true)
                 #expect(image.config?.user == "1000:1000")
             }
@@ -248,8 +248,8 @@ struct BuildTests {
             let registry = try LocalRegistry()
             defer { registry.stop() }
             let base = "\(registry.address)/\(name)/busybox:1"
-            try await engine.tag(EngineFixture.busybox, repository: "\(registry.address)/\(name)/busybox", tag: "1")
-            try await engine.push("\(registry.address)/\(name)/busybox", tag: "1", registryAuth: RegistryAuth.resolve(registry: registry.address).header)
+            try await engine.tag(EngineFixture.busybox, repository: try Repository(parsing: "\(registry.address)/\(name)/busybox"), tag: "1")
+            try await engine.push(try Repository(parsing: "\(registry.address)/\(name)/busybox"), tag: "1", registryAuth: RegistryAuth.resolve(registry: registry.address).header)
             try await engine.removeImage(base)
             fixture.removeAfterwards(base)
             scratch.write("recipe.yaml", "recipe: \(name)\nlayers:\n  base:\n    from: \(base)\n    distro: busybox\n    user: {name: dev, uid: 1000}\n")

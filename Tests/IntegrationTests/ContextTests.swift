@@ -59,7 +59,7 @@ struct ContextTests {
                 && cat /home/dev/.config/opencode/providers.yaml /etc/tool/tool.conf /workspace/context/repos/reference/README.md \
                 && ls -a /workspace/context/repos/reference
                 """
-            let output = try run("/usr/bin/env", ["docker", "run", "--rm", "--network", "none", "--entrypoint", "/bin/sh", context.reference, "-c", probe])
+            let output = try run("/usr/bin/env", ["docker", "run", "--rm", "--network", "none", "--entrypoint", "/bin/sh", context.reference.description, "-c", probe])
             #expect(output.status == 0, "\(output.stderr)")
             let lines = output.stdout.split(separator: "\n").map(String.init)
             #expect(lines.prefix(4) == ["dev:dev 755", "dev:dev 755", "dev:dev 644", "dev:dev 644"], "\(lines)")

@@ -75,7 +75,7 @@ struct CrossCheckTests {
                         exitCode: 0
                     """
                 let file = scratch.write("cst-\(layer).yaml", config)
-                let result = try run(cst, ["test", "--image", layerPlan.reference, "--config", file, "--output", "json", "--no-color"])
+                let result = try run(cst, ["test", "--image", layerPlan.reference.description, "--config", file, "--output", "json", "--no-color"])
                 let jsonLine = try #require(result.stdout.split(separator: "\n").last { $0.hasPrefix("{") }, "no JSON from container-structure-test: \(result.stderr)")
                 let document = try JSONValue(parsing: Data(jsonLine.utf8))
                 var theirs: [String: Bool] = [:]

@@ -19,7 +19,7 @@ struct ReleaseTests {
     }
 
     func actions(_ report: Releaser.Report, layer: String = "tool") -> [String: String] {
-        Dictionary(uniqueKeysWithValues: report.tags.filter { $0.layer == layer }.map { ($0.tag, $0.action.name) })
+        Dictionary(uniqueKeysWithValues: report.tags.filter { $0.layer == layer }.map { ($0.tag.value, $0.action.name) })
     }
 
     @Test("1.0.0, then 1.1.0, then 1.0.1, then 2.0.0-rc.1: tags land where semver says, in the engine and the registry")
@@ -40,7 +40,7 @@ struct ReleaseTests {
             let image100 = try #require(try await engine.inspectImage("\(local):1.0.0"))
             #expect(image100.labels["org.opencontainers.image.version"] == "1.0.0")
             #expect(image100.labels["org.opencontainers.image.revision"] == String(repeating: "ab", count: 20))
-            #expect(image100.labels[ImageLabels.contentHash] == plan.layer(named: "tool")?.contentHash)
+            #expect(image100.labels[ImageLabels.contentHash] == plan.layer(named: "tool")?.contentHash.hex)
             // The registry serves, for each tag, the manifest the engine pushed for that image.
             let pushed = try #require(image100.repoDigests?.first { $0.hasPrefix(local + "@") }).split(separator: "@")[1]
             for tag in ["1.0.0", "1.0", "1", "latest"] { #expect(registry.digest(repository, tag) == String(pushed)) }
@@ -232,7 +232,7 @@ struct ReleaseTests {
             #expect(try await Builder(engine: engine, plan: plan, options: BuildOptions()).run().succeeded)
             #expect(try await release(plan, "1.0.0", registry: registry, engine: engine).succeeded)
             let local = "\(registry.address)/team/\(name)"
-            var before: [String: String] = [:]
+            var before: [String: ImageID] = [:]
             for layer in ["base", "tool"] {
                 for tag in ["1.0.0", "1.0", "1", "latest"] { before["\(layer):\(tag)"] = try await engine.inspectImage("\(local)-\(layer):\(tag)")?.id }
             }
@@ -257,7 +257,7 @@ struct ReleaseTests {
                 #expect(try await engine.inspectImage("\(local)-\(layer):1.1.0") == nil)
                 #expect(try await engine.inspectImage("\(local)-\(layer):1.1") == nil)
             }
-            #expect(report.restored.contains("\(local)-tool:latest → \(BuiltImages.shortID(before["tool:latest"] ?? "")) again"))
+            #expect(report.restored.contains("\(local)-tool:latest → \(before["tool:latest"]?.short ?? "") again"))
             #expect(report.restored.contains("\(local)-base:1.1.0 removed"))
         }
     }

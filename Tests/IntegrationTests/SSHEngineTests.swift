@@ -22,7 +22,7 @@ struct SSHEngineTests {
             let build = try imagegen(["build", "recipe.yaml"], in: scratch, environment: environment)
             #expect(build.status == 0, "\(build.stderr)")
             // The "remote" engine is this machine's: the image is there, uploaded through ssh.
-            #expect(try await engine.inspectImage(reference)?.labels[ImageLabels.contentHash] == plan.layers.first?.contentHash)
+            #expect(try await engine.inspectImage(reference)?.labels[ImageLabels.contentHash] == plan.layers.first?.contentHash.hex)
             let verify = try imagegen(["verify", "recipe.yaml"], in: scratch, environment: environment)
             #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
             let status = try imagegen(["plan", "recipe.yaml", "--format", "json"], in: scratch, environment: environment)

@@ -10,12 +10,12 @@ import Testing
 struct VerifyTests {
     /// Builds `dockerfile` (with `files`) and tags it as `layer` would be tagged by a real build.
     static func plant(_ layer: LayerPlan, dockerfile: String, files: [String: String] = [:], engine: DockerEngine) async throws {
-        let base = try #require(try await engine.inspectImage(layer.layer.rootImage.description)).id
+        let base = try #require(try await engine.inspectImage(layer.layer.rootImage.description)).id.description
         var entries: [ContextEntry] = [.inline("Dockerfile", Array(dockerfile.utf8))]
         for (path, text) in files { entries.append(.inline(path, Array(text.utf8))) }
         let sorted = entries.normalizedForArchive()
-        var parameters = BuildParameters(tag: layer.reference)
-        parameters.labels = [ImageLabels.contentHash: layer.contentHash, ImageLabels.baseImage: base, "org.opencontainers.image.title": layer.imageName]
+        var parameters = BuildParameters(tag: layer.reference.description)
+        parameters.labels = [ImageLabels.contentHash: layer.contentHash.hex, ImageLabels.baseImage: base, ImageLabels.OCI.title: layer.imageName.description]
         var failure: String?
         for try await message in try await engine.build(context: .tar(sorted),
                                                           parameters: parameters) {

@@ -5,42 +5,36 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
     public var registry: String?
     /// Slash-separated repository path, e.g. `library/debian` or `debian`.
     public var path: String
-    public var tag: String?
-    public var digest: String?
+    public var tag: Tag?
+    public var digest: Digest?
 
-    public enum ParseError: Error, Sendable, Equatable, CustomStringConvertible {
-        case invalid(String, reason: String)
-
-        public var description: String {
-            switch self {
-            case .invalid(let text, let reason): "invalid image reference '\(text)': \(reason)"
-            }
-        }
-    }
-
-    public init(registry: String? = nil, path: String, tag: String? = nil, digest: String? = nil) {
+    public init(registry: String? = nil, path: String, tag: Tag? = nil, digest: Digest? = nil) {
         self.registry = registry
         self.path = path
         self.tag = tag
         self.digest = digest
     }
 
-    public init(parsing text: String) throws(ParseError) {
-        func fail(_ reason: String) -> ParseError { .invalid(text, reason: reason) }
+    public init(_ repository: Repository, tag: Tag? = nil, digest: Digest? = nil) {
+        self.init(registry: repository.registry, path: repository.path, tag: tag, digest: digest)
+    }
+
+    public init(parsing text: String) throws(IdentifierError) {
+        func fail(_ reason: String) -> IdentifierError { IdentifierError("invalid image reference '\(text)': \(reason)") }
         guard !text.isEmpty else { throw fail("it is empty") }
         var rest = Substring(text)
         if let at = rest.firstIndex(of: "@") {
             let digest = String(rest[rest.index(after: at)...])
-            guard Self.isValidDigest(digest) else { throw fail("digest '\(digest)' is not algorithm:hex (e.g. sha256: and 64 hex digits)") }
-            self.digest = digest
+            guard let parsed = try? Digest(parsing: digest) else { throw fail("digest '\(digest)' is not algorithm:hex (e.g. sha256: and 64 hex digits)") }
+            self.digest = parsed
             rest = rest[..<at]
         }
         // A tag follows the last ':' that comes after the last '/' (a ':' before it is a port).
         let lastSlash = rest.lastIndex(of: "/")
         if let colon = rest.lastIndex(of: ":"), lastSlash.map({ colon > $0 }) ?? true {
             let tag = String(rest[rest.index(after: colon)...])
-            guard Self.isValidTag(tag) else { throw fail("tag '\(tag)' must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}") }
-            self.tag = tag
+            guard Tag.isValid(tag) else { throw fail("tag '\(tag)' must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}") }
+            self.tag = Tag(unchecked: tag)
             rest = rest[..<colon]
         }
         var components = rest.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
@@ -62,10 +56,10 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// `registry/path` without tag or digest.
-    public var repository: String { registry.map { "\($0)/\(path)" } ?? path }
+    public var repository: Repository { Repository(registry: registry, path: path) }
 
     public var description: String {
-        var text = repository
+        var text = repository.description
         if let tag { text += ":\(tag)" }
         if let digest { text += "@\(digest)" }
         return text
@@ -75,23 +69,6 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
     public var isPinned: Bool { digest != nil || (tag != nil && tag != "latest") }
 
     // MARK: - Grammar
-
-    public static func isValidTag(_ tag: String) -> Bool {
-        let bytes = Array(tag.utf8)
-        guard let first = bytes.first, bytes.count <= 128, isWord(first) else { return false }
-        return bytes.dropFirst().allSatisfy { isWord($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
-    }
-
-    static func isValidDigest(_ digest: String) -> Bool {
-        let parts = digest.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2 else { return false }
-        let algorithm = parts[0], hex = parts[1]
-        let algorithmOK = algorithm.first?.isLetter == true
-            && algorithm.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "+.-_".contains($0)) }
-        let hexOK = hex.count >= 32 && hex.allSatisfy(\.isHexDigit)
-        if algorithm == "sha256" { return hex.count == 64 && hexOK }
-        return algorithmOK && hexOK
-    }
 
     private static func isWord(_ byte: UInt8) -> Bool {
         (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F

@@ -6,12 +6,12 @@ public enum BuildEvent: Sendable, Equatable {
     case baseResolved(reference: String, identity: String)
     case started(layer: String)
     /// Already built for these content hashes; nothing uploaded.
-    case cached(layer: String, imageID: String)
+    case cached(layer: String, imageID: ImageID)
     /// The build context upload began (bytes of files in it).
     case uploading(layer: String, bytes: Int64)
     case step(layer: String, index: Int, total: Int, instruction: String)
     case output(layer: String, line: String)
-    case built(layer: String, imageID: String, seconds: Double)
+    case built(layer: String, imageID: ImageID, seconds: Double)
     case failed(layer: String, message: String, step: String?, lastLines: [String], seconds: Double)
     /// Not built because a layer it needs failed (or its base is missing).
     case skipped(layer: String, reason: String)
@@ -31,9 +31,9 @@ public struct LayerOutcome: Sendable, Equatable {
     public enum State: String, Sendable { case cached, built, failed, skipped }
 
     public var layer: String
-    public var reference: String
+    public var reference: ImageReference
     public var state: State
-    public var imageID: String?
+    public var imageID: ImageID?
     public var size: Int64?
     public var seconds: Double
     public var message: String?

@@ -114,8 +114,8 @@ public struct Builder: Sendable {
     }
 
     private func build(_ layer: LayerPlan, baseIdentity: String, builder: BuildParameters.Builder, started: Date) async throws -> LayerOutcome {
-        var parameters = BuildParameters(tag: layer.reference)
-        parameters.buildArgs = [ImageLabels.contentHashArg: layer.contentHash]
+        var parameters = BuildParameters(tag: layer.reference.description)
+        parameters.buildArgs = [ImageLabels.contentHashArg: layer.contentHash.hex]
         parameters.labels = [ImageLabels.baseImage: baseIdentity]
         parameters.noCache = options.noCache
         parameters.builder = builder

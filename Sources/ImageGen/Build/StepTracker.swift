@@ -6,7 +6,7 @@ import DockerEngine
 struct StepTracker {
     let layer: String
     var currentStep: String?
-    var imageID: String?
+    var imageID: ImageID?
     var error: String?
     private(set) var lastLines: [String] = []
     private var partial = ""
@@ -38,7 +38,7 @@ struct StepTracker {
         case .status:
             break
         case .imageID(let id):
-            imageID = id
+            imageID = try? ImageID(parsing: id)
         case .error(let text, _):
             error = Redactor.redact(text)
         case .trace(let status):

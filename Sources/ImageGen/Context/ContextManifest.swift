@@ -48,7 +48,7 @@ public struct ContextManifest: Sendable, Hashable {
             switch self {
             case .branch(let name): "branch \(name)"
             case .tag(let name): "tag \(name)"
-            case .commit(let hash): "commit \(hash.prefix(12))"
+            case .commit(let hash): "commit \(hash.prefix(shortHashLength))"
             }
         }
     }

@@ -10,10 +10,6 @@ import Glibc
 /// repositories its manifest pins, already fetched, and a lock naming their commits; the same
 /// inputs give the same bytes, and a package bakes the same image as the directory it came from.
 public enum ContextPackage {
-    public struct Failure: Error, Sendable, CustomStringConvertible {
-        public var description: String
-    }
-
     /// The package's entries: the baked context's `context/…` entries without the prefix (the
     /// derived `targets/…` are made again when it is baked), and the lock.
     public static func entries(_ baked: BakedContext) -> [ContextEntry] {
@@ -39,7 +35,7 @@ public enum ContextPackage {
     /// Unpacks a package (once per content: `into/<sha256>/`) and returns the directory. Only
     /// plain files, directories and links that stay inside are accepted.
     public static func extract(_ path: String, into directory: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { throw Failure(description: "cannot read \(path)") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw ContextError.package("cannot read \(path)") }
         let hash = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
         let target = "\(directory)/\(hash)"
         if FileManager.default.fileExists(atPath: target + "/" + ContextBaker.lockFile) { return target }
@@ -50,7 +46,7 @@ public enum ContextPackage {
         do {
             reader = try ArchiveReader(bytes: Array(data))
         } catch {
-            throw Failure(description: "not a context package (a .tar.gz made by imagegen context package): \(error)")
+            throw ContextError.package("not a context package (a .tar.gz made by imagegen context package): \(error)")
         }
         var sawLock = false
         while let entry = try reader.next() {
@@ -59,7 +55,7 @@ public enum ContextPackage {
             while relative.hasSuffix("/") { relative = relative.dropLast() }
             if relative.isEmpty || relative == "." { continue }
             guard !relative.hasPrefix("/"), !relative.split(separator: "/").contains("..") else {
-                throw Failure(description: "entry '\(entry.path)' leaves the package")
+                throw ContextError.package("entry '\(entry.path)' leaves the package")
             }
             let full = work + "/" + relative
             try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -69,22 +65,22 @@ public enum ContextPackage {
             case .file:
                 let bytes = try reader.readAll(limit: 1 << 30)
                 guard FileManager.default.createFile(atPath: full, contents: Data(bytes), attributes: [.posixPermissions: Int(entry.mode & 0o755)]) else {
-                    throw Failure(description: "cannot write \(full)")
+                    throw ContextError.package("cannot write \(full)")
                 }
                 if relative == Substring(ContextBaker.lockFile) { sawLock = true }
             case .symlink:
                 let link = entry.linkTarget ?? ""
                 let resolved = DockerIgnore.clean(((String(relative) as NSString).deletingLastPathComponent as NSString).appendingPathComponent(link))
-                guard !link.hasPrefix("/"), !resolved.hasPrefix("..") else { throw Failure(description: "link '\(entry.path)' points outside the package") }
+                guard !link.hasPrefix("/"), !resolved.hasPrefix("..") else { throw ContextError.package("link '\(entry.path)' points outside the package") }
                 try FileManager.default.createSymbolicLink(atPath: full, withDestinationPath: link)
             default:
-                throw Failure(description: "entry '\(entry.path)' is not a file, directory or link")
+                throw ContextError.package("entry '\(entry.path)' is not a file, directory or link")
             }
         }
-        guard sawLock else { throw Failure(description: "it has no \(ContextBaker.lockFile): make it with imagegen context package") }
+        guard sawLock else { throw ContextError.package("it has no \(ContextBaker.lockFile): make it with imagegen context package") }
         try? FileManager.default.removeItem(atPath: target)
         guard rename(work, target) == 0 || FileManager.default.fileExists(atPath: target + "/" + ContextBaker.lockFile) else {
-            throw Failure(description: "cannot move the unpacked package to \(target)")
+            throw ContextError.package("cannot move the unpacked package to \(target)")
         }
         return target
     }

@@ -15,10 +15,6 @@ public struct RepoFetcher: Sendable {
             ?? NSTemporaryDirectory() + "/imagegen-repos-\(getuid())"
     }
 
-    public struct Failure: Error, Sendable, CustomStringConvertible {
-        public var description: String
-    }
-
     /// A repository at its commit, checked out.
     public struct Checkout: Sendable, Hashable {
         public var commit: String
@@ -38,16 +34,16 @@ public struct RepoFetcher: Sendable {
 
     static let timeout: Double = 300
 
-    func git(_ arguments: [String], in directory: String? = nil) throws(Failure) -> Subprocess.Result {
+    func git(_ arguments: [String], in directory: String? = nil) throws(ContextError) -> Subprocess.Result {
         do {
             return try Subprocess.run("git", arguments, directory: directory, environment: Self.environment(), timeoutSeconds: Self.timeout)
         } catch {
-            throw Failure(description: "\(error)")
+            throw ContextError.repository("\(error)")
         }
     }
 
     /// The commit a ref names now.
-    public func resolve(url: String, ref: ContextManifest.Ref) throws(Failure) -> String {
+    public func resolve(url: String, ref: ContextManifest.Ref) throws(ContextError) -> String {
         let pattern: [String]
         switch ref {
         case .commit(let hash): return hash
@@ -56,7 +52,7 @@ public struct RepoFetcher: Sendable {
         }
         let result = try git(["ls-remote", "--", url] + pattern)
         guard result.status == 0 else {
-            throw Failure(description: "cannot reach \(Redactor.redact(url)): \(result.timedOut ? "git ls-remote timed out" : result.lastErrorLine)")
+            throw ContextError.repository("cannot reach \(Redactor.redact(url)): \(result.timedOut ? "git ls-remote timed out" : result.lastErrorLine)")
         }
         var found: [String: String] = [:]
         for line in result.output.split(separator: "\n") {
@@ -65,13 +61,13 @@ public struct RepoFetcher: Sendable {
         }
         // An annotated tag: the commit it points to (`^{}`), not the tag object.
         guard let commit = pattern.reversed().compactMap({ found[$0] }).first else {
-            throw Failure(description: "\(Redactor.redact(url)) has no \(ref)")
+            throw ContextError.repository("\(Redactor.redact(url)) has no \(ref)")
         }
         return commit
     }
 
     /// The tree of `commit`, from the cache or fetched now.
-    public func checkout(url: String, commit: String) throws(Failure) -> Checkout {
+    public func checkout(url: String, commit: String) throws(ContextError) -> Checkout {
         let key = SHA256.hash(data: Data(url.utf8)).map { String(format: "%02x", $0) }.joined().prefix(16)
         let directory = "\(cacheDirectory)/\(key)/\(commit)"
         if FileManager.default.fileExists(atPath: directory + ".complete") { return Checkout(commit: commit, directory: directory) }
@@ -80,20 +76,20 @@ public struct RepoFetcher: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: work + "/tree", withIntermediateDirectories: true)
         } catch {
-            throw Failure(description: "cannot create \(work): \(error)")
+            throw ContextError.repository("cannot create \(work): \(error)")
         }
         let init_ = try git(["init", "-q", work + "/git"])
-        guard init_.status == 0 else { throw Failure(description: "git init: \(init_.lastErrorLine)") }
+        guard init_.status == 0 else { throw ContextError.repository("git init: \(init_.lastErrorLine)") }
         let fetch = try git(["-C", work + "/git", "fetch", "-q", "--depth", "1", "--", url, commit])
         guard fetch.status == 0 else {
-            throw Failure(description: "cannot fetch commit \(commit.prefix(12)) from \(Redactor.redact(url)): \(fetch.timedOut ? "timed out" : fetch.lastErrorLine)")
+            throw ContextError.repository("cannot fetch commit \(commit.prefix(shortHashLength)) from \(Redactor.redact(url)): \(fetch.timedOut ? "timed out" : fetch.lastErrorLine)")
         }
         let checkout = try git(["--git-dir", work + "/git/.git", "--work-tree", work + "/tree", "checkout", "-q", "-f", commit, "--", "."])
-        guard checkout.status == 0 else { throw Failure(description: "cannot check out \(commit.prefix(12)): \(checkout.lastErrorLine)") }
+        guard checkout.status == 0 else { throw ContextError.repository("cannot check out \(commit.prefix(shortHashLength)): \(checkout.lastErrorLine)") }
         // Into place in one rename; a racing fetch of the same commit left the same tree.
         try? FileManager.default.removeItem(atPath: directory)
         guard rename(work + "/tree", directory) == 0 || FileManager.default.fileExists(atPath: directory) else {
-            throw Failure(description: "cannot move the checkout into \(directory)")
+            throw ContextError.repository("cannot move the checkout into \(directory)")
         }
         FileManager.default.createFile(atPath: directory + ".complete", contents: Data())
         return Checkout(commit: commit, directory: directory)

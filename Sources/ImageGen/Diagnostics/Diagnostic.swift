@@ -86,14 +86,3 @@ public struct Diagnostics: Sendable, Sequence {
 
     public func makeIterator() -> IndexingIterator<[Diagnostic]> { sorted.makeIterator() }
 }
-
-/// Thrown when a stage cannot go on because its input has errors; carries every finding.
-public struct DiagnosticsError: Error, Sendable, CustomStringConvertible {
-    public var diagnostics: Diagnostics
-
-    public init(_ diagnostics: Diagnostics) { self.diagnostics = diagnostics }
-
-    public var description: String {
-        diagnostics.sorted.map(\.description).joined(separator: "\n")
-    }
-}

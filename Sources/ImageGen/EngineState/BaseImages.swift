@@ -14,11 +14,11 @@ public enum BaseImages {
     ) async throws -> [ImageReference: Resolution] {
         var result: [ImageReference: Resolution] = [:]
         for reference in references where result[reference] == nil {
-            var image = try await engine.inspectImage(reference.description)
+            var image = try await engine.inspectImage(reference)
             if image == nil, pull {
                 do {
-                    try await engine.pull(repository: reference.repository, tag: reference.digest ?? reference.tag ?? "latest")
-                    image = try await engine.inspectImage(reference.description)
+                    try await engine.pull(reference)
+                    image = try await engine.inspectImage(reference)
                 } catch let error as DockerEngineError {
                     if case .http(_, _, let message) = error {
                         result[reference] = .missing(message: "base image \(reference) could not be pulled: \(message)")
@@ -35,7 +35,7 @@ public enum BaseImages {
                 result[reference] = .missing(message: "base image \(reference) is not in the engine: \(how)run `docker pull \(reference)` (or build with --pull)")
                 continue
             }
-            let identity = reference.digest ?? image.id
+            let identity = (reference.digest ?? image.id).description
             result[reference] = .resolved(identity: identity)
             resolved(reference.description, identity)
         }

@@ -5,9 +5,9 @@ import DockerEngine
 public enum BuiltImages {
     public enum Status: Sendable, Equatable {
         /// Tagged `<name>:<hash prefix>` and current.
-        case built(imageID: String, size: Int64?)
+        case built(imageID: ImageID, size: Int64?)
         /// An image with the right labels exists but lost its tag; tagging it again is enough.
-        case untagged(imageID: String)
+        case untagged(imageID: ImageID)
         /// Tagged, but built on another base image, or carrying another hash.
         case stale(reason: String)
         case missing
@@ -16,11 +16,12 @@ public enum BuiltImages {
     public static func status(of layer: LayerPlan, baseIdentity: String, engine: DockerEngine, index: RecipeImages? = nil) async throws -> Status {
         if let image = try await engine.inspectImage(layer.reference) {
             let labels = image.labels
-            if labels[ImageLabels.contentHash] != layer.contentHash {
-                return .stale(reason: "\(layer.reference) carries content hash \(labels[ImageLabels.contentHash].map { String($0.prefix(12)) } ?? "none")")
+            if labels[ImageLabels.contentHash] != layer.contentHash.hex {
+                let carried = labels[ImageLabels.contentHash].flatMap { try? ContentHash(parsing: $0) }
+                return .stale(reason: "\(layer.reference) carries content hash \(carried?.short ?? "none")")
             }
             if let built = labels[ImageLabels.baseImage], built != baseIdentity {
-                return .stale(reason: "the base image changed (\(shortID(built)) → \(shortID(baseIdentity)))")
+                return .stale(reason: "the base image changed (\(shortIdentity(built)) → \(shortIdentity(baseIdentity)))")
             }
             return .built(imageID: image.id, size: image.size)
         }
@@ -30,11 +31,11 @@ public enum BuiltImages {
     }
 
     static func recipeName(of layer: LayerPlan) -> String {
-        String(layer.imageName.dropLast(layer.name.count + 1))
+        String(layer.imageName.path.dropLast(layer.name.count + 1))
     }
 
-    static func shortID(_ id: String) -> String {
-        let hex = id.hasPrefix("sha256:") ? id.dropFirst(7) : Substring(id)
-        return String(hex.prefix(12))
+    /// A base identity (a digest, or a list of them) as messages show it.
+    static func shortIdentity(_ identity: String) -> String {
+        (try? Digest(parsing: identity))?.short ?? String(identity.prefix(shortHashLength))
     }
 }

@@ -13,8 +13,8 @@ public actor RecipeImages {
     }
 
     /// An image carrying both labels, tagged or not.
-    public func find(contentHash: String, baseImage: String) async throws -> String? {
+    public func find(contentHash: ContentHash, baseImage: String) async throws -> ImageID? {
         if images == nil { images = try await engine.listImages(labels: ["\(ImageLabels.recipe)=\(recipe)"]) }
-        return images?.first { $0.labels?[ImageLabels.contentHash] == contentHash && $0.labels?[ImageLabels.baseImage] == baseImage }?.id
+        return images?.first { $0.labels?[ImageLabels.contentHash] == contentHash.hex && $0.labels?[ImageLabels.baseImage] == baseImage }?.id
     }
 }

@@ -7,14 +7,14 @@ public enum LayerInputs {
     public static let format = "imagegen.layer-inputs/1"
 
     static func make(
-        recipe: String, layer: ResolvedLayer, imageName: String, parentHash: String?, dockerfile: [UInt8],
+        recipe: String, layer: ResolvedLayer, imageName: Repository, parentHash: ContentHash?, dockerfile: [UInt8],
         files: [ContextEntry], digests: [FileKey: FileDigest]
     ) -> JSONValue {
         var object: [String: JSONValue] = [
             "format": .string(format),
             "recipe": .string(recipe),
             "layer": .string(layer.name),
-            "image": .string(imageName),
+            "image": .string(imageName.description),
             "dockerfile": ["sha256": .string(sha256Hex(dockerfile)), "size": .int(Int64(dockerfile.count))],
             "args": .object(layer.args.mapValues(JSONValue.string)),
             "files": .array(files.map { fileInput($0, digests: digests) }),
@@ -27,7 +27,7 @@ public enum LayerInputs {
         }
         switch layer.parent {
         case .layer(let name):
-            object["parent"] = ["layer": .string(name), "contentHash": .string(parentHash ?? "")]
+            object["parent"] = ["layer": .string(name), "contentHash": .string(parentHash?.hex ?? "")]
         case .image(let reference):
             object["base"] = ["reference": .string(reference.description)]
         }
@@ -58,8 +58,16 @@ public enum LayerInputs {
         }
     }
 
-    public static func contentHash(of inputs: JSONValue) -> String {
-        sha256Hex(inputs.canonical)
+}
+
+extension ContentHash {
+    /// The one rule: a layer's content hash is the SHA-256 of its canonical hash inputs.
+    public init(ofCanonicalInputs bytes: [UInt8]) {
+        do {
+            try self.init(parsing: sha256Hex(bytes))
+        } catch {
+            preconditionFailure("SHA-256 gave something that is not 64 hex digits: \(error)")
+        }
     }
 }
 

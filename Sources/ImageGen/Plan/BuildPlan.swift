@@ -2,8 +2,8 @@
 public struct LayerPlan: Sendable {
     public var layer: ResolvedLayer
     /// `<recipe>-<layer>`.
-    public var imageName: String
-    public var contentHash: String
+    public var imageName: Repository
+    public var contentHash: ContentHash
     /// The image this layer's Dockerfile starts `FROM`.
     public var from: String
     public var dockerfile: String
@@ -38,15 +38,13 @@ public struct LayerPlan: Sendable {
     public var name: String { layer.name }
     public var parentLayer: String? { if case .layer(let name) = layer.parent { name } else { nil } }
 
-    /// The tag that names this layer's image by content: the hash's first 12 hex digits.
-    public var tag: String { String(contentHash.prefix(LayerPlan.tagLength)) }
-    public var reference: String { "\(imageName):\(tag)" }
-    public static let tagLength = 12
+    /// The tag that names this layer's image by content: the hash's first digits.
+    public var tag: Tag { contentHash.tag }
+    /// `<recipe>-<layer>:<tag>`.
+    public var reference: ImageReference { ImageReference(imageName, tag: tag) }
 
     /// The `inputs.json` written under generated/.
-    public var inputsDocument: JSONValue { ["contentHash": .string(contentHash), "inputs": inputs] }
-
-
+    public var inputsDocument: JSONValue { ["contentHash": .string(contentHash.hex), "inputs": inputs] }
 }
 
 /// Every layer of a recipe, planned, in build order.

@@ -4,8 +4,8 @@ import Foundation
 import Glibc
 #endif
 
-/// Why `generate` wrote nothing.
-public enum GenerateError: Error, Sendable, CustomStringConvertible {
+/// Why planning output could not be written.
+public enum PlanError: Error, Sendable, CustomStringConvertible {
     case secret(path: String)
 
     public var description: String {
@@ -54,7 +54,7 @@ public enum GeneratedDirectory {
         let files = files(for: plan)
         // Validation refuses every secret in a recipe; this makes sure none slipped through.
         for (path, bytes) in files where Redactor.holdsSecret(String(decoding: bytes, as: UTF8.self)) {
-            throw GenerateError.secret(path: path)
+            throw PlanError.secret(path: path)
         }
         do {
             for (path, bytes) in files {

@@ -23,7 +23,7 @@ import Glibc
 public final class LayerInputsCache: @unchecked Sendable {
     public struct Entry: Sendable, Equatable {
         public var fingerprint: String
-        public var contentHash: String
+        public var contentHash: ContentHash
         public var canonicalInputs: [UInt8]
     }
 
@@ -46,7 +46,7 @@ public final class LayerInputsCache: @unchecked Sendable {
 
     /// The remembered inputs of `layer` if its fingerprint is still `fingerprint`.
     public func lookup(layer: String, fingerprint: String) -> Entry? {
-        let entry = records.reuse(layer) { $0.fingerprint == fingerprint && sha256Hex($0.canonicalInputs) == $0.contentHash }
+        let entry = records.reuse(layer) { $0.fingerprint == fingerprint && ContentHash(ofCanonicalInputs: $0.canonicalInputs) == $0.contentHash }
         lock.withLock { if entry == nil { misses += 1 } else { hits += 1 } }
         return entry
     }
@@ -65,7 +65,7 @@ public final class LayerInputsCache: @unchecked Sendable {
                 bytes.append(0x09)
                 bytes += entry.fingerprint.utf8
                 bytes.append(0x09)
-                bytes += entry.contentHash.utf8
+                bytes += entry.contentHash.hex.utf8
                 bytes.append(0x09)
                 bytes += entry.canonicalInputs
                 bytes.append(0x0A)
@@ -100,8 +100,9 @@ public final class LayerInputsCache: @unchecked Sendable {
                 fields.append(start..<end)
                 guard fields.count == 4, fields[1].count == 64, fields[2].count == 64 else { continue }
                 func text(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: buffer[range]), as: UTF8.self) }
+                guard let contentHash = try? ContentHash(parsing: text(fields[2])) else { continue }
                 entries[text(fields[0])] = Entry(
-                    fingerprint: text(fields[1]), contentHash: text(fields[2]),
+                    fingerprint: text(fields[1]), contentHash: contentHash,
                     canonicalInputs: Array(UnsafeBufferPointer(rebasing: buffer[fields[3]])))
             }
         }

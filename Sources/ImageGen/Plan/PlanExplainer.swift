@@ -20,7 +20,7 @@ public enum PlanExplainer {
             guard let document = try? JSONValue(parsing: data), let recorded = document["inputs"] else {
                 return Explanation(layer: layer.name, unchanged: false, changes: ["\(directory)/inputs.json cannot be read; run imagegen generate"])
             }
-            if document["contentHash"]?.stringValue == layer.contentHash {
+            if document["contentHash"]?.stringValue == layer.contentHash.hex {
                 return Explanation(layer: layer.name, unchanged: true, changes: [])
             }
             return Explanation(layer: layer.name, unchanged: false,
@@ -66,9 +66,9 @@ public enum PlanExplainer {
         let oldRepos = repos(recorded), newRepos = repos(current)
         for path in Set(oldRepos.keys).union(newRepos.keys).sorted() where oldRepos[path] != newRepos[path] {
             switch (oldRepos[path], newRepos[path]) {
-            case (nil, let commit?): changes.append("repo \(path) added at \(commit.prefix(12))")
+            case (nil, let commit?): changes.append("repo \(path) added at \(commit.prefix(shortHashLength))")
             case (_?, nil): changes.append("repo \(path) removed")
-            case (let old?, let new?): changes.append("repo \(path): \(old.prefix(12)) → \(new.prefix(12))")
+            case (let old?, let new?): changes.append("repo \(path): \(old.prefix(shortHashLength)) → \(new.prefix(shortHashLength))")
             default: break
             }
         }
@@ -109,7 +109,7 @@ public enum PlanExplainer {
             if var recordedDockerfile {
                 if let oldHash = oldParent?["contentHash"]?.stringValue, let newHash = newParent?["contentHash"]?.stringValue {
                     recordedDockerfile = recordedDockerfile.replacingOccurrences(
-                        of: ":" + oldHash.prefix(LayerPlan.tagLength), with: ":" + newHash.prefix(LayerPlan.tagLength))
+                        of: ":" + oldHash.prefix(shortHashLength), with: ":" + newHash.prefix(shortHashLength))
                 }
                 changes += LineDiff.describe(old: recordedDockerfile, new: currentDockerfile).map { "Dockerfile \($0)" }
             } else {
@@ -120,7 +120,7 @@ public enum PlanExplainer {
         return changes
     }
 
-    private static func short(_ value: JSONValue?) -> String { String((value?.stringValue ?? "none").prefix(12)) }
+    private static func short(_ value: JSONValue?) -> String { String((value?.stringValue ?? "none").prefix(shortHashLength)) }
 
     private static func describeParent(_ inputs: JSONValue) -> String {
         if let layer = inputs["parent"]?["layer"]?.stringValue { return "layer '\(layer)'" }

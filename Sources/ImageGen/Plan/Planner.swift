@@ -24,13 +24,13 @@ public enum Planner {
         var layers: [LayerPlan] = []
         for layer in recipe.layers {
             let from: String
-            var parentHash: String?
+            var parentHash: ContentHash?
             switch layer.parent {
             case .image(let reference):
                 from = reference.description
             case .layer(let name):
                 guard let parent = planned[name] else { continue }
-                from = parent.reference
+                from = parent.reference.description
                 parentHash = parent.contentHash
             }
             let imageName = recipe.imageName(of: layer.name)
@@ -39,7 +39,7 @@ public enum Planner {
             let fingerprint = memo.map { _ in
                 Self.fingerprint(recipe: recipe.name, layer: layer, imageName: imageName, parentHash: parentHash, dockerfile: dockerfileBytes)
             }
-            let contentHash: String
+            let contentHash: ContentHash
             let canonical: [UInt8]
             if let memo, let fingerprint, let remembered = memo.lookup(layer: layer.name, fingerprint: fingerprint) {
                 contentHash = remembered.contentHash
@@ -50,7 +50,7 @@ public enum Planner {
                     recipe: recipe.name, layer: layer, imageName: imageName, parentHash: parentHash,
                     dockerfile: dockerfileBytes, files: layer.sources.normalizedForArchive(), digests: digests
                 ).canonicalBytes
-                contentHash = sha256Hex(canonical)
+                contentHash = ContentHash(ofCanonicalInputs: canonical)
                 if let memo, let fingerprint, Self.settled(layer.sources, before: startedAt) {
                     memo.record(layer: layer.name, .init(fingerprint: fingerprint, contentHash: contentHash, canonicalInputs: canonical))
                 }
@@ -100,18 +100,18 @@ public enum Planner {
     }
 
     /// Everything a layer's inputs are made from, with file stamps in place of file contents.
-    static func fingerprint(recipe: String, layer: ResolvedLayer, imageName: String, parentHash: String?, dockerfile: [UInt8]) -> String {
+    static func fingerprint(recipe: String, layer: ResolvedLayer, imageName: Repository, parentHash: ContentHash?, dockerfile: [UInt8]) -> String {
         var fingerprint = Fingerprint()
         fingerprint.add(LayerInputs.format)
         fingerprint.add(Int64(SecretScanner.rulesVersion))
         fingerprint.add(recipe)
         fingerprint.add(layer.name)
-        fingerprint.add(imageName)
+        fingerprint.add(imageName.description)
         switch layer.parent {
         case .layer(let name): fingerprint.add("layer:" + name)
         case .image(let reference): fingerprint.add("image:" + reference.description)
         }
-        fingerprint.add(parentHash ?? "")
+        fingerprint.add(parentHash?.hex ?? "")
         fingerprint.add(dockerfile)
         let args = layer.args.sorted { utf8Precedes($0.key, $1.key) }
         fingerprint.add(Int64(args.count))

@@ -61,7 +61,7 @@ public enum Distro: String, Sendable, Hashable, CaseIterable {
         case "busybox": return .busybox
         default: break
         }
-        let tag = reference.tag ?? ""
+        let tag = reference.tag?.value ?? ""
         if tag.contains("alpine") { return .alpine }
         if ["bookworm", "bullseye", "trixie", "buster", "jammy", "noble", "focal"].contains(where: tag.contains) {
             return .debian

@@ -61,7 +61,8 @@ public struct ResolvedRecipe: Sendable {
 
     public func layer(named name: String) -> ResolvedLayer? { layers.first { $0.name == name } }
 
-    public func imageName(of layer: String) -> String { "\(recipe.name)-\(layer)" }
+    /// `<recipe>-<layer>` (both names were checked to make a valid repository path).
+    public func imageName(of layer: String) -> Repository { Repository(validatedPath: "\(recipe.name)-\(layer)") }
 
     /// The named layers with every layer they depend on, in build order.
     public func selecting(_ names: [String]) -> [ResolvedLayer] {

@@ -24,26 +24,11 @@ public struct ReleaseInfo: Sendable, Equatable {
 
 /// Git facts for a release, read with the git command in the recipe's directory.
 public enum GitInfo {
-    public struct Failure: Error, Sendable, CustomStringConvertible {
-        public var description: String
-    }
-
     static func git(_ arguments: [String], in directory: String) -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git"] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory.isEmpty ? "." : directory)
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
+        guard let result = try? Subprocess.run("git", arguments, directory: directory.isEmpty ? "." : directory, timeoutSeconds: 60) else {
             return (127, "")
         }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        return (result.status, result.output.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// The commit checked out, or nil outside a git work tree.
@@ -59,15 +44,15 @@ public enum GitInfo {
     }
 
     /// The version of the current commit's `vX.Y.Z` tag (the highest, if there are several).
-    public static func versionFromTag(in directory: String) throws(Failure) -> SemVer {
+    public static func versionFromTag(in directory: String) throws(ReleaseError) -> SemVer {
         let (status, output) = git(["tag", "--points-at", "HEAD"], in: directory)
-        guard status == 0 else { throw Failure(description: "--version-from-git: \(directory) is not in a git work tree") }
+        guard status == 0 else { throw .git("--version-from-git: \(directory) is not in a git work tree") }
         let versions = output.split(separator: "\n").compactMap { tag -> SemVer? in
             guard tag.hasPrefix("v") else { return nil }
             return try? SemVer(parsing: String(tag.dropFirst()))
         }
         guard let highest = versions.max(by: { $0.comparePrecedence($1) < 0 }) else {
-            throw Failure(description: "--version-from-git: the current commit has no vX.Y.Z tag (tags here: \(output.isEmpty ? "none" : output.split(separator: "\n").joined(separator: ", ")))")
+            throw .git("--version-from-git: the current commit has no vX.Y.Z tag (tags here: \(output.isEmpty ? "none" : output.split(separator: "\n").joined(separator: ", ")))")
         }
         return highest
     }

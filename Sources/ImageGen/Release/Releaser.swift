@@ -2,11 +2,6 @@ import ContainerRegistry
 import DockerEngine
 import Foundation
 
-/// Why a release stops before it changes anything.
-struct ReleaseRefusal: Error {
-    var message: String
-}
-
 /// `imagegen release`: semver tags for every layer of the family, only after verify passes,
 /// all or nothing.
 public struct Releaser: Sendable {
@@ -24,14 +19,15 @@ public struct Releaser: Sendable {
     /// One tag of the release and what happened to it.
     public struct TagOutcome: Sendable, Equatable {
         public var layer: String
-        public var repository: String
-        public var tag: String
+        public var repository: Repository
+        public var tag: Tag
         public var action: TagPlanner.Action
-        /// The image the tag names after the release (for a kept tag, what it already names).
-        public var image: String
+        /// The image the tag names after the release (for a kept tag, what it already names);
+        /// nil in a dry run for the release image, which is not made.
+        public var image: ImageID?
         public var pushed = false
 
-        public var reference: String { "\(repository):\(tag)" }
+        public var reference: String { repository.reference(tag) }
     }
 
     public struct Report: Sendable {
@@ -62,9 +58,18 @@ public struct Releaser: Sendable {
         self.progress = progress
     }
 
+    /// `--registry` without surrounding slashes ("" for none).
     public var prefix: String {
-        guard let registry = options.registry?.trimmingCharacters(in: CharacterSet(charactersIn: "/")), !registry.isEmpty else { return "" }
-        return registry + "/"
+        options.registry?.trimmingCharacters(in: CharacterSet(charactersIn: "/")) ?? ""
+    }
+
+    /// The repository a layer's release tags live in.
+    func repository(of layer: LayerPlan) throws(ReleaseError) -> Repository {
+        do {
+            return try layer.imageName.prefixed(with: prefix)
+        } catch {
+            throw .refused("--registry \(prefix): \(error)")
+        }
     }
 
     public func run() async throws -> Report {
@@ -88,26 +93,26 @@ public struct Releaser: Sendable {
         // engine has no tags, and deciding from it alone could move `latest` backwards.
         let auth = options.push ? RegistryAuth.resolve(registry: registryHost) : nil
         let registry = auth.map { RegistryClient(host: registryHost, credentials: $0.credentials) }
-        func remoteState(_ repository: String, _ tag: String) async throws -> TagPlanner.Current? {
+        func remoteState(_ repository: Repository, _ tag: Tag) async throws -> TagPlanner.Current? {
             guard let registry else { return nil }
             do {
                 return try await registryState(registry, repository: repository, tag: tag)
             } catch let error as RegistryError {
-                throw ReleaseRefusal(message: "cannot read \(repository):\(tag) in the registry: \(error); nothing was tagged")
+                throw ReleaseError.registry("cannot read \(repository.reference(tag)) in the registry: \(error); nothing was tagged")
             }
         }
         if let registry { progress("reading the release's tags in \(registry.host)") }
 
         // 2. Exact tags: refuse before touching anything if one names another image, here or in
         //    the registry.
-        var releaseImages: [String: String] = [:]     // layer → image the release tags
+        var releaseImages: [String: ImageID] = [:]     // layer → image the release tags
         var toStamp: [LayerPlan] = []
         var remoteFloating: [String: TagPlanner.Current] = [:]   // "repository:tag" → registry state
         var toPull: [LayerPlan] = []
         for layer in plan.layers {
-            let repository = prefix + layer.imageName
             do {
-                var current = try await state(of: "\(repository):\(exactTag)")
+                let repository = try repository(of: layer)
+                var current = try await state(of: repository.reference(exactTag))
                 let remote = try await remoteState(repository, exactTag)
                 if let remote {
                     _ = try TagPlanner.exact(exactTag, repository: repository, version: version, contentHash: layer.contentHash, current: remote, place: " in the registry")
@@ -118,16 +123,12 @@ public struct Releaser: Sendable {
                         toPull.append(layer)
                     }
                 }
-                for tag in floatingTags { remoteFloating["\(repository):\(tag)"] = try await remoteState(repository, tag) }
+                for tag in floatingTags { remoteFloating[repository.reference(tag)] = try await remoteState(repository, tag) }
                 let action = try TagPlanner.exact(exactTag, repository: repository, version: version, contentHash: layer.contentHash, current: current)
                 if case .keep = action, let current { releaseImages[layer.name] = current.imageID } else { toStamp.append(layer) }
-                report.tags.append(TagOutcome(layer: layer.name, repository: repository, tag: exactTag, action: action, image: current?.imageID ?? ""))
-            } catch let refusal as TagPlanner.Refusal {
+                report.tags.append(TagOutcome(layer: layer.name, repository: repository, tag: exactTag, action: action, image: current?.imageID))
+            } catch let refusal as ReleaseError {
                 report.failure = refusal.description
-                report.tags = []
-                return report
-            } catch let refusal as ReleaseRefusal {
-                report.failure = refusal.message
                 report.tags = []
                 return report
             }
@@ -138,10 +139,10 @@ public struct Releaser: Sendable {
         //    the registry, its image from there.
         if !options.dryRun {
             for layer in toPull {
-                let repository = prefix + layer.imageName
-                progress("pulling \(repository):\(exactTag), released before")
-                try await engine.pull(repository: repository, tag: exactTag, registryAuth: auth?.header)
-                if let pulled = try await state(of: "\(repository):\(exactTag)") { releaseImages[layer.name] = pulled.imageID }
+                let repository = try repository(of: layer)
+                progress("pulling \(repository.reference(exactTag)), released before")
+                try await engine.pull(ImageReference(repository, tag: exactTag), registryAuth: auth?.header)
+                if let pulled = try await state(of: repository.reference(exactTag)) { releaseImages[layer.name] = pulled.imageID }
             }
             for layer in toStamp {
                 progress("stamping \(layer.reference) with version \(version)")
@@ -151,23 +152,23 @@ public struct Releaser: Sendable {
 
         // 4. Floating tags: forward only.
         for layer in plan.layers {
-            let repository = prefix + layer.imageName
-            let target = releaseImages[layer.name] ?? "(new release image)"
+            let repository = try repository(of: layer)
+            let target = releaseImages[layer.name]
             if let index = report.tags.firstIndex(where: { $0.layer == layer.name && $0.tag == exactTag }) { report.tags[index].image = target }
             for tag in floatingTags {
-                if let remote = remoteFloating["\(repository):\(tag)"], let newer = remote.version, newer.comparePrecedence(version) > 0 {
+                if let remote = remoteFloating[repository.reference(tag)], let newer = remote.version, newer.comparePrecedence(version) > 0 {
                     report.tags.append(TagOutcome(layer: layer.name, repository: repository, tag: tag,
                                                   action: .keep("stays at \(newer) in the registry, which is newer"), image: remote.imageID))
                     continue
                 }
-                let current = try await state(of: "\(repository):\(tag)")
+                let current = try await state(of: repository.reference(tag))
                 var action = TagPlanner.floating(tag, version: version, target: target, current: current)
                 // In a dry run the release image does not exist yet; a tag already on this version of
                 // this content is what a real run would keep.
                 if options.dryRun, case .move = action, let current, current.version == version, current.contentHash == layer.contentHash {
                     action = .keep("already there")
                 }
-                let image: String
+                let image: ImageID?
                 if case .keep = action { image = current?.imageID ?? target } else { image = target }
                 report.tags.append(TagOutcome(layer: layer.name, repository: repository, tag: tag, action: action, image: image))
             }
@@ -185,7 +186,8 @@ public struct Releaser: Sendable {
                 switch outcome.action {
                 case .keep: continue
                 case .create, .move:
-                    try await engine.tag(outcome.image, repository: outcome.repository, tag: outcome.tag)
+                    guard let image = outcome.image else { continue }
+                    try await engine.tag(image, repository: outcome.repository, tag: outcome.tag)
                     applied.append(outcome)
                 }
             }
@@ -202,7 +204,7 @@ public struct Releaser: Sendable {
             for index in report.tags.indices {
                 let outcome = report.tags[index]
                 // A floating tag that stays on a newer version is not this release's to push.
-                guard outcome.image == releaseImages[outcome.layer] else { continue }
+                guard outcome.image != nil, outcome.image == releaseImages[outcome.layer] else { continue }
                 do {
                     progress("pushing \(outcome.reference)")
                     try await engine.push(outcome.repository, tag: outcome.tag, registryAuth: auth.header)
@@ -225,9 +227,8 @@ public struct Releaser: Sendable {
 
     /// What `repository:tag` names in the registry. The config digest is the image ID an engine
     /// gives the image, so it compares with local image IDs.
-    private func registryState(_ registry: RegistryClient, repository: String, tag: String) async throws -> TagPlanner.Current? {
-        let path = repository.hasPrefix(registryHost + "/") ? String(repository.dropFirst(registryHost.count + 1)) : repository
-        guard let image = try await registry.image(repository: path, tag: tag) else { return nil }
+    private func registryState(_ registry: RegistryClient, repository: Repository, tag: Tag) async throws -> TagPlanner.Current? {
+        guard let image = try await registry.image(repository: repository.path, tag: tag) else { return nil }
         return TagPlanner.Current(imageID: image.configDigest, labels: image.labels)
     }
 
@@ -238,16 +239,16 @@ public struct Releaser: Sendable {
     }
 
     /// Builds the release image of a layer: `FROM` its built image, with the release labels.
-    private func stamp(_ layer: LayerPlan) async throws -> String {
+    private func stamp(_ layer: LayerPlan) async throws -> ImageID {
         let labels = options.info.labels.sorted { $0.key < $1.key }
             .map { "\($0.key)=\(DockerfileSyntax.quote($0.value, escapeDollar: true))" }.joined(separator: " \\\n      ")
         let dockerfile = "FROM \(layer.reference)\nLABEL \(labels)\n"
         let context = ChunkSequence.tar([.inline("Dockerfile", Array(dockerfile.utf8))])
-        var id: String?
+        var id: ImageID?
         var failure: String?
         for try await message in try await engine.build(context: context, parameters: BuildParameters(tag: "")) {
             switch message {
-            case .imageID(let imageID): id = imageID
+            case .imageID(let imageID): id = try? ImageID(parsing: imageID)
             case .error(let text, _): failure = text
             default: break
             }
@@ -264,7 +265,7 @@ public struct Releaser: Sendable {
             switch outcome.action {
             case .move(let previous):
                 if (try? await engine.tag(previous, repository: outcome.repository, tag: outcome.tag)) != nil {
-                    restored.append("\(outcome.reference) → \(BuiltImages.shortID(previous)) again")
+                    restored.append("\(outcome.reference) → \(previous.short) again")
                 }
             case .create:
                 if (try? await engine.removeImage(outcome.reference, noPrune: true)) != nil {

@@ -12,28 +12,28 @@
 public enum TagPlanner {
     /// What a tag points at now.
     public struct Current: Sendable, Equatable {
-        public var imageID: String
+        public var imageID: ImageID
         /// The image's `org.opencontainers.image.version`, when it has a valid one.
         public var version: SemVer?
         /// The image's content hash label.
-        public var contentHash: String?
+        public var contentHash: ContentHash?
 
-        public init(imageID: String, version: SemVer?, contentHash: String?) {
+        public init(imageID: ImageID, version: SemVer?, contentHash: ContentHash?) {
             self.imageID = imageID
             self.version = version
             self.contentHash = contentHash
         }
 
         /// An image as its labels describe it (in the engine, or a registry's image config).
-        public init(imageID: String, labels: [String: String]) {
+        public init(imageID: ImageID, labels: [String: String]) {
             self.init(imageID: imageID, version: labels[ImageLabels.OCI.version].flatMap { try? SemVer(parsing: $0) },
-                      contentHash: labels[ImageLabels.contentHash])
+                      contentHash: labels[ImageLabels.contentHash].flatMap { try? ContentHash(parsing: $0) })
         }
     }
 
     public enum Action: Sendable, Equatable {
         case create
-        case move(from: String)
+        case move(from: ImageID)
         /// Nothing to do, and why (already there, or a newer version holds the tag).
         case keep(String)
 
@@ -46,38 +46,35 @@ public enum TagPlanner {
         }
     }
 
-    public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
-        public var message: String
-        public var description: String { message }
-    }
-
     /// The Docker tag for a version: `+` becomes `_`.
-    public static func exactTag(_ version: SemVer) -> String {
-        version.description.replacingOccurrences(of: "+", with: "_")
+    public static func exactTag(_ version: SemVer) -> Tag {
+        // Semver's characters, with `+` spelt `_`, are all tag characters.
+        (try? Tag(parsing: version.description.replacingOccurrences(of: "+", with: "_"))) ?? .latest
     }
 
-    public static func tags(for version: SemVer) -> (exact: String, floating: [String]) {
+    public static func tags(for version: SemVer) -> (exact: Tag, floating: [Tag]) {
         let exact = exactTag(version)
         guard !version.isPrerelease else { return (exact, []) }
-        if version.major == 0 { return (exact, ["0.\(version.minor)", "latest"]) }
-        return (exact, ["\(version.major).\(version.minor)", "\(version.major)", "latest"])
+        let floating = version.major == 0 ? ["0.\(version.minor)"] : ["\(version.major).\(version.minor)", "\(version.major)"]
+        return (exact, floating.compactMap { try? Tag(parsing: $0) } + [.latest])
     }
 
     /// The exact tag: created, kept if it already names this release of this content, refused if
     /// it names anything else.
     /// `place` names where `current` was read (e.g. " in the registry") for the refusal.
     public static func exact(
-        _ tag: String, repository: String, version: SemVer, contentHash: String, current: Current?, place: String = ""
-    ) throws(Refusal) -> Action {
+        _ tag: Tag, repository: Repository, version: SemVer, contentHash: ContentHash, current: Current?, place: String = ""
+    ) throws(ReleaseError) -> Action {
         guard let current else { return .create }
         if current.contentHash == contentHash, current.version == version {
             return .keep("already released")
         }
-        throw Refusal(message: "\(repository):\(tag) already names another image\(place) (\(current.version.map { "version \($0)" } ?? "no version label"), content hash \(current.contentHash.map { String($0.prefix(12)) } ?? "none")); a released version is never moved: release a new version")
+        throw .refused("\(repository.reference(tag)) already names another image\(place) (\(current.version.map { "version \($0)" } ?? "no version label"), content hash \(current.contentHash?.short ?? "none")); a released version is never moved: release a new version")
     }
 
     /// A floating tag: moved only when the release is not older than what it points at.
-    public static func floating(_ tag: String, version: SemVer, target: String, current: Current?) -> Action {
+    /// `target` is the image the release tags (nil in a dry run, before it is made).
+    public static func floating(_ tag: Tag, version: SemVer, target: ImageID?, current: Current?) -> Action {
         guard let current else { return .create }
         if current.imageID == target { return .keep("already there") }
         if let existing = current.version, existing.comparePrecedence(version) > 0 {

@@ -8,16 +8,6 @@ public struct ByteSize: Hashable, Sendable, Comparable, CustomStringConvertible 
 
     public init(bytes: Int64) { self.bytes = bytes }
 
-    public enum ParseError: Error, Sendable, CustomStringConvertible {
-        case invalid(String)
-
-        public var description: String {
-            switch self {
-            case .invalid(let text):
-                "invalid size '\(text)': expected a number and a unit such as 200MB, 1.5GiB or 512KiB"
-            }
-        }
-    }
 
     private static let units: [String: Double] = [
         "": 1, "b": 1,
@@ -25,16 +15,16 @@ public struct ByteSize: Hashable, Sendable, Comparable, CustomStringConvertible 
         "kib": 1024, "mib": 1_048_576, "gib": 1_073_741_824, "tib": 1_099_511_627_776,
     ]
 
-    public init(parsing text: String) throws(ParseError) {
+    public init(parsing text: String) throws(ValueError) {
         let trimmed = text.trimmingWhitespace()
         let numberPart = trimmed.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
         let unitPart = trimmed.dropFirst(numberPart.count).trimmingWhitespace().lowercased()
         guard !numberPart.isEmpty, numberPart.first != ".", numberPart.last != ".",
               numberPart.filter({ $0 == "." }).count <= 1,
               let number = Double(numberPart), let factor = Self.units[unitPart]
-        else { throw .invalid(text) }
+        else { throw .size(text) }
         let value = (number * factor).rounded()
-        guard value.isFinite, value < Double(Int64.max) else { throw .invalid(text) }
+        guard value.isFinite, value < Double(Int64.max) else { throw .size(text) }
         bytes = Int64(value)
     }
 

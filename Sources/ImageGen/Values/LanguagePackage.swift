@@ -9,40 +9,36 @@ public struct LanguagePackage: Hashable, Sendable, Comparable, CustomStringConve
     /// The name without the pin.
     public let name: String
 
-    public struct ParseError: Error, Sendable, CustomStringConvertible {
-        public var description: String
-    }
-
-    public init(parsing text: String, ecosystem: LanguageEcosystem) throws(ParseError) {
+    public init(parsing text: String, ecosystem: LanguageEcosystem) throws(ValueError) {
         self.ecosystem = ecosystem
         value = text
         func isWord(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber || "._-".contains(c)) }
         switch ecosystem {
         case .pip:
             guard let pin = text.range(of: "==") else {
-                throw ParseError(description: "pip package '\(text)' is not pinned: write name==version (e.g. ruff==0.8.4), so the image says what it holds")
+                throw .languagePackage("pip package '\(text)' is not pinned: write name==version (e.g. ruff==0.8.4), so the image says what it holds")
             }
             var package = text[..<pin.lowerBound]
             if let bracket = package.firstIndex(of: "[") {
                 let extras = package[bracket...]
                 guard extras.hasSuffix("]"), extras.dropFirst().dropLast().allSatisfy({ isWord($0) || $0 == "," }) else {
-                    throw ParseError(description: "pip package '\(text)': extras must be [name,name]")
+                    throw .languagePackage("pip package '\(text)': extras must be [name,name]")
                 }
                 package = package[..<bracket]
             }
             let version = text[pin.upperBound...]
             guard let first = package.first, first.isASCII, first.isLetter || first.isNumber, package.allSatisfy(isWord) else {
-                throw ParseError(description: "pip package name '\(package)' must be letters, digits, '.', '_' and '-'")
+                throw .languagePackage("pip package name '\(package)' must be letters, digits, '.', '_' and '-'")
             }
             guard !version.isEmpty, version.allSatisfy({ isWord($0) || "+!".contains($0) }) else {
-                throw ParseError(description: "pip package '\(text)': the version after == must be letters, digits and . + ! _ -")
+                throw .languagePackage("pip package '\(text)': the version after == must be letters, digits and . + ! _ -")
             }
             name = String(package)
         case .npm:
             let scoped = text.hasPrefix("@")
             let body = scoped ? text.dropFirst() : Substring(text)
             guard let at = body.lastIndex(of: "@") else {
-                throw ParseError(description: "npm package '\(text)' is not pinned: write name@version (e.g. typescript@5.6.3)")
+                throw .languagePackage("npm package '\(text)' is not pinned: write name@version (e.g. typescript@5.6.3)")
             }
             let package = body[..<at]
             let version = body[body.index(after: at)...]
@@ -50,10 +46,10 @@ public struct LanguagePackage: Hashable, Sendable, Comparable, CustomStringConve
             guard parts.count == (scoped ? 2 : 1),
                   parts.allSatisfy({ part in part.first.map { $0.isLowercase || $0.isNumber } == true && part.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || "._-".contains($0) } })
             else {
-                throw ParseError(description: "npm package name '\(scoped ? "@" : "")\(package)' must be lowercase letters, digits, '.', '_' and '-' (a scope is @scope/name)")
+                throw .languagePackage("npm package name '\(scoped ? "@" : "")\(package)' must be lowercase letters, digits, '.', '_' and '-' (a scope is @scope/name)")
             }
             guard let first = version.first, first.isNumber, version.allSatisfy({ isWord($0) || $0 == "+" }) else {
-                throw ParseError(description: "npm package '\(text)': the version after @ must be an exact version (e.g. 5.6.3)")
+                throw .languagePackage("npm package '\(text)': the version after @ must be an exact version (e.g. 5.6.3)")
             }
             name = (scoped ? "@" : "") + String(package)
         }

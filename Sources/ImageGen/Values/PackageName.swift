@@ -4,25 +4,13 @@
 public struct PackageName: Hashable, Sendable, Comparable, CustomStringConvertible {
     public let value: String
 
-    public enum ParseError: Error, Sendable, CustomStringConvertible {
-        case unsafe(String, character: Character?)
 
-        public var description: String {
-            switch self {
-            case .unsafe(let name, let character?):
-                "package name '\(name)' contains '\(character)', which could inject shell; names may hold only letters, digits and . + - _ : ~ = @"
-            case .unsafe(let name, nil):
-                "package name '\(name)' must start with a letter or digit"
-            }
-        }
-    }
-
-    public init(parsing text: String) throws(ParseError) {
+    public init(parsing text: String) throws(ValueError) {
         guard let first = text.first, first.isASCII, first.isLetter || first.isNumber else {
-            throw .unsafe(text, character: nil)
+            throw .unsafePackageName(text, character: nil)
         }
         if let bad = text.first(where: { !($0.isASCII && ($0.isLetter || $0.isNumber || ".+-_:~=@".contains($0))) }) {
-            throw .unsafe(text, character: bad)
+            throw .unsafePackageName(text, character: bad)
         }
         value = text
     }

@@ -18,18 +18,9 @@ public struct SemVer: Hashable, Sendable, Comparable, CustomStringConvertible {
         self.build = build
     }
 
-    public enum ParseError: Error, Sendable, Equatable, CustomStringConvertible {
-        case invalid(String, reason: String)
 
-        public var description: String {
-            switch self {
-            case .invalid(let text, let reason): "invalid semantic version '\(text)': \(reason)"
-            }
-        }
-    }
-
-    public init(parsing text: String) throws(ParseError) {
-        func fail(_ reason: String) -> ParseError { .invalid(text, reason: reason) }
+    public init(parsing text: String) throws(ValueError) {
+        func fail(_ reason: String) -> ValueError { .semanticVersion(text, reason: reason) }
         var rest = Substring(text)
         var build: [String] = []
         if let plus = rest.firstIndex(of: "+") {
@@ -55,16 +46,16 @@ public struct SemVer: Hashable, Sendable, Comparable, CustomStringConvertible {
         self.init(major: numbers[0], minor: numbers[1], patch: numbers[2], prerelease: prerelease, build: build)
     }
 
-    private static func identifiers(_ text: Substring, kind: String, numericRule: Bool, text whole: String) throws(ParseError) -> [String] {
+    private static func identifiers(_ text: Substring, kind: String, numericRule: Bool, text whole: String) throws(ValueError) -> [String] {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         var result: [String] = []
         for part in parts {
-            guard !part.isEmpty else { throw .invalid(whole, reason: "\(kind) has an empty identifier") }
+            guard !part.isEmpty else { throw .semanticVersion(whole, reason: "\(kind) has an empty identifier") }
             guard part.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
-                throw .invalid(whole, reason: "\(kind) identifier '\(part)' may hold only [0-9A-Za-z-]")
+                throw .semanticVersion(whole, reason: "\(kind) identifier '\(part)' may hold only [0-9A-Za-z-]")
             }
             if numericRule, part.count > 1, part.first == "0", part.allSatisfy(\.isNumber) {
-                throw .invalid(whole, reason: "numeric \(kind) identifier '\(part)' has a leading zero")
+                throw .semanticVersion(whole, reason: "numeric \(kind) identifier '\(part)' has a leading zero")
             }
             result.append(String(part))
         }

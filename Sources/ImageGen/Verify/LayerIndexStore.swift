@@ -18,21 +18,20 @@ public final class LayerIndexStore: @unchecked Sendable {
         CacheDirectory.path(environment: environment).map { $0 + "/layers" }
     }
 
-    private func path(_ diffID: String, options: ImageExport.Options) -> String? {
-        guard let directory, diffID.hasPrefix("sha256:") else { return nil }
-        let hex = diffID.dropFirst(7)
-        guard hex.count == 64, hex.allSatisfy(\.isHexDigit) else { return nil }
+    private func path(_ diffID: Digest, options: ImageExport.Options) -> String? {
+        guard let directory, diffID.algorithm == "sha256" else { return nil }
+        let hex = diffID.hex
         return "\(directory)/\(hex).\(Self.version)-rules\(SecretScanner.rulesVersion)-\(options.scanSecrets ? options.secretScanLimit : -1)"
     }
 
-    public func load(_ diffID: String, options: ImageExport.Options) -> LayerBlob? {
+    public func load(_ diffID: Digest, options: ImageExport.Options) -> LayerBlob? {
         guard let path = path(diffID, options: options), let data = FileManager.default.contents(atPath: path),
               let document = try? JSONValue(parsing: data)
         else { return nil }
-        return Self.decode(document, key: diffID)
+        return Self.decode(document, key: diffID.description)
     }
 
-    public func store(_ blob: LayerBlob, diffID: String, options: ImageExport.Options) {
+    public func store(_ blob: LayerBlob, diffID: Digest, options: ImageExport.Options) {
         guard let path = path(diffID, options: options) else { return }
         try? AtomicFile.write(Array(Self.encode(blob).canonical.utf8), to: path, createDirectories: true)
     }

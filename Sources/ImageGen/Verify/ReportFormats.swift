@@ -55,7 +55,7 @@ public enum ReportFormats {
             ],
             "layers": .array(report.layers.map { layer in
                 [
-                    "layer": .string(layer.layer), "image": .string(layer.reference), "imageID": layer.imageID.map(JSONValue.string) ?? .null,
+                    "layer": .string(layer.layer), "image": .string(layer.reference.description), "imageID": layer.imageID.map { .string($0.description) } ?? .null,
                     "passed": .bool(layer.passed), "milliseconds": .int(Int64(layer.seconds * 1000)),
                     "checks": .array(layer.checks.map { check in
                         [
@@ -85,8 +85,8 @@ public enum ReportFormats {
             let failures = layer.checks.filter { !$0.passed }.count
             xml += "  <testsuite name=\"\(escape(report.recipe + "-" + layer.layer))\" id=\"\(index)\" package=\"\(escape(report.recipe))\" tests=\"\(layer.checks.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"0\" time=\"\(seconds(layer.seconds))\" timestamp=\"\(stamp)\" hostname=\"\(escape(hostname.isEmpty ? "localhost" : hostname))\">\n"
             xml += "    <properties>\n"
-            xml += "      <property name=\"image\" value=\"\(escape(layer.reference))\"/>\n"
-            if let id = layer.imageID { xml += "      <property name=\"imageID\" value=\"\(escape(id))\"/>\n" }
+            xml += "      <property name=\"image\" value=\"\(escape(layer.reference.description))\"/>\n"
+            if let id = layer.imageID { xml += "      <property name=\"imageID\" value=\"\(escape(id.description))\"/>\n" }
             xml += "    </properties>\n"
             for check in layer.checks {
                 let open = "    <testcase name=\"\(escape(check.name))\" classname=\"\(escape("\(report.recipe).\(layer.layer).\(check.category)"))\" time=\"\(seconds(check.seconds))\""

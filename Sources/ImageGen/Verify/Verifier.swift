@@ -67,8 +67,8 @@ public struct Verifier: Sendable {
                                                             checks: [.failed(layer.name, "built", "built", "\(layer.reference) vanished during verify")], seconds: 0)
                     continue
                 }
-                checks.append(.passed(layer.name, "built", "built", "\(layer.reference) is \(BuiltImages.shortID(inspect.id)), built for content hash \(layer.contentHash.prefix(12))",
-                                      measured: .string(inspect.id)))
+                checks.append(.passed(layer.name, "built", "built", "\(layer.reference) is \(inspect.id.short), built for content hash \(layer.contentHash.short)",
+                                      measured: .string(inspect.id.description)))
                 let image = try await underTest(layer, inspect: inspect, blobs: diffIDs.compactMap { blobs[$0] }, inspections: inspections)
                 checks += Policies.all(image)
                 checks += try await probes(image)
@@ -81,12 +81,12 @@ public struct Verifier: Sendable {
 
     /// Every layer of the images, by diff ID: from the layer cache, or from one export of all the
     /// images (layers they share are read and scanned once), which then fills the cache.
-    private func layerIndexes(_ layers: [LayerPlan], inspections: Inspections) async throws -> [String: LayerBlob] {
-        var diffIDs: [String: [String]] = [:]
+    private func layerIndexes(_ layers: [LayerPlan], inspections: Inspections) async throws -> [Digest: LayerBlob] {
+        var diffIDs: [String: [Digest]] = [:]
         for layer in layers {
-            diffIDs[layer.reference] = try await inspections.image(layer.reference)?.rootFS?.layers ?? []
+            diffIDs[layer.reference.description] = try await inspections.image(layer.reference)?.rootFS?.layers ?? []
         }
-        var blobs: [String: LayerBlob] = [:]
+        var blobs: [Digest: LayerBlob] = [:]
         if let cache = options.layerCache {
             for id in Set(diffIDs.values.joined()) {
                 if let blob = cache.load(id, options: options.export) { blobs[id] = blob }
@@ -94,10 +94,11 @@ public struct Verifier: Sendable {
         }
         if diffIDs.values.joined().allSatisfy({ blobs[$0] != nil }) { return blobs }
 
-        let analysis = try await ImageExport.analyze(layers.map(\.reference), engine: engine, options: options.export)
+        let analysis = try await ImageExport.analyze(layers.map(\.reference.description), engine: engine, options: options.export)
         for layer in layers {
-            guard let ids = diffIDs[layer.reference],
-                  let keys = analysis.images[layer.reference] ?? analysis.images["docker.io/library/" + layer.reference],
+            let reference = layer.reference.description
+            guard let ids = diffIDs[reference],
+                  let keys = analysis.images[reference] ?? analysis.images["docker.io/library/" + reference],
                   keys.count == ids.count
             else { continue }
             // The export lists an image's layers in the order of its diff IDs.
@@ -112,13 +113,13 @@ public struct Verifier: Sendable {
 
     /// Gathers what the checks need about one layer's image.
     private func underTest(_ layer: LayerPlan, inspect: ImageInspect, blobs: [LayerBlob], inspections: Inspections) async throws -> ImageUnderTest {
-        let history = try await engine.history(layer.reference)
+        let history = try await engine.history(layer.reference.description)
         // The parent's layers are a prefix of this image's; count them to know what this layer adds.
         let parentReference: String
         var parentName: String
         switch layer.layer.parent {
         case .layer(let name):
-            parentReference = plan.layer(named: name)?.reference ?? name
+            parentReference = plan.layer(named: name)?.reference.description ?? name
             parentName = "layer '\(name)'"
         case .image(let reference):
             parentReference = reference.description
@@ -159,7 +160,7 @@ public struct Verifier: Sendable {
         guard !probes.isEmpty else { return [] }
         let timeout = image.policy.probeTimeout?.value ?? options.probeTimeout
         let started = Date()
-        let outcomes = try await ProbeRunner.run(image: image.plan.reference, probes: probes.map(\.command.value), timeoutSeconds: timeout, engine: engine)
+        let outcomes = try await ProbeRunner.run(image: image.plan.reference.description, probes: probes.map(\.command.value), timeoutSeconds: timeout, engine: engine)
         let seconds = Date().timeIntervalSince(started) / Double(max(outcomes.count, 1))
         return zip(probes, outcomes).map { probe, outcome in
             var result = Self.judge(probe, outcome, layer: image.name, timeout: timeout)
@@ -199,6 +200,8 @@ private actor Inspections {
     private var known: [String: ImageInspect?] = [:]
 
     init(engine: DockerEngine) { self.engine = engine }
+
+    func image(_ reference: ImageReference) async throws -> ImageInspect? { try await image(reference.description) }
 
     func image(_ reference: String) async throws -> ImageInspect? {
         if let cached = known[reference] { return cached }

@@ -33,8 +33,8 @@ public struct CheckResult: Sendable, Equatable {
 /// Every check of one layer.
 public struct LayerVerification: Sendable {
     public var layer: String
-    public var reference: String
-    public var imageID: String?
+    public var reference: ImageReference
+    public var imageID: ImageID?
     public var checks: [CheckResult]
     public var seconds: Double
 

@@ -48,7 +48,7 @@ enum EngineFixture {
     static func ensureBusybox(on engine: DockerEngine, as reference: String = busybox, marker: String? = nil) async throws {
         if marker == nil, try await engine.inspectImage(reference) != nil { return }
         let parts = reference.split(separator: ":")
-        try await engine.importImage(try busyboxRootFS(marker: marker), repository: String(parts[0]), tag: String(parts[1]), changes: ["CMD [\"/bin/sh\"]"])
+        try await engine.importImage(try busyboxRootFS(marker: marker), repository: try Repository(parsing: String(parts[0])), tag: try Tag(parsing: String(parts[1])), changes: ["CMD [\"/bin/sh\"]"])
     }
 
     /// A tar of a minimal busybox root; `marker` adds a file so two imports differ.

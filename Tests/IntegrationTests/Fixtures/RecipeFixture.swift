@@ -17,6 +17,8 @@ final class RecipeFixture: @unchecked Sendable {
         self.name = name
     }
 
+    func removeAfterwards(_ reference: ImageReference) { removeAfterwards(reference.description) }
+
     /// Also removes `reference` (an image the test made beside the recipe's) at the end.
     func removeAfterwards(_ reference: String) {
         lock.lock()

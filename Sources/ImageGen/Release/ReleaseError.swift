@@ -1,0 +1,16 @@
+/// Why a release stops: before it changes anything (a refusal, a version git cannot tell, a
+/// registry it cannot read), each with what to do about it.
+public enum ReleaseError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A tag would move where it must not (a released version), or verify failed.
+    case refused(String)
+    /// `--version-from-git` could not find the version.
+    case git(String)
+    /// The registry could not be read before tagging.
+    case registry(String)
+
+    public var description: String {
+        switch self {
+        case .refused(let message), .git(let message), .registry(let message): message
+        }
+    }
+}
