@@ -23,7 +23,7 @@ public struct RegistryAuth: Sendable, CustomStringConvertible {
 
     public var description: String { "credentials from \(source)" }
 
-    public static func resolve(registry: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> RegistryAuth {
+    public static func resolve(registry: String, environment: [String: String] = ProcessInfo.processInfo.environment) async -> RegistryAuth {
         if let user = environment["IMAGEGEN_REGISTRY_USER"], let password = environment["IMAGEGEN_REGISTRY_PASSWORD"] {
             return RegistryAuth(header: encode(username: user, password: password, server: registry), source: "IMAGEGEN_REGISTRY_USER",
                                 credentials: .init(username: user, password: password))
@@ -37,7 +37,7 @@ public struct RegistryAuth: Sendable, CustomStringConvertible {
         let helper = config["credHelpers"]?.objectValue?[registry]?.stringValue ?? config["credsStore"]?.stringValue
         if let helper, !helper.isEmpty {
             let serverURL = registry == "docker.io" ? "https://index.docker.io/v1/" : registry
-            if let found = CredentialHelper.get(helper, serverURL: serverURL, environment: environment) {
+            if let found = await CredentialHelper.get(helper, serverURL: serverURL, environment: environment) {
                 let source = "docker-credential-\(helper)"
                 if found.username == "<token>" {
                     return RegistryAuth(header: base64URL(JSONValue.object(["identitytoken": .string(found.secret), "serveraddress": .string(registry)]).canonical), source: source)
@@ -82,9 +82,9 @@ enum CredentialHelper {
         var secret: String
     }
 
-    static func get(_ name: String, serverURL: String, environment: [String: String]) -> Found? {
+    static func get(_ name: String, serverURL: String, environment: [String: String]) async -> Found? {
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) else { return nil }
-        guard let result = try? Subprocess.run("docker-credential-" + name, ["get"], environment: environment, input: Array(serverURL.utf8),
+        guard let result = try? await Subprocess.run("docker-credential-" + name, ["get"], environment: environment, input: Array(serverURL.utf8),
                                                timeoutSeconds: 30),
               result.status == 0, let answer = try? JSONValue(parsing: result.stdout),
               let username = answer["Username"]?.stringValue, let secret = answer["Secret"]?.stringValue, !secret.isEmpty

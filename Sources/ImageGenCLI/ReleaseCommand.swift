@@ -63,13 +63,13 @@ struct ReleaseCommand: AsyncParsableCommand {
             semver = try SemVer(parsing: version)
         } else {
             do {
-                semver = try GitInfo.versionFromTag(in: directory)
+                semver = try await GitInfo.versionFromTag(in: directory)
             } catch {
                 throw CommandFailure("error: \(error)", code: .badInput)
             }
         }
         var releaseOptions = Releaser.Options(info: ReleaseInfo(
-            version: semver, revision: GitInfo.revision(in: directory), created: GitInfo.creationTime(in: directory)))
+            version: semver, revision: await GitInfo.revision(in: directory), created: await GitInfo.creationTime(in: directory)))
         releaseOptions.push = push
         releaseOptions.registry = registry
         releaseOptions.dryRun = dryRun

@@ -15,13 +15,13 @@ struct FileDigestCacheTests {
     func stamp(_ path: String) -> FileStamp? {
         var info = stat()
         guard lstat(path, &info) == 0 else { return nil }
-        return ContextWalker.fileEntry(path: "x", source: path, info: info).stamp
+        return ContextEntry.file(path: "x", source: path, info: info).stamp
     }
 
     func entry(_ path: String) -> ContextEntry {
         var info = stat()
         lstat(path, &info)
-        return ContextWalker.fileEntry(path: "context/x", source: path, info: info)
+        return ContextEntry.file(path: "context/x", source: path, info: info)
     }
 
     /// Waits until the file's ctime is older than the racy window, so its digest may be kept.

@@ -55,7 +55,7 @@ struct ReleaseLogicTests {
     }
 
     @Test("credential helpers: credHelpers for the registry, else credsStore, run as docker-credential-NAME get")
-    func credentialHelpers() throws {
+    func credentialHelpers() async throws {
         let scratch = Scratch()
         // A helper that answers for one server only, as real helpers do (exit 1 otherwise).
         scratch.write("bin/docker-credential-fake", """
@@ -71,31 +71,31 @@ struct ReleaseLogicTests {
         scratch.write("docker/config.json", #"{"auths":{"other.example":{"auth":"\#(Data("file-user:file-pw".utf8).base64EncodedString())"}},"credsStore":"fake","credHelpers":{"other.example":"missing-helper"}}"#)
         let environment = ["DOCKER_CONFIG": scratch.url("docker"), "PATH": scratch.url("bin") + ":/usr/bin:/bin"]
 
-        let stored = RegistryAuth.resolve(registry: "registry.example:5000", environment: environment)
+        let stored = await RegistryAuth.resolve(registry: "registry.example:5000", environment: environment)
         #expect(stored.source == "docker-credential-fake")
         #expect(stored.credentials?.username == "helper-user" && stored.credentials?.password == "helper-s3cret")
         #expect(!stored.description.contains("helper-s3cret"))
-        let token = RegistryAuth.resolve(registry: "tokens.example", environment: environment)
+        let token = await RegistryAuth.resolve(registry: "tokens.example", environment: environment)
         #expect(token.credentials == nil)
         let decoded = String(decoding: Data(base64Encoded: token.header.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")) ?? Data(), as: UTF8.self)
         #expect(decoded == #"{"identitytoken":"# + #""refresh-t0ken","serveraddress":"tokens.example"}"#)
         // A helper named for a registry but not installed: the file's auths still count.
-        #expect(RegistryAuth.resolve(registry: "other.example", environment: environment).credentials?.username == "file-user")
+        #expect(await RegistryAuth.resolve(registry: "other.example", environment: environment).credentials?.username == "file-user")
         // The store has nothing for this one: anonymous.
-        #expect(RegistryAuth.resolve(registry: "unknown.example", environment: environment).source == "none (anonymous)")
+        #expect(await RegistryAuth.resolve(registry: "unknown.example", environment: environment).source == "none (anonymous)")
     }
 
     @Test("registry credentials come from the environment or the docker config, and are never described")
-    func credentials() throws {
+    func credentials() async throws {
         let scratch = Scratch()
         let auth = Data("robot:s3cr3t-Pa55".utf8).base64EncodedString()
         scratch.write("docker/config.json", #"{"auths":{"127.0.0.1:5000":{"auth":"\#(auth)"}}}"#)
-        let fromConfig = RegistryAuth.resolve(registry: "127.0.0.1:5000", environment: ["DOCKER_CONFIG": scratch.url("docker")])
+        let fromConfig = await RegistryAuth.resolve(registry: "127.0.0.1:5000", environment: ["DOCKER_CONFIG": scratch.url("docker")])
         let decoded = String(decoding: Data(base64Encoded: fromConfig.header.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")) ?? Data(), as: UTF8.self)
         #expect(decoded == #"{"password":"# + #""s3cr3t-Pa55","serveraddress":"127.0.0.1:5000","username":"robot"}"#)
         #expect(!fromConfig.description.contains("s3cr3t") && fromConfig.description.contains("config.json"))
-        let fromEnvironment = RegistryAuth.resolve(registry: "r.example:5000", environment: ["IMAGEGEN_REGISTRY_USER": "ci", "IMAGEGEN_REGISTRY_PASSWORD": "pw-123"])
+        let fromEnvironment = await RegistryAuth.resolve(registry: "r.example:5000", environment: ["IMAGEGEN_REGISTRY_USER": "ci", "IMAGEGEN_REGISTRY_PASSWORD": "pw-123"])
         #expect(!fromEnvironment.description.contains("pw-123"))
-        #expect(RegistryAuth.resolve(registry: "elsewhere:1", environment: ["DOCKER_CONFIG": scratch.url("docker")]).source == "none (anonymous)")
+        #expect(await RegistryAuth.resolve(registry: "elsewhere:1", environment: ["DOCKER_CONFIG": scratch.url("docker")]).source == "none (anonymous)")
     }
 }

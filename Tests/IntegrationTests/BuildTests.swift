@@ -249,7 +249,7 @@ struct BuildTests {
             defer { registry.stop() }
             let base = "\(registry.address)/\(name)/busybox:1"
             try await engine.tag(EngineFixture.busybox, repository: try Repository(parsing: "\(registry.address)/\(name)/busybox"), tag: "1")
-            try await engine.push(try Repository(parsing: "\(registry.address)/\(name)/busybox"), tag: "1", registryAuth: RegistryAuth.resolve(registry: registry.address).header)
+            try await engine.push(try Repository(parsing: "\(registry.address)/\(name)/busybox"), tag: "1", registryAuth: await RegistryAuth.resolve(registry: registry.address).header)
             try await engine.removeImage(base)
             fixture.removeAfterwards(base)
             scratch.write("recipe.yaml", "recipe: \(name)\nlayers:\n  base:\n    from: \(base)\n    distro: busybox\n    user: {name: dev, uid: 1000}\n")

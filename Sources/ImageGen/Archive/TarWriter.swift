@@ -166,7 +166,7 @@ public final class TarWriter {
         defer { close(file.fd) }
         var info = stat()
         guard fstat(file.fd, &info) == 0 else { throw FileSystemError.errno("stat", file.entry.sourcePath ?? file.entry.path) }
-        let now = ContextWalker.fileEntry(path: file.entry.path, source: file.entry.sourcePath ?? "", info: info)
+        let now = ContextEntry.file(path: file.entry.path, source: file.entry.sourcePath ?? "", info: info)
         if let stamp = file.entry.stamp, now.stamp != stamp {
             throw FileSystemError(path: file.entry.sourcePath ?? file.entry.path, operation: "archive",
                                   reason: "it changed while the context was being built; run again")

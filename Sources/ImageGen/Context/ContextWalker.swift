@@ -36,7 +36,7 @@ public struct ContextWalker: Sendable {
         }
         switch info.st_mode & S_IFMT {
         case S_IFREG:
-            entries.append(Self.fileEntry(path: archivePrefix, source: root, info: info))
+            entries.append(ContextEntry.file(path: archivePrefix, source: root, info: info))
             return (entries, problems)
         case S_IFDIR:
             break
@@ -151,7 +151,7 @@ public struct ContextWalker: Sendable {
             let archivePath = archivePrefix + "/" + childRelative
             switch kind {
             case S_IFREG:
-                pending.entries.append(Self.fileEntry(path: archivePath, source: root + "/" + childRelative, info: info))
+                pending.entries.append(ContextEntry.file(path: archivePath, source: root + "/" + childRelative, info: info))
             case S_IFDIR:
                 flush()
                 steps.append(.subtree(name: name, relative: childRelative, entry: .directory(archivePath)))
@@ -206,16 +206,6 @@ public struct ContextWalker: Sendable {
     private func display(_ relative: String) -> String {
         relative.isEmpty ? displayRoot : displayRoot + "/" + relative
     }
-
-    static func fileEntry(path: String, source: String, info: stat) -> ContextEntry {
-        let executable = info.st_mode & 0o111 != 0
-        let stamp = FileStamp(
-            device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
-            mtimeNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
-            ctimeNanoseconds: Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec))
-        return ContextEntry(path: path, kind: .file, mode: executable ? 0o755 : 0o644, size: Int64(info.st_size), sourcePath: source, stamp: stamp)
-    }
-
     /// Why a link leaves the tree, judged lexically from the link's own directory, or nil.
     static func escapeReason(link: String, target: String) -> String? {
         if target.hasPrefix("/") { return "is absolute" }

@@ -26,7 +26,7 @@ public final class FileDigestCache: @unchecked Sendable {
     static let header = "imagegen-digests 3 secret-rules-\(SecretScanner.rulesVersion)\n"
 
     /// How much older than the read time a file's timestamps must be for its digest to be kept.
-    public static let racyWindowNanoseconds: Int64 = 1_000_000_000
+    public static var racyWindowNanoseconds: Int64 { FileStamp.racyWindowNanoseconds }
 
     private let records: RecordFile<FileKey, Record>
     private let lock = NSLock()

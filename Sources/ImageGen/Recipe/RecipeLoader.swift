@@ -66,7 +66,7 @@ public enum RecipeLoader {
         if let node = value("args")?.value {
             // Args are literal: `${` in an arg's value is not substituted.
             args = reader.keyValues(node, what: "args", interpolate: false) { key in
-                Interpolation.isValidName(Substring(key)) ? nil : "arg name '\(key)' must be letters, digits and _, not starting with a digit"
+                Names.isValidName(Substring(key)) ? nil : "arg name '\(key)' must be letters, digits and _, not starting with a digit"
             }
         }
         let declared = Set(args.map(\.key))

@@ -24,28 +24,28 @@ public struct ReleaseInfo: Sendable, Equatable {
 
 /// Git facts for a release, read with the git command in the recipe's directory.
 public enum GitInfo {
-    static func git(_ arguments: [String], in directory: String) -> (status: Int32, output: String) {
-        guard let result = try? Subprocess.run("git", arguments, directory: directory.isEmpty ? "." : directory, timeoutSeconds: 60) else {
+    static func git(_ arguments: [String], in directory: String) async -> (status: Int32, output: String) {
+        guard let result = try? await Subprocess.run("git", arguments, directory: directory.isEmpty ? "." : directory, timeoutSeconds: 60) else {
             return (127, "")
         }
         return (result.status, result.output.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// The commit checked out, or nil outside a git work tree.
-    public static func revision(in directory: String) -> String? {
-        let (status, output) = git(["rev-parse", "HEAD"], in: directory)
+    public static func revision(in directory: String) async -> String? {
+        let (status, output) = await git(["rev-parse", "HEAD"], in: directory)
         return status == 0 && !output.isEmpty ? output : nil
     }
 
     /// The commit's date (RFC 3339), which makes the `created` label repeatable for a commit.
-    public static func commitDate(in directory: String) -> String? {
-        let (status, output) = git(["show", "-s", "--format=%cI", "HEAD"], in: directory)
+    public static func commitDate(in directory: String) async -> String? {
+        let (status, output) = await git(["show", "-s", "--format=%cI", "HEAD"], in: directory)
         return status == 0 && !output.isEmpty ? output : nil
     }
 
     /// The version of the current commit's `vX.Y.Z` tag (the highest, if there are several).
-    public static func versionFromTag(in directory: String) throws(ReleaseError) -> SemVer {
-        let (status, output) = git(["tag", "--points-at", "HEAD"], in: directory)
+    public static func versionFromTag(in directory: String) async throws(ReleaseError) -> SemVer {
+        let (status, output) = await git(["tag", "--points-at", "HEAD"], in: directory)
         guard status == 0 else { throw .git("--version-from-git: \(directory) is not in a git work tree") }
         let versions = output.split(separator: "\n").compactMap { tag -> SemVer? in
             guard tag.hasPrefix("v") else { return nil }
@@ -58,12 +58,12 @@ public enum GitInfo {
     }
 
     /// `SOURCE_DATE_EPOCH` if set, else the commit date, else now.
-    public static func creationTime(in directory: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    public static func creationTime(in directory: String, environment: [String: String] = ProcessInfo.processInfo.environment) async -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         if let epoch = environment["SOURCE_DATE_EPOCH"].flatMap(TimeInterval.init) {
             return formatter.string(from: Date(timeIntervalSince1970: epoch))
         }
-        return commitDate(in: directory) ?? formatter.string(from: Date())
+        return await commitDate(in: directory) ?? formatter.string(from: Date())
     }
 }

@@ -91,7 +91,7 @@ public struct Releaser: Sendable {
 
         // With --push the registry is the truth about what is released: a fresh CI runner's
         // engine has no tags, and deciding from it alone could move `latest` backwards.
-        let auth = options.push ? RegistryAuth.resolve(registry: registryHost) : nil
+        let auth = options.push ? await RegistryAuth.resolve(registry: registryHost) : nil
         let registry = auth.map { RegistryClient(host: registryHost, credentials: $0.credentials) }
         func remoteState(_ repository: Repository, _ tag: Tag) async throws -> TagPlanner.Current? {
             guard let registry else { return nil }

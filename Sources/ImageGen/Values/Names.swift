@@ -32,7 +32,7 @@ enum Names {
     }
 
     static func envKeyProblem(_ key: String) -> String? {
-        Interpolation.isValidName(Substring(key)) ? nil
+        isValidName(Substring(key)) ? nil
             : "environment variable name '\(key)' must be letters, digits and _, not starting with a digit"
     }
 
@@ -63,5 +63,12 @@ enum Names {
         if path.split(separator: "/").contains("..") { return "\(what) '\(path)' contains '..'; it must stay inside the recipe's directory" }
         if path.contains("\0") || path.contains("\n") { return "\(what) contains a control character" }
         return nil
+    }
+
+    /// An arg or environment variable name: letters, digits and `_`, not starting with a digit.
+    static func isValidName(_ name: Substring) -> Bool {
+        guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic)
+        else { return false }
+        return name.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && $0.properties.isAlphabetic) || ("0"..."9").contains($0) }
     }
 }

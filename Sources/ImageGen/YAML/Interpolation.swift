@@ -8,12 +8,6 @@ struct Interpolation {
         var problems: [(offset: Int, message: String)] = []
     }
 
-    static func isValidName(_ name: Substring) -> Bool {
-        guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic)
-        else { return false }
-        return name.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && $0.properties.isAlphabetic) || ("0"..."9").contains($0) }
-    }
-
     static func apply(_ text: String, args: [String: String]) -> Result {
         guard text.contains("$") else { return Result(value: text) }
         let scalars = Array(text.unicodeScalars)
@@ -34,7 +28,7 @@ struct Interpolation {
                     break
                 }
                 let name = String(String.UnicodeScalarView(scalars[(index + 2)..<close]))
-                if !isValidName(Substring(name)) {
+                if !Names.isValidName(Substring(name)) {
                     result.problems.append((index, "'${\(name)}' is not a valid arg name (letters, digits and _, not starting with a digit)"))
                 } else if let value = args[name] {
                     result.used.insert(name)

@@ -59,7 +59,7 @@ enum EngineFixture {
         var entries: [ContextEntry] = [.directory("bin"), .directory("etc"), .directory("tmp"), .directory("root"), .directory("home")]
         var info = stat()
         lstat(busybox, &info)
-        var binary = ContextWalker.fileEntry(path: "bin/busybox", source: busybox, info: info)
+        var binary = ContextEntry.file(path: "bin/busybox", source: busybox, info: info)
         binary.mode = 0o755
         entries.append(binary)
         for applet in applets {

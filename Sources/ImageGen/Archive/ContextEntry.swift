@@ -17,8 +17,12 @@ public struct FileStamp: Hashable, Sendable {
     /// Whether the file was last written (or its inode changed) at least the racy window before
     /// `time` (nanoseconds since the epoch): then content read at or after `time` is what these
     /// stamps describe until they change (see ``FileDigestCache``).
+    /// Stamps of a file written less than this long before it was read do not vouch for its
+    /// content (git's "racily clean" rule): the clock may not have moved since.
+    public static let racyWindowNanoseconds: Int64 = 1_000_000_000
+
     public func settled(before time: Int64) -> Bool {
-        max(mtimeNanoseconds, ctimeNanoseconds) < time - FileDigestCache.racyWindowNanoseconds
+        max(mtimeNanoseconds, ctimeNanoseconds) < time - Self.racyWindowNanoseconds
     }
 }
 
@@ -47,6 +51,16 @@ public struct ContextEntry: Hashable, Sendable {
 
     public static func directory(_ path: String) -> ContextEntry {
         ContextEntry(path: path, kind: .directory, mode: 0o755, size: 0)
+    }
+
+
+    static func file(path: String, source: String, info: stat) -> ContextEntry {
+        let executable = info.st_mode & 0o111 != 0
+        let stamp = FileStamp(
+            device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
+            mtimeNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
+            ctimeNanoseconds: Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec))
+        return ContextEntry(path: path, kind: .file, mode: executable ? 0o755 : 0o644, size: Int64(info.st_size), sourcePath: source, stamp: stamp)
     }
 
     public static func inline(_ path: String, _ bytes: [UInt8]) -> ContextEntry {

@@ -1,0 +1,127 @@
+import DockerEngine
+import Foundation
+import Testing
+@testable import ImageGen
+
+/// Builder, Verifier and Releaser driven through the in-memory engine: their own logic (what is
+/// built, skipped, checked, tagged), without dockerd.
+@Suite("build, verify and release on the in-memory engine")
+struct StageTests {
+    static let recipe = minimalRecipe + """
+          tool:
+            from: base
+            run: ["echo tool"]
+
+        """
+
+    static func setUp(_ yaml: String = recipe) async throws -> (MemoryEngine, DockerEngine, BuildPlan, Scratch) {
+        let memory = MemoryEngine()
+        let engine = try await DockerEngine.connect(transport: memory)
+        let scratch = Scratch()
+        let (plan, diagnostics) = ImageGenTests.plan(yaml, in: scratch)
+        return (memory, engine, try #require(plan, "\(diagnostics.sorted)"), scratch)
+    }
+
+    @Test("a cold build builds parents first and tags by content hash; a second one uploads nothing")
+    func builds() async throws {
+        let (memory, engine, plan, _) = try await Self.setUp()
+        let first = try await Builder(engine: engine, plan: plan, options: BuildOptions()).run()
+        #expect(first.outcomes.map(\.state) == [.built, .built])
+        #expect(first.uploads == 2)
+        for layer in plan.layers {
+            let image = try #require(memory.image(layer.reference.description))
+            #expect(image.labels[ImageLabels.contentHash] == layer.contentHash.hex)
+            #expect(image.labels[ImageLabels.baseImage]?.hasPrefix("sha256:") == true)
+            #expect(image.user == "1000:1000")
+        }
+        let second = try await Builder(engine: engine, plan: plan, options: BuildOptions()).run()
+        #expect(second.outcomes.map(\.state) == [.cached, .cached])
+        #expect(second.uploads == 0)
+        #expect(memory.requests.filter { $0 == "POST /build" }.count == 2)
+    }
+
+    @Test("a failing layer fails with its step and last lines; what is built on it is skipped")
+    func failure() async throws {
+        let yaml = Self.recipe.replacingOccurrences(of: "    user: {name: dev, uid: 1000}\n", with: "    user: {name: dev, uid: 1000}\n    run: [\"exit 1\"]\n")
+        let (_, engine, plan, _) = try await Self.setUp(yaml)
+        let events = EventCollector()
+        let report = try await Builder(engine: engine, plan: plan, options: BuildOptions(), events: events.record).run()
+        #expect(report.outcomes.map(\.state) == [.failed, .skipped])
+        #expect(!report.succeeded)
+        let failed = events.all.compactMap { event -> (String?, [String])? in
+            if case .failed(_, _, let step, let lines, _) = event { return (step, lines) }
+            return nil
+        }
+        #expect(failed.first?.0?.contains("exit 1") == true)
+        #expect(failed.first?.1 == ["it failed here"])
+    }
+
+    @Test("an image that lost its tag is tagged again, not rebuilt")
+    func retag() async throws {
+        let (memory, engine, plan, _) = try await Self.setUp()
+        _ = try await Builder(engine: engine, plan: plan, options: BuildOptions()).run()
+        try await engine.removeImage(plan.layers[1].reference)
+        #expect(memory.image(plan.layers[1].reference.description) == nil)
+        let report = try await Builder(engine: engine, plan: plan, options: BuildOptions()).run()
+        #expect(report.outcomes.map(\.state) == [.cached, .cached])
+        #expect(report.uploads == 0)
+        #expect(memory.image(plan.layers[1].reference.description) != nil)
+    }
+
+    @Test("verify: a layer not built fails its 'built' check; built ones pass every policy")
+    func verify() async throws {
+        let (_, engine, plan, scratch) = try await Self.setUp()
+        var options = Verifier.Options()
+        options.layerCache = LayerIndexStore(directory: scratch.url("layers"))
+        let before = try await Verifier(engine: engine, plan: plan, options: options).run()
+        #expect(!before.passed)
+        #expect(before.layers.allSatisfy { $0.checks.map(\.name) == ["built"] && $0.checks[0].message.contains("is not built") })
+
+        _ = try await Builder(engine: engine, plan: plan, options: BuildOptions()).run()
+        let after = try await Verifier(engine: engine, plan: plan, options: options).run()
+        let failed = after.checks.filter { !$0.passed }.map { "\($0.layer): \($0.name): \($0.message)" }
+        #expect(after.passed, "\(failed)")
+        #expect(after.layers.map(\.layer) == ["base", "tool"])
+        #expect(after.checks.contains { $0.name == "user.non-root" && $0.passed })
+        #expect(after.checks.contains { $0.name == "secrets.files" && $0.passed })
+    }
+
+    @Test("release: tags where semver says, labels on a release image, forward only, a released version kept")
+    func release() async throws {
+        let (memory, engine, plan, _) = try await Self.setUp()
+        _ = try await Builder(engine: engine, plan: plan, options: BuildOptions()).run()
+        func release(_ version: String, dryRun: Bool = false) async throws -> Releaser.Report {
+            var options = Releaser.Options(info: ReleaseInfo(version: try SemVer(parsing: version), revision: nil, created: "2026-12-01T00:00:00Z"))
+            options.dryRun = dryRun
+            return try await Releaser(engine: engine, plan: plan, options: options).run()
+        }
+        let dry = try await release("1.1.0", dryRun: true)
+        #expect(dry.succeeded && dry.tags.count == 8)
+        #expect(memory.image("demo-tool:1.1.0") == nil, "a dry run tags nothing")
+
+        let first = try await release("1.1.0")
+        #expect(first.succeeded, "\(first.failure ?? "")")
+        for tag in ["1.1.0", "1.1", "1", "latest"] {
+            let image = try #require(memory.image("demo-tool:\(tag)"))
+            #expect(image.labels[ImageLabels.OCI.version] == "1.1.0")
+            #expect(image.labels[ImageLabels.contentHash] == plan.layers[1].contentHash.hex)
+        }
+        // The content-hash image is untouched: the release labels are on an image of their own.
+        #expect(memory.image(plan.layers[1].reference.description)?.labels[ImageLabels.OCI.version] == nil)
+
+        let hotfix = try await release("1.0.5")
+        #expect(hotfix.succeeded)
+        #expect(memory.image("demo-tool:latest")?.labels[ImageLabels.OCI.version] == "1.1.0", "latest never moves back")
+        #expect(memory.image("demo-tool:1.0")?.labels[ImageLabels.OCI.version] == "1.0.5")
+        let again = try await release("1.1.0")
+        #expect(again.tags.filter { $0.tag == "1.1.0" }.allSatisfy { $0.action == .keep("already released") })
+    }
+}
+
+/// Build events collected from the builder's tasks.
+final class EventCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [BuildEvent] = []
+    func record(_ event: BuildEvent) { lock.withLock { events.append(event) } }
+    var all: [BuildEvent] { lock.withLock { events } }
+}
