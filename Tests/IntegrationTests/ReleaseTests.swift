@@ -18,6 +18,13 @@ struct ReleaseTests {
         return try await Releaser(engine: engine, plan: plan, options: options, progress: progress).run()
     }
 
+    /// The test recipe planned and built.
+    static func builtFamily(_ name: String, in scratch: Scratch, engine: DockerEngine) async throws -> BuildPlan {
+        let plan = try planRecipe(recipe(name), in: scratch)
+        #expect(try await Builder(engine: engine, plan: plan, options: BuildOptions()).run().succeeded)
+        return plan
+    }
+
     func actions(_ report: Releaser.Report, layer: String = "tool") -> [String: String] {
         Dictionary(uniqueKeysWithValues: report.tags.filter { $0.layer == layer }.map { ($0.tag.value, $0.action.name) })
     }
@@ -28,8 +35,7 @@ struct ReleaseTests {
             let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
             let registry = try LocalRegistry()
             defer { registry.stop() }
-            let plan = try planRecipe(Self.recipe(name), in: scratch)
-            #expect(try await Builder(engine: engine, plan: plan, options: BuildOptions()).run().succeeded)
+            let plan = try await Self.builtFamily(name, in: scratch, engine: engine)
             let repository = "team/\(name)-tool"
             let local = "\(registry.address)/\(repository)"
 
@@ -99,8 +105,7 @@ struct ReleaseTests {
             let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
             let registry = try LocalRegistry()
             defer { registry.stop() }
-            let plan = try planRecipe(Self.recipe(name), in: scratch)
-            #expect(try await Builder(engine: engine, plan: plan, options: BuildOptions()).run().succeeded)
+            let plan = try await Self.builtFamily(name, in: scratch, engine: engine)
             let repository = "team/\(name)-tool"
             let local = "\(registry.address)/\(repository)"
             #expect(try await release(plan, "1.1.0", registry: registry, engine: engine).succeeded)
@@ -228,8 +233,7 @@ struct ReleaseTests {
             let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
             let registry = try LocalRegistry()
             defer { registry.stop() }
-            let plan = try planRecipe(Self.recipe(name), in: scratch)
-            #expect(try await Builder(engine: engine, plan: plan, options: BuildOptions()).run().succeeded)
+            let plan = try await Self.builtFamily(name, in: scratch, engine: engine)
             #expect(try await release(plan, "1.0.0", registry: registry, engine: engine).succeeded)
             let local = "\(registry.address)/team/\(name)"
             var before: [String: ImageID] = [:]

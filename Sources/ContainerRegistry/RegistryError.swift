@@ -1,0 +1,21 @@
+/// How a registry request failed, each with what a user can do about it.
+public enum RegistryError: Error, Sendable, CustomStringConvertible, Equatable {
+    case unreachable(registry: String, reason: String)
+    case denied(registry: String, what: String, withCredentials: Bool)
+    case http(registry: String, what: String, status: Int, message: String)
+    case unexpected(registry: String, what: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let registry, let reason):
+            return "cannot reach the registry \(registry) (\(reason))"
+        case .denied(let registry, let what, let withCredentials):
+            return "the registry \(registry) refused \(what): "
+                + (withCredentials ? "the credentials were not accepted" : "it needs credentials (IMAGEGEN_REGISTRY_USER and IMAGEGEN_REGISTRY_PASSWORD, or docker login)")
+        case .http(let registry, let what, let status, let message):
+            return "the registry \(registry) answered \(what) with HTTP \(status): \(message)"
+        case .unexpected(let registry, let what, let reason):
+            return "unexpected answer from the registry \(registry) for \(what): \(reason)"
+        }
+    }
+}
