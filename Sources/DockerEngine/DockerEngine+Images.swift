@@ -63,6 +63,13 @@ extension DockerEngine {
         try await call(EngineRequest("GET", "/images/get", query: names.map { ("names", $0) }, timeoutSeconds: nil), as: "export").body
     }
 
+    /// Loads images from a `docker save` tar (`docker load`), keeping their IDs and diff IDs.
+    public func loadImages(_ tar: ChunkSequence) async throws {
+        let request = EngineRequest("POST", "/images/load", query: [("quiet", "1")],
+                                    body: .stream(tar, contentType: "application/x-tar", length: nil), timeoutSeconds: nil)
+        try await expectCleanStream(try await call(request, as: "load"), request: request.summary)
+    }
+
     /// Creates an image from a root file system tar (`docker import`).
     public func importImage(_ tar: ChunkSequence, repository: Repository, tag: Tag, changes: [String] = []) async throws {
         var query = [("fromSrc", "-"), ("repo", repository.description), ("tag", tag.value)]

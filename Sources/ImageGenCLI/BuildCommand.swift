@@ -11,11 +11,17 @@ struct BuildCommand: AsyncParsableCommand {
             Layers build parents first, independent ones at the same time (--jobs). An image is \
             tagged <recipe>-<layer>:<content hash prefix>; no other tag is touched. Exit codes: 0 \
             every layer built or cached, 1 a layer failed, 2 bad input, 3 the engine is unreachable.
+
+            With --cache REGISTRY[/NAMESPACE], a layer not in the engine is looked up as \
+            REGISTRY/NAMESPACE/<recipe>-<layer>:<hash prefix> and pulled when its labels carry the \
+            layer's content hash and base; a layer built is pushed there (readwrite). The cache \
+            never fails a build: when it cannot be used, one warning says why.
             """)
 
     @OptionGroup var options: RecipeOptions
     @OptionGroup var engineOptions: EngineOptions
     @OptionGroup var buildCA: BuildCAOption
+    @OptionGroup var cache: CacheOptions
 
     @Option(name: .customLong("layer"), help: "Build this layer and the layers it needs (repeatable).")
     var layers: [String] = []
@@ -82,6 +88,7 @@ struct BuildCommand: AsyncParsableCommand {
         buildOptions.limits.cpuQuota = cpuQuota
         buildOptions.limits.shmSize = try shmSize.map { try ByteSize(parsing: $0).bytes }
         buildOptions.buildCA = try buildCA.load()
+        buildOptions.cache = try await cache.open(for: plan)
 
         let terminal = TerminalInfo.current()
         let mode = self.progress.mode(format: format, terminal: terminal)

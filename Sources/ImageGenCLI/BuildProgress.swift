@@ -61,6 +61,10 @@ final class BuildProgress: @unchecked Sendable {
         case .json: emitJSON(event)
         case .plain: emitPlain(event)
         case .terminal:
+            if case .cacheWarning(let message) = event, !stopped {
+                noteLocked(message)
+                return
+            }
             updateLocked(event)
             if !stopped { drawLocked() }
         }
@@ -77,6 +81,10 @@ final class BuildProgress: @unchecked Sendable {
             Console.error(text)
             return
         }
+        noteLocked(text)
+    }
+
+    private func noteLocked(_ text: String) {
         write(view.clear(width: width) + Console.redacted(text) + "\n")
         drawLocked()
     }
@@ -132,7 +140,9 @@ final class BuildProgress: @unchecked Sendable {
         Console.out(Table.render(rows))
         let built = report.outcomes.filter { $0.state == .built }.count
         let cached = report.outcomes.filter { $0.state == .cached }.count
-        Console.out("\(built) built, \(cached) cached, \(report.outcomes.count - built - cached) not built; \(report.uploads) build context\(report.uploads == 1 ? "" : "s") uploaded (\(report.builder) builder)")
+        let pulled = report.outcomes.filter { $0.state == .pulled }.count
+        let counts = "\(built) built, \(cached) cached, " + (pulled > 0 ? "\(pulled) pulled, " : "") + "\(report.outcomes.count - built - cached - pulled) not built"
+        Console.out("\(counts); \(report.uploads) build context\(report.uploads == 1 ? "" : "s") uploaded (\(report.builder) builder)")
     }
 
     // MARK: - Plain and JSON
@@ -143,6 +153,9 @@ final class BuildProgress: @unchecked Sendable {
         case .baseResolved(let reference, let identity): Console.error("base \(reference) is \(identity)")
         case .started: break
         case .cached(let layer, let id): Console.error("[\(layer)] cached \(id.short)")
+        case .pulled(let layer, let id, let from): Console.error("[\(layer)] pulled \(id.short) from \(from)")
+        case .pushed(let layer, let reference): Console.error("[\(layer)] pushed \(reference)")
+        case .cacheWarning(let message): Console.error(message)
         case .uploading(let layer, let bytes): Console.error("[\(layer)] uploading build context (\(ByteSize(bytes: bytes)))")
         case .step(let layer, let index, let total, let instruction): Console.error("[\(layer)] step \(index)/\(total): \(instruction)")
         case .output(let layer, let line): Console.error("[\(layer)]   \(line)")
@@ -160,6 +173,9 @@ final class BuildProgress: @unchecked Sendable {
         case .baseResolved(let reference, let identity): object["event"] = "base"; object["reference"] = .string(reference); object["identity"] = .string(identity)
         case .started: object["event"] = "started"
         case .cached(_, let id): object["event"] = "cached"; object["imageID"] = .string(id.description)
+        case .pulled(_, let id, let from): object["event"] = "pulled"; object["imageID"] = .string(id.description); object["from"] = .string(from)
+        case .pushed(_, let reference): object["event"] = "pushed"; object["reference"] = .string(reference)
+        case .cacheWarning(let message): object["event"] = "cacheWarning"; object["message"] = .string(message)
         case .uploading(_, let bytes): object["event"] = "uploading"; object["bytes"] = .int(bytes)
         case .step(_, let index, let total, let instruction):
             object["event"] = "step"; object["step"] = .int(Int64(index)); object["steps"] = .int(Int64(total)); object["instruction"] = .string(instruction)
@@ -193,6 +209,13 @@ final class BuildProgress: @unchecked Sendable {
                 state.state = "cached"; state.tone = .done
                 state.finished = state.started.map { now.timeIntervalSince($0) } ?? 0
             }
+        case .pulled(let layer, _, _):
+            change(layer) { state in
+                state.state = "pulled"; state.tone = .done
+                state.finished = state.started.map { now.timeIntervalSince($0) } ?? 0
+            }
+        case .pushed(let layer, _):
+            change(layer) { $0.state = "built, pushed" }
         case .uploading(let layer, let bytes):
             change(layer) { $0.state = "uploading \(ByteSize(bytes: bytes))"; $0.tone = .active }
         case .step(let layer, let index, let total, let instruction):
@@ -203,7 +226,7 @@ final class BuildProgress: @unchecked Sendable {
             change(layer) { $0.state = "FAILED"; $0.tone = .failed; $0.finished = seconds }
         case .skipped(let layer, _):
             change(layer) { $0.state = "skipped"; $0.tone = .muted; $0.finished = 0 }
-        case .baseResolved, .output:
+        case .baseResolved, .output, .cacheWarning:
             break
         }
     }

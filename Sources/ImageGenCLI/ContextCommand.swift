@@ -73,6 +73,6 @@ struct ContextPackageCommand: ParsableCommand {
             throw CommandFailure("error: \(error)", code: .failed)
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int64) ?? 0
-        Console.error("wrote \(output) (\(ByteSize(bytes: size ?? 0)), \(ContextPackage.entries(baked).count) entries)")
+        Console.error("wrote \(output) (\(ByteSize(bytes: size)), \(ContextPackage.entries(baked).count) entries)")
     }
 }

@@ -23,6 +23,7 @@ struct PlanCommand: AsyncParsableCommand {
     var offline = false
 
     @OptionGroup var engineOptions: EngineOptions
+    @OptionGroup var cache: CacheOptions
 
     func run() async throws {
         let plan = try options.loadPlan()
@@ -31,7 +32,9 @@ struct PlanCommand: AsyncParsableCommand {
         if !offline {
             do {
                 let connection = try await DockerEngine.connect(endpoint: try engineOptions.endpoint())
-                engine = .checked(try await EngineState.check(plan, engine: connection))
+                let session = try await cache.open(for: plan)
+                engine = .checked(try await EngineState.check(plan, engine: connection, cache: session))
+                if let warning = await session?.takeWarning() { Console.error(warning) }
             } catch let error as DockerEngineError {
                 engine = .unreachable(error.description)
             }

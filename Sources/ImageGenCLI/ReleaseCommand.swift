@@ -20,6 +20,7 @@ struct ReleaseCommand: AsyncParsableCommand {
 
     @OptionGroup var options: RecipeOptions
     @OptionGroup var engineOptions: EngineOptions
+    @OptionGroup var cache: CacheOptions
 
     @Option(help: "The version to release: X.Y.Z[-pre][+build].")
     var version: String?
@@ -80,6 +81,7 @@ struct ReleaseCommand: AsyncParsableCommand {
         let engine = try await engineOptions.connect()
         let report: Releaser.Report
         do {
+            try await cache.restore(plan, layers: [], engine: engine)
             let settings = releaseOptions
             report = try await withInterruptHandling {
                 try await Releaser(engine: engine, plan: plan, options: settings, progress: { Console.error($0) }).run()

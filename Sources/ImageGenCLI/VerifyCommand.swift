@@ -16,6 +16,7 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @OptionGroup var options: RecipeOptions
     @OptionGroup var engineOptions: EngineOptions
+    @OptionGroup var cache: CacheOptions
 
     @Option(name: .customLong("layer"), help: "Verify this layer (repeatable); all layers by default.")
     var layers: [String] = []
@@ -40,6 +41,7 @@ struct VerifyCommand: AsyncParsableCommand {
         let engine = try await engineOptions.connect()
         let report: VerifyReport
         do {
+            try await cache.restore(plan, layers: layers, engine: engine)
             let settings = verifyOptions
             report = try await withInterruptHandling { try await Verifier(engine: engine, plan: plan, options: settings).run() }
         } catch {

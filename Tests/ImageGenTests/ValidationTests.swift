@@ -13,6 +13,24 @@ struct ValidationTests {
         #expect(plan?.layers.map(\.name) == ["base"])
     }
 
+    @Test("cache: is read and checked at its line and column; it is not a hash input")
+    func cacheKey() throws {
+        let body = minimalRecipe.split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n")
+        let scratch = Scratch()
+        let (plan, found) = ImageGenTests.plan("recipe: demo\ncache: {registry: 127.0.0.1:5000/team/cache, mode: read}\n" + body, in: scratch)
+        #expect(found.isEmpty, "\(found.sorted)")
+        let cache = try #require(plan?.recipe.recipe.cache?.value)
+        #expect(cache.host == "127.0.0.1:5000" && cache.namespace == "team/cache" && cache.mode == .read)
+        #expect(cache.repository(of: try Repository(parsing: "demo-base")).description == "127.0.0.1:5000/team/cache/demo-base")
+        let (plain, _) = ImageGenTests.plan(minimalRecipe, in: Scratch())
+        #expect(plan?.layers.first?.contentHash == plain?.layers.first?.contentHash)
+
+        expectDiagnostic(diagnostics(for: "recipe: demo\ncache: {registry: just-a-name}\n" + body), line: 2, column: 19, contains: "must be REGISTRY[/NAMESPACE]")
+        expectDiagnostic(diagnostics(for: "recipe: demo\ncache:\n  registry: ghcr.io/x\n  mode: write\n" + body), line: 4, column: 9, contains: "cache.mode 'write' must be read or readwrite")
+        expectDiagnostic(diagnostics(for: "recipe: demo\ncache: {mode: read}\n" + body), line: 2, column: 8, contains: "cache needs a 'registry'")
+        expectDiagnostic(diagnostics(for: "recipe: demo\ncache: {registy: ghcr.io/x}\n" + body), line: 2, column: 9, contains: "did you mean 'registry'?")
+    }
+
     @Test("malformed YAML is reported where libyaml stops")
     func malformedYAML() {
         let yaml = """

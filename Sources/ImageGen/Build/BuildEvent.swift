@@ -7,6 +7,12 @@ public enum BuildEvent: Sendable, Equatable {
     case started(layer: String)
     /// Already built for these content hashes; nothing uploaded.
     case cached(layer: String, imageID: ImageID)
+    /// Not here but in the cache registry: pulled, not built.
+    case pulled(layer: String, imageID: ImageID, from: String)
+    /// Built, then pushed to the cache registry under its content-hash tag.
+    case pushed(layer: String, reference: String)
+    /// The cache registry did not answer or refused; the run goes on without it.
+    case cacheWarning(message: String)
     /// The build context upload began (bytes of files in it).
     case uploading(layer: String, bytes: Int64)
     case step(layer: String, index: Int, total: Int, instruction: String)
@@ -18,8 +24,8 @@ public enum BuildEvent: Sendable, Equatable {
 
     public var layer: String? {
         switch self {
-        case .planned, .baseResolved: nil
-        case .started(let layer), .cached(let layer, _), .uploading(let layer, _), .step(let layer, _, _, _), .output(let layer, _),
+        case .planned, .baseResolved, .cacheWarning: nil
+        case .started(let layer), .cached(let layer, _), .pulled(let layer, _, _), .pushed(let layer, _), .uploading(let layer, _), .step(let layer, _, _, _), .output(let layer, _),
              .built(let layer, _, _), .failed(let layer, _, _, _, _), .skipped(let layer, _):
             layer
         }
@@ -28,7 +34,7 @@ public enum BuildEvent: Sendable, Equatable {
 
 /// What happened to one layer.
 public struct LayerOutcome: Sendable, Equatable {
-    public enum State: String, Sendable { case cached, built, failed, skipped }
+    public enum State: String, Sendable { case cached, pulled, built, failed, skipped }
 
     public var layer: String
     public var reference: ImageReference
@@ -46,6 +52,6 @@ public struct BuildReport: Sendable {
     public var uploads: Int
     public var builder: String
 
-    public var succeeded: Bool { outcomes.allSatisfy { $0.state == .cached || $0.state == .built } }
+    public var succeeded: Bool { outcomes.allSatisfy { [.cached, .pulled, .built].contains($0.state) } }
     public func outcome(_ layer: String) -> LayerOutcome? { outcomes.first { $0.layer == layer } }
 }

@@ -23,6 +23,8 @@ public struct BuildOptions: Sendable {
     /// Certificates (PEM) that builder stages trust when installing pip and npm packages, for
     /// a TLS-intercepting proxy. Never in an image, and not a hash input.
     public var buildCA: [UInt8]?
+    /// The registry that layers are pulled from before building, and pushed to after.
+    public var cache: RegistryCacheSession?
 
     public init() {}
 

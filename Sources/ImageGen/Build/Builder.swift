@@ -81,7 +81,7 @@ public struct Builder: Sendable {
             guard let parent = layer.parentLayer else { return .ready(baseIdentity: identity) }
             switch outcomes[parent]?.state {
             case nil: return .wait
-            case .built?, .cached?: return .ready(baseIdentity: identity)
+            case .built?, .cached?, .pulled?: return .ready(baseIdentity: identity)
             case .failed?, .skipped?: return .skip(reason: "layer '\(parent)' it is built on did not build", failed: false)
             }
         case nil:
@@ -109,8 +109,40 @@ public struct Builder: Sendable {
             case .missing:
                 break
             }
+            if let pulled = try await pullFromCache(layer, baseIdentity: baseIdentity, started: started) { return pulled }
         }
-        return try await build(layer, baseIdentity: baseIdentity, builder: builder, started: started)
+        let outcome = try await build(layer, baseIdentity: baseIdentity, builder: builder, started: started)
+        if outcome.state == .built, let imageID = outcome.imageID, let cache = options.cache {
+            if let reference = try await cache.push(layer, image: imageID, baseIdentity: baseIdentity, engine: engine) {
+                events(.pushed(layer: layer.name, reference: reference.description))
+            }
+            await warnIfCacheFailed()
+        }
+        return outcome
+    }
+
+    /// The layer's image from the cache registry, when it holds one for this hash and base.
+    private func pullFromCache(_ layer: LayerPlan, baseIdentity: String, started: Date) async throws -> LayerOutcome? {
+        guard let cache = options.cache else { return nil }
+        switch await cache.lookup(layer, baseIdentity: baseIdentity) {
+        case .miss:
+            await warnIfCacheFailed()
+            return nil
+        case .conflict(let reason):
+            events(.output(layer: layer.name, line: "cache: not using \(reason)"))
+            return nil
+        case .hit(let reference):
+            guard let image = try await cache.pull(reference, for: layer, baseIdentity: baseIdentity, engine: engine) else {
+                await warnIfCacheFailed()
+                return nil
+            }
+            events(.pulled(layer: layer.name, imageID: image.id, from: reference.description))
+            return LayerOutcome(layer: layer.name, reference: layer.reference, state: .pulled, imageID: image.id, size: image.size, seconds: elapsed(since: started))
+        }
+    }
+
+    private func warnIfCacheFailed() async {
+        if let warning = await options.cache?.takeWarning() { events(.cacheWarning(message: warning)) }
     }
 
     private func build(_ layer: LayerPlan, baseIdentity: String, builder: BuildParameters.Builder, started: Date) async throws -> LayerOutcome {

@@ -1,7 +1,11 @@
 import DockerEngine
 
-/// The identity of each external base image: its pinned digest, or the ID the engine reports
-/// for the tag (so a re-pulled tag counts as a new base).
+/// The identity of each external base image, the same on every machine that has the same base:
+/// its pinned digest; else the registry digest the engine recorded when it pulled it; else, for
+/// a base made locally (imported, loaded), the digest of its root file system's diff IDs, which
+/// depend on its content only. (A local image ID would differ on every machine that imported
+/// it, so a cache could never hit across runners.) A base with new content is a new identity,
+/// and every layer on it rebuilds.
 public enum BaseImages {
     public enum Resolution: Sendable, Equatable {
         case resolved(identity: String)
@@ -35,10 +39,25 @@ public enum BaseImages {
                 result[reference] = .missing(message: "base image \(reference) is not in the engine: \(how)run `docker pull \(reference)` (or build with --pull)")
                 continue
             }
-            let identity = (reference.digest ?? image.id).description
+            let identity = Self.identity(of: image, named: reference)
             result[reference] = .resolved(identity: identity)
             resolved(reference.description, identity)
         }
         return result
+    }
+
+    /// See the type's notes.
+    public static func identity(of image: ImageInspect, named reference: ImageReference) -> String {
+        if let digest = reference.digest { return digest.description }
+        let repository = reference.repository.description
+        let candidates = [repository, "docker.io/" + repository, "docker.io/library/" + repository]
+        for entry in image.repoDigests ?? [] {
+            guard let at = entry.lastIndex(of: "@"), candidates.contains(String(entry[..<at])),
+                  let digest = try? Digest(parsing: String(entry[entry.index(after: at)...]))
+            else { continue }
+            return digest.description
+        }
+        let diffIDs = (image.rootFS?.layers ?? []).map(\.description).joined(separator: ",")
+        return "rootfs:sha256:" + sha256Hex(Array(diffIDs.utf8))
     }
 }

@@ -11,6 +11,14 @@ public enum BuiltImages {
         /// Tagged, but built on another base image, or carrying another hash.
         case stale(reason: String)
         case missing
+
+        /// Built here (tagged or not): nothing to build or pull.
+        public var isBuilt: Bool {
+            switch self {
+            case .built, .untagged: true
+            case .stale, .missing: false
+            }
+        }
     }
 
     public static func status(of layer: LayerPlan, baseIdentity: String, engine: DockerEngine, index: RecipeImages? = nil) async throws -> Status {
@@ -36,6 +44,7 @@ public enum BuiltImages {
 
     /// A base identity (a digest, or a list of them) as messages show it.
     static func shortIdentity(_ identity: String) -> String {
-        (try? Digest(parsing: identity))?.short ?? String(identity.prefix(shortHashLength))
+        if identity.hasPrefix("rootfs:"), let digest = try? Digest(parsing: String(identity.dropFirst(7))) { return "rootfs " + digest.short }
+        return (try? Digest(parsing: identity))?.short ?? String(identity.prefix(shortHashLength))
     }
 }

@@ -1,27 +1,38 @@
 import DockerEngine
 
 /// What the engine says about a plan before building: each external base's identity, and for
-/// each layer whether it is already built for its content hash.
+/// each layer whether it is already built for its content hash (and, with a cache registry,
+/// whether the cache holds the layers the engine lacks).
 public struct EngineState: Sendable {
     public var bases: [String: BaseImages.Resolution]
     public var layers: [String: BuiltImages.Status]
+    /// What the cache registry holds for layers not built here (with a cache only).
+    public var cached: [String: RegistryCacheSession.Lookup] = [:]
 
     /// Checks `layers` (all of the plan's when nil).
-    public static func check(_ plan: BuildPlan, layers selected: [LayerPlan]? = nil, engine: DockerEngine) async throws -> EngineState {
+    public static func check(_ plan: BuildPlan, layers selected: [LayerPlan]? = nil, engine: DockerEngine, cache: RegistryCacheSession? = nil) async throws -> EngineState {
         let checked = selected ?? plan.layers
         let roots = Array(Set(checked.map(\.layer.rootImage))).sorted { $0.description < $1.description }
         let bases = try await BaseImages.resolve(roots, engine: engine, pull: false)
         var layers: [String: BuiltImages.Status] = [:]
+        var cached: [String: RegistryCacheSession.Lookup] = [:]
         let index = RecipeImages(recipe: plan.name, engine: engine)
         for layer in checked {
             guard case .resolved(let identity)? = bases[layer.layer.rootImage] else { continue }
-            layers[layer.name] = try await BuiltImages.status(of: layer, baseIdentity: identity, engine: engine, index: index)
+            let status = try await BuiltImages.status(of: layer, baseIdentity: identity, engine: engine, index: index)
+            layers[layer.name] = status
+            if let cache, !status.isBuilt { cached[layer.name] = await cache.lookup(layer, baseIdentity: identity) }
         }
-        return EngineState(bases: Dictionary(uniqueKeysWithValues: bases.map { ($0.key.description, $0.value) }), layers: layers)
+        return EngineState(bases: Dictionary(uniqueKeysWithValues: bases.map { ($0.key.description, $0.value) }), layers: layers, cached: cached)
     }
 
     public func describe(_ layer: String) -> String {
-        switch layers[layer] {
+        switch cached[layer] {
+        case .hit(let reference)?: return "in the cache: pull \(reference)"
+        case .conflict(let reason)?: return "to build: the cache's tag is not used (\(reason))"
+        case .miss?, nil: break
+        }
+        return switch layers[layer] {
         case .built?: "built"
         case .untagged?: "built (untagged; build re-tags it)"
         case .stale(let reason)?: "to build: \(reason)"

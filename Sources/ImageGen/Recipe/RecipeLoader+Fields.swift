@@ -28,6 +28,37 @@ extension RecipeLoader {
         return env
     }
 
+    /// `cache: {registry: REGISTRY[/NAMESPACE], mode: read|readwrite}`.
+    static func readCache(_ node: Node, reader: YAMLReader) -> Located<RegistryCache>? {
+        guard let pairs = reader.mapping(node, what: "cache", allowed: cacheKeys) else { return nil }
+        var registry: Located<String>?
+        var mode = RegistryCache.Mode.readwrite
+        for (key, _, value) in pairs {
+            switch key {
+            case "registry": registry = reader.string(value, what: "cache.registry")
+            case "mode":
+                if let text = reader.string(value, what: "cache.mode") {
+                    if let parsed = RegistryCache.Mode(rawValue: text.value) {
+                        mode = parsed
+                    } else {
+                        reader.error("cache.mode '\(text.value)' must be read or readwrite", value)
+                    }
+                }
+            default: break
+            }
+        }
+        guard let registry else {
+            if !pairs.contains(where: { $0.key == "registry" }) { reader.error("cache needs a 'registry' (e.g. registry: ghcr.io/team/imagegen-cache)", node) }
+            return nil
+        }
+        do {
+            return Located(try RegistryCache(parsing: registry.value, mode: mode), at: registry.location)
+        } catch {
+            reader.diagnostics.error("cache.registry: \(error)", at: registry.location)
+            return nil
+        }
+    }
+
     static func readUser(_ node: Node, reader: YAMLReader) -> UserSpec? {
         guard let pairs = reader.mapping(node, what: "user", allowed: userKeys) else { return nil }
         var name: String?, uid: Int?, gid: Int?, home: String?, shell: String?

@@ -6,7 +6,8 @@ import Yams
 /// Loading checks the shape of the file only; names, the layer graph and files on disk are
 /// checked by ``RecipeResolver``.
 public enum RecipeLoader {
-    static let rootKeys = ["recipe", "version", "description", "labels", "args", "layers", "toolsets"]
+    static let rootKeys = ["recipe", "version", "description", "labels", "args", "cache", "layers", "toolsets"]
+    static let cacheKeys = ["registry", "mode"]
     static let layerKeys = [
         "from", "description", "distro", "packages", "pip", "npm", "user", "workdir", "env", "copy", "run", "toolsets",
         "probes", "context", "labels", "cmd", "entrypoint", "healthcheck", "policy",
@@ -111,6 +112,7 @@ public enum RecipeLoader {
         if let node = value("labels")?.value {
             recipe.labels = readLabels(node, reader: reader)
         }
+        if let node = value("cache")?.value { recipe.cache = readCache(node, reader: reader) }
         if let node = value("toolsets")?.value, node.null == nil, let toolsetPairs = reader.mapping(node, what: "toolsets") {
             for (toolsetName, keyNode, body) in toolsetPairs {
                 if let problem = Names.problem(withName: toolsetName, kind: "toolset name") { reader.error(problem, keyNode) }

@@ -146,6 +146,8 @@ public struct Recipe: Sendable {
     public var description: String?
     public var labels: [KeyValue] = []
     public var args: [KeyValue] = []
+    /// Where layers are pulled from before they are built, and pushed to after (`cache:`).
+    public var cache: Located<RegistryCache>?
     public var layers: [LayerSpec] = []
     public var toolsets: [ToolsetSpec] = []
 

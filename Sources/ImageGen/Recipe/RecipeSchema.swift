@@ -26,6 +26,7 @@ public enum RecipeSchema {
                 case "description": scalar("What the family is for.")
                 case "labels": map("Labels on every image (org.opencontainers.image.* and your own).")
                 case "args": map("Values for ${NAME} in the recipe's strings; --arg NAME=VALUE overrides one.")
+                case "cache": cache
                 case "layers":
                     .object(["type": "object", "description": "The layers, by name.", "minProperties": 1,
                              "additionalProperties": layer, "propertyNames": namePattern])
@@ -60,6 +61,17 @@ public enum RecipeSchema {
             case "entrypoint": execForm("ENTRYPOINT, in exec form.")
             case "healthcheck": healthcheck
             case "policy": policy
+            default: unknown(key)
+            }
+        })
+    }
+
+    static var cache: JSONValue {
+        object("A registry that is the layers' content-hash cache: layers found there are pulled, not built.", required: ["registry"],
+               properties: properties(RecipeLoader.cacheKeys) { key in
+            switch key {
+            case "registry": scalar("REGISTRY[/NAMESPACE], e.g. ghcr.io/team/imagegen-cache; --cache and IMAGEGEN_CACHE override it.")
+            case "mode": .object(["enum": ["read", "readwrite"], "description": "read pulls only (pull requests from forks); readwrite also pushes what was built (the default)."])
             default: unknown(key)
             }
         })

@@ -6,6 +6,7 @@ public enum ValueError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A name written unquoted into a shell line, with the character that could inject shell.
     case unsafePackageName(String, character: Character?)
     case languagePackage(String)
+    case cache(String)
 
     public var description: String {
         switch self {
@@ -14,7 +15,7 @@ public enum ValueError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unsafePackageName(let name, let character?):
             "package name '\(name)' contains '\(character)', which could inject shell; names may hold only letters, digits and . + - _ : ~ = @"
         case .unsafePackageName(let name, nil): "package name '\(name)' must start with a letter or digit"
-        case .languagePackage(let message): message
+        case .languagePackage(let message), .cache(let message): message
         }
     }
 }

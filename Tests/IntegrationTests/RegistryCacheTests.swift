@@ -1,0 +1,215 @@
+import DockerEngine
+import Foundation
+@testable import ImageGen
+import Testing
+
+/// `--cache`: a real registry (docker-registry, with and without htpasswd) as the content-hash
+/// cache, and a second, empty engine (the test's own dockerd) as the fresh CI runner.
+@Suite("Registry cache", .serialized)
+struct RegistryCacheTests {
+    /// A two-layer family on a base of its own (a busybox root with a marker file, so its root
+    /// file system, and so its identity, is this test's alone).
+    static func recipe(_ name: String, root: String, note: String = "v1") -> String {
+        """
+        recipe: \(name)
+        layers:
+          base:
+            from: \(root)
+            distro: busybox
+            user: {name: dev, uid: 1000}
+            workdir: /workspace
+            run: ["echo made-on-the-first-engine > /workspace/hello"]
+          top:
+            from: base
+            copy: [{src: notes.txt, dest: /workspace/notes.txt}]
+            probes:
+              - {run: "cat /workspace/notes.txt", expect: "^\(note)$"}
+              - {run: "cat /workspace/hello", expect: "^made-on-the-first-engine$"}
+        """
+    }
+
+    static func makeRoot(_ fixture: RecipeFixture) async throws -> String {
+        let root = "\(fixture.name)-root:1"
+        try await EngineFixture.ensureBusybox(on: fixture.engine, as: root, marker: fixture.name)
+        fixture.removeAfterwards(root)
+        return root
+    }
+
+    static func build(_ plan: BuildPlan, on engine: DockerEngine, cache: RegistryCacheSession?) async throws -> (BuildReport, EventLog) {
+        var options = BuildOptions()
+        options.cache = cache
+        let log = EventLog()
+        let report = try await Builder(engine: engine, plan: plan, options: options, events: log.record).run()
+        return (report, log)
+    }
+
+    static func session(_ registry: LocalRegistry, namespace: String = "cache", mode: RegistryCache.Mode = .readwrite) async throws -> RegistryCacheSession {
+        var environment: [String: String] = ["HOME": "/nonexistent", "DOCKER_CONFIG": "/nonexistent"]
+        if let credentials = registry.credentials {
+            environment["IMAGEGEN_REGISTRY_USER"] = credentials.user
+            environment["IMAGEGEN_REGISTRY_PASSWORD"] = credentials.password
+        }
+        return await RegistryCacheSession.open(try RegistryCache(parsing: "\(registry.address)/\(namespace)", mode: mode), environment: environment)
+    }
+
+    static func pushed(_ log: EventLog) -> [String] {
+        log.all.compactMap { if case .pushed(let layer, _) = $0 { layer } else { nil } }
+    }
+
+    static func warnings(_ log: EventLog) -> [String] {
+        log.all.compactMap { if case .cacheWarning(let message) = $0 { message } else { nil } }
+    }
+
+    @Test("A fresh engine with the base loaded pulls every layer and builds none; a changed top layer builds alone")
+    func freshEngine() async throws {
+        let registry = try LocalRegistry(credentials: (user: "ci", password: "cache-test-pw-\(UInt32.random(in: 0...UInt32.max))"))
+        try await withRecipeFixture("cache") { fixture in
+            let root = try await Self.makeRoot(fixture)
+            fixture.scratch.write("notes.txt", "v1\n")
+            let plan = try planRecipe(Self.recipe(fixture.name, root: root), in: fixture.scratch)
+
+            // Engine A builds and pushes both layers under their content-hash tags.
+            let (first, firstLog) = try await Self.build(plan, on: fixture.engine, cache: try await Self.session(registry))
+            #expect(first.outcomes.map(\.state) == [.built, .built])
+            #expect(Self.pushed(firstLog) == ["base", "top"])
+            #expect(Self.warnings(firstLog).isEmpty)
+            for layer in plan.layers {
+                #expect(try registry.tags("cache/\(layer.imageName.path)") == [layer.tag.value])
+            }
+
+            // Engine B: empty but for the same base, moved as `docker save | docker load` would.
+            let engineB = try PrivateDockerd()
+            defer { engineB.stop() }
+            try await engineB.start()
+            let second = try await DockerEngine.connect(endpoint: EngineEndpoint(address: .unixSocket(path: engineB.socket)))
+            try await second.loadImages(try await fixture.engine.exportImage(root))
+            let identityA = BaseImages.identity(of: try #require(try await fixture.engine.inspectImage(root)), named: try ImageReference(parsing: root))
+            let identityB = BaseImages.identity(of: try #require(try await second.inspectImage(root)), named: try ImageReference(parsing: root))
+            #expect(identityA == identityB)
+            #expect(identityA.hasPrefix("rootfs:sha256:"), "a base with no registry digest is known by its root file system")
+
+            let (pulled, pulledLog) = try await Self.build(plan, on: second, cache: try await Self.session(registry))
+            #expect(pulled.outcomes.map(\.state) == [.pulled, .pulled])
+            #expect(pulled.uploads == 0, "no build context was sent")
+            #expect(pulledLog.steps(of: "base").isEmpty && pulledLog.steps(of: "top").isEmpty, "no build step ran")
+            #expect(Self.pushed(pulledLog).isEmpty)
+            for layer in plan.layers {
+                let image = try #require(try await second.inspectImage(layer.reference), "\(layer.reference) is tagged on engine B")
+                #expect(image.labels[ImageLabels.contentHash] == layer.contentHash.hex)
+            }
+            // The cache's own names are not left behind on B.
+            #expect(try await second.listImages(labels: []).flatMap { $0.repoTags ?? [] }.allSatisfy { !$0.hasPrefix(registry.address) })
+
+            let verify = try await Verifier(engine: second, plan: plan, options: {
+                var options = Verifier.Options()
+                options.layerCache = nil
+                return options
+            }()).run()
+            #expect(verify.passed, "\(verify.checks.filter { !$0.passed }.map { "\($0.layer) \($0.name): \($0.message)" })")
+
+            // A changed file of the top layer: on B only that layer builds.
+            fixture.scratch.write("notes.txt", "v2\n")
+            let changed = try planRecipe(Self.recipe(fixture.name, root: root, note: "v2"), in: fixture.scratch)
+            #expect(changed.layer(named: "base")?.contentHash == plan.layer(named: "base")?.contentHash)
+            let (rebuilt, rebuiltLog) = try await Self.build(changed, on: second, cache: try await Self.session(registry))
+            #expect(rebuilt.outcomes.map(\.state) == [.cached, .built])
+            #expect(rebuiltLog.steps(of: "base").isEmpty)
+            #expect(Self.pushed(rebuiltLog) == ["top"])
+            #expect(try registry.tags("cache/\(fixture.name)-top") == Set(plan.layers[1...].map(\.tag.value) + changed.layers[1...].map(\.tag.value)))
+        }
+    }
+
+    @Test("A cache tag whose labels name another content hash is refused, rebuilt, and not overwritten")
+    func conflictingTag() async throws {
+        let registry = try LocalRegistry()
+        try await withRecipeFixture("cache-conflict") { fixture in
+            let root = try await Self.makeRoot(fixture)
+            fixture.scratch.write("notes.txt", "v1\n")
+            let plan = try planRecipe(Self.recipe(fixture.name, root: root), in: fixture.scratch)
+            let base = try #require(plan.layer(named: "base"))
+
+            // Someone else's image under the base layer's content-hash tag.
+            let cacheRepository = try Repository(parsing: "\(registry.address)/cache/\(base.imageName.path)")
+            let impostor = "\(fixture.name)-impostor:1"
+            try await fixture.engine.importImage(try EngineFixture.busyboxRootFS(marker: "impostor"), repository: try Repository(parsing: "\(fixture.name)-impostor"), tag: try Tag(parsing: "1"),
+                                                 changes: ["LABEL \(ImageLabels.contentHash)=\(String(repeating: "0", count: 64))"])
+            fixture.removeAfterwards(impostor)
+            try await fixture.engine.tag(impostor, repository: cacheRepository, tag: base.tag)
+            try await fixture.engine.push(cacheRepository, tag: base.tag, registryAuth: "e30")
+            try await fixture.engine.removeImage(ImageReference(cacheRepository, tag: base.tag), noPrune: true)
+            let before = try #require(registry.digest("cache/\(base.imageName.path)", base.tag.value))
+
+            let (report, log) = try await Self.build(plan, on: fixture.engine, cache: try await Self.session(registry))
+            #expect(report.outcomes.map(\.state) == [.built, .built])
+            #expect(log.outputs(of: "base").contains { $0.contains("cache: not using") && $0.contains("another content hash") })
+            #expect(Self.pushed(log) == ["top"], "the conflicting tag is left alone")
+            #expect(registry.digest("cache/\(base.imageName.path)", base.tag.value) == before)
+            #expect(Self.warnings(log).isEmpty, "a conflict is not a cache failure")
+        }
+    }
+
+    @Test("A stopped or refusing cache registry gives one warning and the build succeeds")
+    func unavailableRegistry() async throws {
+        let stopped = try LocalRegistry()
+        stopped.stop()
+        let locked = try LocalRegistry(credentials: (user: "ci", password: "not-given-\(UInt32.random(in: 0...UInt32.max))"))
+        try await withRecipeFixture("cache-down") { fixture in
+            let root = try await Self.makeRoot(fixture)
+            fixture.scratch.write("notes.txt", "v1\n")
+            let path = fixture.scratch.write("recipe.yaml", Self.recipe(fixture.name, root: root))
+
+            // Through the CLI, as CI runs it: the cache from the environment, exit code unchanged.
+            let down = try imagegen(["build", path, "--progress", "plain"], in: fixture.scratch, environment: ["IMAGEGEN_CACHE": "\(stopped.address)/cache"])
+            #expect(down.status == 0, "\(down.stderr)")
+            let warningLines = down.stderr.split(separator: "\n").filter { $0.hasPrefix("warning: the cache") }
+            #expect(warningLines.count == 1, "\(down.stderr)")
+            #expect(down.stdout.contains("2 built"))
+
+            // A registry that wants credentials nobody gave: refused, the same single warning.
+            await EngineFixture.removeImages(ofRecipe: fixture.name, on: fixture.engine)
+            let plan = try planRecipe(Self.recipe(fixture.name, root: root), in: fixture.scratch)
+            let anonymous = await RegistryCacheSession.open(try RegistryCache(parsing: "\(locked.address)/cache"), environment: ["HOME": "/nonexistent"])
+            let (report, log) = try await Self.build(plan, on: fixture.engine, cache: anonymous)
+            #expect(report.succeeded)
+            #expect(Self.warnings(log).count == 1)
+            #expect(Self.pushed(log).isEmpty)
+        }
+    }
+
+    @Test("--cache-mode read pulls hits and pushes nothing")
+    func readMode() async throws {
+        let registry = try LocalRegistry()
+        try await withRecipeFixture("cache-read") { fixture in
+            let root = try await Self.makeRoot(fixture)
+            fixture.scratch.write("notes.txt", "v1\n")
+            let path = fixture.scratch.write("recipe.yaml", Self.recipe(fixture.name, root: root))
+
+            let read = try imagegen(["build", path, "--cache", "\(registry.address)/cache", "--cache-mode", "read", "--format", "json"], in: fixture.scratch)
+            #expect(read.status == 0, "\(read.stderr)")
+            #expect(!read.stdout.contains("\"event\":\"pushed\""))
+            #expect(try registry.tags("cache/\(fixture.name)-base").isEmpty)
+            #expect(try registry.tags("cache/\(fixture.name)-top").isEmpty)
+
+            // Filled by a readwrite run, the cache then serves the read-only one.
+            await EngineFixture.removeImages(ofRecipe: fixture.name, on: fixture.engine)
+            let write = try imagegen(["build", path, "--cache", "\(registry.address)/cache", "--format", "json"], in: fixture.scratch)
+            #expect(write.status == 0, "\(write.stderr)")
+            #expect(write.stdout.components(separatedBy: "\"event\":\"pushed\"").count == 3)
+            let planned = try imagegen(["plan", path, "--cache", "\(registry.address)/cache"], in: fixture.scratch)
+            #expect(planned.stdout.contains("built"))
+            await EngineFixture.removeImages(ofRecipe: fixture.name, on: fixture.engine)
+            let plannedAfter = try imagegen(["plan", path, "--cache", "\(registry.address)/cache"], in: fixture.scratch)
+            #expect(plannedAfter.stdout.components(separatedBy: "in the cache: pull").count == 3, "\(plannedAfter.stdout)")
+
+            let pulled = try imagegen(["build", path, "--cache", "\(registry.address)/cache", "--cache-mode", "read", "--format", "json"], in: fixture.scratch)
+            #expect(pulled.status == 0, "\(pulled.stderr)")
+            #expect(pulled.stdout.components(separatedBy: "\"event\":\"pulled\"").count == 3)
+
+            // verify with --cache pulls what the engine lacks before checking.
+            await EngineFixture.removeImages(ofRecipe: fixture.name, on: fixture.engine)
+            let verified = try imagegen(["verify", path, "--cache", "\(registry.address)/cache", "--cache-mode", "read"], in: fixture.scratch)
+            #expect(verified.status == 0, "\(verified.stdout)\n\(verified.stderr)")
+            #expect(verified.stderr.contains("[top] pulled from"))
+        }
+    }
+}
