@@ -1,0 +1,93 @@
+import DockerEngine
+import Foundation
+@testable import ImageGen
+import Testing
+import Yams
+
+/// The composite action's own shell steps (action.yml), run as the runner would run them: with
+/// the environment its `env:` blocks give, against the engine and a local registry.
+@Suite("GitHub action", .serialized)
+struct ActionTests {
+    /// The `run:` script of the action's step whose name starts with `prefix`.
+    static func script(_ prefix: String) throws -> String {
+        let text = try String(contentsOfFile: "\(repositoryRoot)/action.yml", encoding: .utf8)
+        let document = try #require(try Yams.load(yaml: text) as? [String: Any])
+        let steps = try #require((document["runs"] as? [String: Any])?["steps"] as? [[String: Any]])
+        let step = try #require(steps.first { ($0["name"] as? String)?.hasPrefix(prefix) == true }, "action.yml has a step '\(prefix)…'")
+        #expect(step["shell"] as? String == "bash")
+        return try #require(step["run"] as? String)
+    }
+
+    /// Runs the action's imagegen step for one command; `inputs` as the `env:` block maps them.
+    static func runStep(_ inputs: [String: String], in scratch: Scratch) throws -> (status: Int32, stdout: String, stderr: String) {
+        var environment = ["IMAGEGEN": imagegenExecutable, "IMAGEGEN_CACHE_DIR": scratch.url(".cache"), "FORK": inputs["FORK"] ?? "false"]
+        for key in ["RECIPE", "COMMAND", "CACHE", "CACHE_MODE", "VERSION", "REGISTRY", "REPORT", "BUILD_CA"] { environment[key] = inputs[key] ?? "" }
+        return try run("/bin/bash", ["-e", "-c", try script("imagegen")], directory: scratch.path, environment: environment)
+    }
+
+    @Test("the source key is stable and follows Package.swift and Sources/")
+    func sourceKey() throws {
+        let scratch = Scratch()
+        let identify = try Self.script("Identify")
+        func key(_ path: String) throws -> String {
+            let output = scratch.write("output-\(UUID().uuidString)", "")
+            let result = try run("/bin/bash", ["-e", "-c", identify], directory: scratch.path, environment: [
+                "ACTION_PATH": path, "SWIFT_VERSION": "6.3.1", "RUNNER_OS": "Linux", "RUNNER_ARCH": "X64",
+                "RUNNER_TEMP": scratch.url("runner-temp"), "GITHUB_OUTPUT": output,
+            ])
+            #expect(result.status == 0, "\(result.stderr)")
+            let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n")
+            #expect(lines.contains { $0.hasSuffix("/imagegen-build/release/imagegen") && $0.hasPrefix("path=") })
+            return String(try #require(lines.first { $0.hasPrefix("key=") }))
+        }
+        // A copy of the package's sources, to change one file of.
+        let copy = scratch.url("package")
+        #expect(try run("/bin/cp", ["-R", "\(repositoryRoot)/Sources", "\(repositoryRoot)/Package.swift", scratch.path]).status == 0)
+        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+        for item in ["Sources", "Package.swift"] { try FileManager.default.moveItem(atPath: scratch.url(item), toPath: "\(copy)/\(item)") }
+        let original = try key(copy)
+        #expect(original.hasPrefix("key=imagegen-Linux-X64-"))
+        #expect(try key(copy) == original)
+        #expect(try key(repositoryRoot) == original, "the key depends on the sources, not where they are")
+        let file = "\(copy)/Sources/imagegen/main.swift"
+        try (String(contentsOfFile: file, encoding: .utf8) + "\n// changed\n").write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try key(copy) != original)
+    }
+
+    @Test("build with a cache (owner in capitals), verify with a JUnit report, release and push; a wrong command is refused")
+    func commands() async throws {
+        let registry = try LocalRegistry()
+        try await withRecipeFixture("action") { fixture in
+            let recipe = fixture.scratch.write("recipe.yaml", EngineFixture.recipe(fixture.name, base: "    probes: [\"test -d /workspace\"]\n"))
+            let plan = try planRecipe(EngineFixture.recipe(fixture.name, base: "    probes: [\"test -d /workspace\"]\n"), in: Scratch())
+            let base = try #require(plan.layer(named: "base"))
+
+            let build = try Self.runStep(["RECIPE": recipe, "COMMAND": "build", "CACHE": "\(registry.address)/Team-Cache"], in: fixture.scratch)
+            #expect(build.status == 0, "\(build.stdout)\(build.stderr)")
+            #expect(build.stdout.contains("imagegen build \(recipe) --cache \(registry.address)/team-cache --cache-mode readwrite --pull"))
+            #expect(try registry.tags("team-cache/\(base.imageName.path)") == [base.tag.value], "the layer is in the cache, under the lowercased name")
+
+            // A pull request from a fork reads the cache and pushes nothing.
+            await EngineFixture.removeImages(ofRecipe: fixture.name, on: fixture.engine)
+            let fork = try Self.runStep(["RECIPE": recipe, "COMMAND": "build", "CACHE": "\(registry.address)/other-cache", "FORK": "true"], in: fixture.scratch)
+            #expect(fork.status == 0, "\(fork.stderr)")
+            #expect(fork.stdout.contains("--cache-mode read"))
+            #expect(try registry.tags("other-cache/\(base.imageName.path)").isEmpty)
+
+            let verify = try Self.runStep(["RECIPE": recipe, "COMMAND": "verify", "REPORT": "reports/verify.xml"], in: fixture.scratch)
+            #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+            let report = try String(contentsOfFile: fixture.scratch.url("reports/verify.xml"), encoding: .utf8)
+            #expect(report.contains("<testsuites") && report.contains("failures=\"0\""))
+
+            let release = try Self.runStep(["RECIPE": recipe, "COMMAND": "release", "VERSION": "1.2.3", "REGISTRY": "\(registry.address)/Team"], in: fixture.scratch)
+            #expect(release.status == 0, "\(release.stdout)\(release.stderr)")
+            #expect(try registry.tags("team/\(base.imageName.path)").isSuperset(of: ["1.2.3", "1.2", "1", "latest"]))
+            for tag in ["1.2.3", "1.2", "1", "latest"] { fixture.removeAfterwards("\(registry.address)/team/\(base.imageName.path):\(tag)") }
+            for tag in ["1.2.3", "1.2", "1", "latest"] { fixture.removeAfterwards("\(base.imageName.path):\(tag)") }
+
+            let wrong = try Self.runStep(["RECIPE": recipe, "COMMAND": "deploy"], in: fixture.scratch)
+            #expect(wrong.status == 2)
+            #expect(wrong.stdout.contains("::error::command must be build, verify or release"))
+        }
+    }
+}
