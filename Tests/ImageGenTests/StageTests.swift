@@ -31,7 +31,7 @@ struct StageTests {
         for layer in plan.layers {
             let image = try #require(memory.image(layer.reference.description))
             #expect(image.labels[ImageLabels.contentHash] == layer.contentHash.hex)
-            #expect(image.labels[ImageLabels.baseImage]?.hasPrefix("sha256:") == true)
+            #expect(image.labels[ImageLabels.baseImage]?.hasPrefix("rootfs:sha256:") == true, "an imported base is known by its root file system")
             #expect(image.user == "1000:1000")
         }
         let second = try await Builder(engine: engine, plan: plan, options: BuildOptions()).run()

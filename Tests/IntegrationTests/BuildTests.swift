@@ -40,7 +40,7 @@ struct BuildTests {
             for layer in cold.layers {
                 let image = try #require(try await engine.inspectImage(layer.reference))
                 #expect(image.labels[ImageLabels.contentHash] == layer.contentHash.hex)
-                #expect(image.labels[ImageLabels.baseImage]?.hasPrefix("sha256:") == true)
+                #expect(image.labels[ImageLabels.baseImage]?.hasPrefix("rootfs:sha256:") == true, "an imported base is known by its root file system")
                 #expect(image.config?.user == "1000:1000")
             }
 
@@ -198,7 +198,7 @@ struct BuildTests {
             #expect(second.outcomes.map(\.state) == [.built, .built])
             #expect(log.outputs(of: "child").contains("second"))
             let result = try imagegen(["plan", "recipe.yaml"], in: scratch)
-            #expect(result.stdout.contains("base \(base): sha256:"))
+            #expect(result.stdout.contains("base \(base): rootfs:sha256:"))
             #expect(result.stdout.contains("  built"))
         }
     }

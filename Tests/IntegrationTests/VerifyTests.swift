@@ -10,7 +10,8 @@ import Testing
 struct VerifyTests {
     /// Builds `dockerfile` (with `files`) and tags it as `layer` would be tagged by a real build.
     static func plant(_ layer: LayerPlan, dockerfile: String, files: [String: String] = [:], engine: DockerEngine) async throws {
-        let base = try #require(try await engine.inspectImage(layer.layer.rootImage.description)).id.description
+        let root = try #require(try await engine.inspectImage(layer.layer.rootImage.description))
+        let base = BaseImages.identity(of: root, named: layer.layer.rootImage)
         var entries: [ContextEntry] = [.inline("Dockerfile", Array(dockerfile.utf8))]
         for (path, text) in files { entries.append(.inline(path, Array(text.utf8))) }
         let sorted = entries.normalizedForArchive()
@@ -92,7 +93,7 @@ struct VerifyTests {
                 """, files: ["manifest.yaml": "docs: [docs/guide.md]\n"], engine: engine)
             // Env set by import, so the secret is in the config only (an ENV line would also be in the history).
             let envLayer = try #require(plan.layer(named: "envsecret"))
-            let busyboxID = try #require(try await engine.inspectImage("imagegen-test/busybox:1")).id
+            let busyboxID = BaseImages.identity(of: try #require(try await engine.inspectImage("imagegen-test/busybox:1")), named: try ImageReference(parsing: "imagegen-test/busybox:1"))
             try await engine.importImage(try EngineFixture.busyboxRootFS(), repository: envLayer.imageName, tag: envLayer.tag, changes: [
                 "ENV OPENAI_API_KEY=\(FakeKeys.openAI)", "USER 1000:1000",
                 "LABEL \(ImageLabels.contentHash)=\(envLayer.contentHash) \(ImageLabels.baseImage)=\(busyboxID) org.opencontainers.image.title=\(envLayer.imageName)",

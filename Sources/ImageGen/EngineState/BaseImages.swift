@@ -49,15 +49,22 @@ public enum BaseImages {
     /// See the type's notes.
     public static func identity(of image: ImageInspect, named reference: ImageReference) -> String {
         if let digest = reference.digest { return digest.description }
-        let repository = reference.repository.description
-        let candidates = [repository, "docker.io/" + repository, "docker.io/library/" + repository]
+        let repository = shortName(reference.repository.description)
         for entry in image.repoDigests ?? [] {
-            guard let at = entry.lastIndex(of: "@"), candidates.contains(String(entry[..<at])),
+            guard let at = entry.lastIndex(of: "@"), shortName(String(entry[..<at])) == repository,
                   let digest = try? Digest(parsing: String(entry[entry.index(after: at)...]))
             else { continue }
             return digest.description
         }
         let diffIDs = (image.rootFS?.layers ?? []).map(\.description).joined(separator: ",")
         return "rootfs:sha256:" + sha256Hex(Array(diffIDs.utf8))
+    }
+
+    /// A repository name as the engine writes it for Docker Hub: `debian`, not `docker.io/library/debian`.
+    static func shortName(_ name: String) -> String {
+        var name = Substring(name)
+        for prefix in ["docker.io/", "index.docker.io/", "registry-1.docker.io/"] where name.hasPrefix(prefix) { name = name.dropFirst(prefix.count) }
+        if name.hasPrefix("library/"), name.dropFirst("library/".count).contains("/") == false { name = name.dropFirst("library/".count) }
+        return String(name)
     }
 }
