@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -23,4 +24,10 @@ int imagegen_terminal_columns(int fd) {
     struct winsize size;
     if (ioctl(fd, TIOCGWINSZ, &size) != 0) return 0;
     return (int)size.ws_col;
+}
+
+int imagegen_overlay_opaque(int fd) {
+    char value[4];
+    ssize_t count = fgetxattr(fd, "trusted.overlay.opaque", value, sizeof value);
+    return count == 1 && value[0] == 'y';
 }

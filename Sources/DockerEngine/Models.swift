@@ -30,6 +30,7 @@ public struct ImageInspect: Decodable, Sendable, Hashable {
     public var size: Int64?
     public var config: Config?
     public var rootFS: RootFS?
+    public var graphDriver: GraphDriver?
 
     public struct Config: Decodable, Sendable, Hashable {
         public var user: String?
@@ -65,9 +66,17 @@ public struct ImageInspect: Decodable, Sendable, Hashable {
         enum CodingKeys: String, CodingKey { case layers = "Layers" }
     }
 
+    /// Where the engine's storage driver keeps the image's layers: for overlay2, `UpperDir` (the
+    /// top layer's directory) and `LowerDir` (the others, colon-separated, nearest first).
+    public struct GraphDriver: Decodable, Sendable, Hashable {
+        public var name: String
+        public var data: [String: String]?
+        enum CodingKeys: String, CodingKey { case name = "Name", data = "Data" }
+    }
+
     enum CodingKeys: String, CodingKey {
         case id = "Id", repoTags = "RepoTags", repoDigests = "RepoDigests", created = "Created", size = "Size",
-             config = "Config", rootFS = "RootFS"
+             config = "Config", rootFS = "RootFS", graphDriver = "GraphDriver"
     }
 
     public var labels: [String: String] { config?.labels ?? [:] }

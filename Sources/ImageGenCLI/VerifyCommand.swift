@@ -30,6 +30,9 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(name: .customLong("probe-timeout"), help: "Seconds each probe may run, unless the layer's policy says.")
     var probeTimeout = 30
 
+    @Option(name: .customLong("layers-from"), help: "Read layers not yet indexed: auto (the engine's storage where readable, else its export), storage, or export.")
+    var layersFrom: Verifier.LayersFrom = .auto
+
     func run() async throws {
         let plan = try options.loadPlan()
         for layer in layers where plan.layer(named: layer) == nil {
@@ -38,12 +41,16 @@ struct VerifyCommand: AsyncParsableCommand {
         var verifyOptions = Verifier.Options()
         verifyOptions.layers = layers
         verifyOptions.probeTimeout = probeTimeout
+        verifyOptions.layersFrom = layersFrom
+        verifyOptions.notes = { Console.error($0) }
         let engine = try await engineOptions.connect()
         let report: VerifyReport
         do {
             try await cache.restore(plan, layers: layers, engine: engine)
             let settings = verifyOptions
             report = try await withInterruptHandling { try await Verifier(engine: engine, plan: plan, options: settings).run() }
+        } catch let error as Verifier.StorageUnavailable {
+            throw CommandFailure("error: \(error)", code: .badInput)
         } catch {
             throw EngineFailure.wrap(error)
         }
@@ -67,3 +74,5 @@ struct VerifyCommand: AsyncParsableCommand {
         if !report.passed { throw ExitCode.failed }
     }
 }
+
+extension Verifier.LayersFrom: ExpressibleByArgument {}

@@ -9,4 +9,8 @@ int imagegen_exchange_paths(const char *first, const char *second);
 /// terminal or does not say.
 int imagegen_terminal_columns(int fd);
 
+/// Whether the directory open on `fd` is opaque in overlayfs (`trusted.overlay.opaque` = "y"):
+/// 1 if so, 0 if not (or the attribute cannot be read).
+int imagegen_overlay_opaque(int fd);
+
 #endif

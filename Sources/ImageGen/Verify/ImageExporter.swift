@@ -64,7 +64,7 @@ public enum ImageExport {
                 continue
             }
             guard path.hasSuffix("layer.tar") || path.hasPrefix("blobs/") else { continue }
-            if let blob = try readLayer(key: path, size: entry.size, from: outer, options: options) {
+            if let blob = try readLayer(key: path, from: outer, options: options) {
                 blobs[path] = blob
             }
         }
@@ -88,19 +88,19 @@ public enum ImageExport {
     }
 
     /// Reads one entry of the export as a layer tar; nil when it is not a tar (an OCI config blob).
-    static func readLayer(key: String, size: Int64, from outer: ArchiveReader, options: Options) throws -> LayerBlob? {
+    static func readLayer(key: String, from outer: ArchiveReader, options: Options) throws -> LayerBlob? {
         let inner: ArchiveReader
         do {
             inner = try ArchiveReader { try outer.nextBlock() ?? [] }
         } catch {
             return nil
         }
-        var blob = LayerBlob(key: key, size: size)
+        var indexer = LayerIndexer(key: key, options: options)
         while true {
             let next: ArchiveReader.Entry?
             do {
                 next = try inner.next()
-            } catch where blob.files.isEmpty && blob.deletions.isEmpty {
+            } catch where indexer.isEmpty {
                 return nil
             }
             guard let entry = next else { break }
@@ -110,36 +110,18 @@ public enum ImageExport {
             if name.hasPrefix(".wh.") {
                 let directory = path.contains("/") ? String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)]) : ""
                 if name == ".wh..wh..opq" {
-                    blob.opaqueDirectories.append(directory)
+                    indexer.hideBelow(directory)
                 } else {
                     let deleted = String(name.dropFirst(4))
-                    blob.deletions.append(directory.isEmpty ? deleted : directory + "/" + deleted)
+                    indexer.delete(directory.isEmpty ? deleted : directory + "/" + deleted)
                 }
                 continue
             }
-            blob.files.append(LayerFile(path: path, kind: entry.kind, size: entry.size, mode: entry.mode, uid: entry.uid, gid: entry.gid,
-                                        linkTarget: entry.linkTarget ?? entry.hardlinkTarget.map(normalize)))
-            guard entry.kind == .file else { continue }
-            let keep = Options.keptPaths.contains(path) && entry.size <= 1 << 20
-            guard options.scanSecrets || keep else { continue }
-            if entry.size > options.secretScanLimit, !keep {
-                blob.skippedLarge += 1
-                continue
-            }
-            var scanner = SecretScanner()
-            var kept: [UInt8] = []
-            try inner.readData { chunk in
-                if options.scanSecrets { scanner.feed(chunk) }
-                if keep { kept.append(contentsOf: chunk) }
-            }
-            if keep { blob.keptFiles[path] = kept }
-            guard options.scanSecrets else { continue }
-            let findings = scanner.finish()
-            if scanner.isBinary { blob.skippedBinary += 1 } else { blob.scannedFiles += 1 }
-            blob.secrets += findings.map { SecretHit(path: path, finding: $0) }
-            if let byName = SecretScanner.nameFinding(for: name) { blob.secrets.append(SecretHit(path: path, finding: byName)) }
+            let file = LayerFile(path: path, kind: entry.kind, size: entry.kind == .file ? entry.size : 0, mode: entry.mode, uid: entry.uid, gid: entry.gid,
+                                 linkTarget: entry.linkTarget ?? entry.hardlinkTarget.map(normalize))
+            try indexer.add(file) { body in try inner.readData(body) }
         }
-        return blob
+        return indexer.finish()
     }
 
     /// A symlink target, relative to the link's directory, as a path from the archive root.

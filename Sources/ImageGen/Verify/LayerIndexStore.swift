@@ -8,7 +8,7 @@ import Foundation
 /// change of rules scans again.
 public final class LayerIndexStore: @unchecked Sendable {
     /// Bump when the scanner's rules or what is recorded changes.
-    static let version = "layer-index-1"
+    static let version = "layer-index-2"
 
     private let directory: String?
 

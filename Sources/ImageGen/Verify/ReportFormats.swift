@@ -21,10 +21,21 @@ public enum ReportFormats {
                     for detail in check.details.prefix(20) { lines.append("      | \(detail)") }
                 }
             }
+            if let read = layersRead(layer) { lines.append("  layers read: \(read)") }
             lines.append("")
         }
         lines.append(summary(report, colour: colour))
         return lines.joined(separator: "\n")
+    }
+
+    /// "4 from the layer index, 2 in the engine's storage", in the order of ``LayerSource``.
+    public static func layersRead(_ layer: LayerVerification) -> String? {
+        guard !layer.layerSources.isEmpty else { return nil }
+        let names: [LayerSource: String] = [.index: "from the layer index", .storage: "in the engine's storage", .export: "from the engine's export"]
+        return LayerSource.allCases.compactMap { source in
+            let count = layer.layerSources.filter { $0.source == source }.count
+            return count == 0 ? nil : "\(count) \(names[source]!)"
+        }.joined(separator: ", ")
     }
 
     public static func summary(_ report: VerifyReport, colour: Bool = false) -> String {
@@ -57,6 +68,7 @@ public enum ReportFormats {
                 [
                     "layer": .string(layer.layer), "image": .string(layer.reference.description), "imageID": layer.imageID.map { .string($0.description) } ?? .null,
                     "passed": .bool(layer.passed), "milliseconds": .int(Int64(layer.seconds * 1000)),
+                    "layerSources": .array(layer.layerSources.map { ["diffID": .string($0.diffID.description), "source": .string($0.source.rawValue)] }),
                     "checks": .array(layer.checks.map { check in
                         [
                             "name": .string(check.name), "category": .string(check.category), "status": .string(check.status.rawValue),
@@ -87,6 +99,7 @@ public enum ReportFormats {
             xml += "    <properties>\n"
             xml += "      <property name=\"image\" value=\"\(escape(layer.reference.description))\"/>\n"
             if let id = layer.imageID { xml += "      <property name=\"imageID\" value=\"\(escape(id.description))\"/>\n" }
+            if let read = layersRead(layer) { xml += "      <property name=\"layersRead\" value=\"\(escape(read))\"/>\n" }
             xml += "    </properties>\n"
             for check in layer.checks {
                 let open = "    <testcase name=\"\(escape(check.name))\" classname=\"\(escape("\(report.recipe).\(layer.layer).\(check.category)"))\" time=\"\(seconds(check.seconds))\""

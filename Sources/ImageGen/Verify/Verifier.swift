@@ -10,8 +10,29 @@ public struct Verifier: Sendable {
         public var export = ImageExport.Options()
         /// Layer indexes by diff ID (nil: always read the images from the engine).
         public var layerCache: LayerIndexStore? = LayerIndexStore(directory: LayerIndexStore.defaultDirectory())
+        /// How layers not in the index are read.
+        public var layersFrom: LayersFrom = .auto
+        /// Lines for the user about how layers were read (a fallback to the export).
+        public var notes: @Sendable (String) -> Void = { _ in }
+        /// Where an image's layer directories are (tests point it at a directory that is gone).
+        public var storageDirectories: @Sendable (ImageInspect) -> Result<[String], LayerStorage.Failure> = LayerStorage.directories(of:)
 
         public init() {}
+    }
+
+    /// Where layers not yet indexed are read from.
+    public enum LayersFrom: String, Sendable, CaseIterable {
+        /// The engine's storage where this process can read it, else the export.
+        case auto
+        /// The engine's storage only: an error where it cannot be read.
+        case storage
+        /// The engine's export (`GET /images/get`), as for a remote engine.
+        case export
+    }
+
+    /// `--layers-from storage` where the storage cannot be read.
+    public struct StorageUnavailable: Error, CustomStringConvertible {
+        public var description: String
     }
 
     public let engine: DockerEngine
@@ -56,7 +77,7 @@ public struct Verifier: Sendable {
 
         if !built.isEmpty {
             let inspections = Inspections(engine: engine)
-            let blobs = try await layerIndexes(built, inspections: inspections)
+            let (blobs, sources) = try await layerIndexes(built, inspections: inspections)
             for layer in built {
                 let started = Date()
                 var checks: [CheckResult] = []
@@ -73,26 +94,41 @@ public struct Verifier: Sendable {
                 checks += Policies.all(image)
                 checks += try await probes(image)
                 results[layer.name] = LayerVerification(layer: layer.name, reference: layer.reference, imageID: inspect.id, checks: checks,
-                                                        seconds: Date().timeIntervalSince(started))
+                                                        seconds: Date().timeIntervalSince(started),
+                                                        layerSources: diffIDs.map { LayerRead(diffID: $0, source: sources[$0] ?? .index) })
             }
         }
         return VerifyReport(recipe: plan.name, layers: layers.compactMap { results[$0.name] })
     }
 
-    /// Every layer of the images, by diff ID: from the layer cache, or from one export of all the
-    /// images (layers they share are read and scanned once), which then fills the cache.
-    private func layerIndexes(_ layers: [LayerPlan], inspections: Inspections) async throws -> [Digest: LayerBlob] {
+    /// Every layer of the images, by diff ID, and where each came from: the layer index, else
+    /// the engine's storage read in place (``LayersFrom``), else one export of all the images
+    /// (layers they share read and scanned once). What was read fills the index.
+    private func layerIndexes(_ layers: [LayerPlan], inspections: Inspections) async throws -> ([Digest: LayerBlob], [Digest: LayerSource]) {
         var diffIDs: [String: [Digest]] = [:]
         for layer in layers {
             diffIDs[layer.reference.description] = try await inspections.image(layer.reference)?.rootFS?.layers ?? []
         }
         var blobs: [Digest: LayerBlob] = [:]
+        var sources: [Digest: LayerSource] = [:]
         if let cache = options.layerCache {
             for id in Set(diffIDs.values.joined()) {
-                if let blob = cache.load(id, options: options.export) { blobs[id] = blob }
+                if let blob = cache.load(id, options: options.export) {
+                    blobs[id] = blob
+                    sources[id] = .index
+                }
             }
         }
-        if diffIDs.values.joined().allSatisfy({ blobs[$0] != nil }) { return blobs }
+        func missing() -> Bool { !diffIDs.values.joined().allSatisfy { blobs[$0] != nil } }
+
+        if missing(), options.layersFrom != .export {
+            for (id, blob) in try await readStorage(layers, known: Set(blobs.keys), inspections: inspections) {
+                blobs[id] = blob
+                sources[id] = .storage
+                options.layerCache?.store(blob, diffID: id, options: options.export)
+            }
+        }
+        guard missing() else { return (blobs, sources) }
 
         let analysis = try await ImageExport.analyze(layers.map(\.reference.description), engine: engine, options: options.export)
         for layer in layers {
@@ -105,10 +141,67 @@ public struct Verifier: Sendable {
             for (id, key) in zip(ids, keys) where blobs[id] == nil {
                 guard let blob = analysis.blobs[key] else { continue }
                 blobs[id] = blob
+                sources[id] = .export
                 options.layerCache?.store(blob, diffID: id, options: options.export)
             }
         }
-        return blobs
+        return (blobs, sources)
+    }
+
+    /// The layers not `known`, read in the engine's storage, as many at a time as there are
+    /// cores. Where the storage cannot be read, says so once and leaves the layers to the export
+    /// (with `--layers-from storage`, throws instead).
+    private func readStorage(_ layers: [LayerPlan], known: Set<Digest>, inspections: Inspections) async throws -> [Digest: LayerBlob] {
+        var wanted: [(Digest, String)] = []
+        var seen = known
+        var unavailable: String?
+        for layer in layers {
+            guard let inspect = try await inspections.image(layer.reference), let ids = inspect.rootFS?.layers else { continue }
+            switch options.storageDirectories(inspect) {
+            case .success(let directories):
+                for (id, directory) in zip(ids, directories) where !seen.contains(id) {
+                    seen.insert(id)
+                    wanted.append((id, directory))
+                }
+            case .failure(let failure):
+                unavailable = unavailable ?? failure.description
+            }
+        }
+        if let unavailable {
+            if options.layersFrom == .storage { throw StorageUnavailable(description: "--layers-from storage: \(unavailable)") }
+            options.notes("note: reading layers from the engine's export: \(unavailable)")
+        }
+        let exportOptions = options.export
+        var read: [Digest: LayerBlob] = [:]
+        var failures: [String] = []
+        try await withThrowingTaskGroup(of: (Digest, Result<LayerBlob, LayerStorage.Failure>).self) { group in
+            var next = 0
+            func start() {
+                guard next < wanted.count else { return }
+                let (id, directory) = wanted[next]
+                next += 1
+                group.addTask {
+                    let result = try await onThread { () -> Result<LayerBlob, LayerStorage.Failure> in
+                        do { return .success(try LayerStorage.read(directory, key: id.description, options: exportOptions)) } catch let failure as LayerStorage.Failure { return .failure(failure) }
+                    }
+                    return (id, result)
+                }
+            }
+            for _ in 0..<max(1, ProcessInfo.processInfo.activeProcessorCount) { start() }
+            while let (id, result) = try await group.next() {
+                switch result {
+                case .success(let blob): read[id] = blob
+                case .failure(let failure): failures.append(failure.description)
+                }
+                start()
+            }
+        }
+        if let first = failures.first {
+            // The image was removed or rebuilt meanwhile: never a pass on half a layer.
+            if options.layersFrom == .storage { throw StorageUnavailable(description: "--layers-from storage: \(first)") }
+            options.notes("note: \(failures.count) layer\(failures.count == 1 ? "" : "s") could not be read in the engine's storage (\(first)); reading \(failures.count == 1 ? "it" : "them") from the export")
+        }
+        return read
     }
 
     /// Gathers what the checks need about one layer's image.

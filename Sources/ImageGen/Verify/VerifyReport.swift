@@ -37,8 +37,25 @@ public struct LayerVerification: Sendable {
     public var imageID: ImageID?
     public var checks: [CheckResult]
     public var seconds: Double
+    /// The image's layers, bottom first, and where verify read each.
+    public var layerSources: [LayerRead] = []
 
     public var passed: Bool { !checks.isEmpty && checks.allSatisfy(\.passed) }
+}
+
+/// How verify came to know a layer.
+public enum LayerSource: String, Sendable, CaseIterable {
+    /// The layer index kept from an earlier run (by diff ID).
+    case index
+    /// The engine's storage, read in place.
+    case storage
+    /// The engine's export (`GET /images/get`).
+    case export
+}
+
+public struct LayerRead: Sendable, Equatable {
+    public var diffID: Digest
+    public var source: LayerSource
 }
 
 /// What `verify` found, for the text, JSON and JUnit reports.
