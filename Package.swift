@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "CByteScan"),
         // Identifiers (content hashes, digests, tags, repositories, image references), canonical
         // JSON and subprocesses: what the engine client, the registry client and imagegen share.
-        .target(name: "ContainerBasics"),
+        .target(name: "ContainerBasics", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "ContainerRegistry",
             dependencies: [
@@ -36,6 +36,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .target(

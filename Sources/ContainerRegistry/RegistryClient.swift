@@ -51,7 +51,7 @@ public struct RegistryClient: Sendable {
         return name == "localhost" || name.hasPrefix("127.") || name == "::1"
     }
 
-    static let manifestTypes = [
+    public static let manifestTypes = [
         "application/vnd.oci.image.manifest.v1+json",
         "application/vnd.docker.distribution.manifest.v2+json",
         "application/vnd.oci.image.index.v1+json",
@@ -62,7 +62,7 @@ public struct RegistryClient: Sendable {
     /// `repository` is the path inside the registry (`team/app`; a bare `app` on Docker Hub is
     /// `library/app`).
     public func image(repository rawRepository: String, tag: Tag) async throws -> TaggedImage? {
-        let repository = host.hasSuffix("docker.io") && !rawRepository.contains("/") ? "library/" + rawRepository : rawRepository
+        let repository = repositoryPath(rawRepository)
         let scope = "repository:\(repository):pull"
         var reference = tag.value
         var manifest: Manifest
@@ -150,36 +150,55 @@ public struct RegistryClient: Sendable {
     /// A GET answered 200 (nil for 404), authenticating as the registry asks and following
     /// redirects (blob stores redirect), without sending credentials to another host.
     func get(_ path: String, accept: [String], scope: String, limit: Int) async throws -> RegistryResponse? {
-        var url = baseURL + path
+        let response = try await exchange("GET", baseURL + path, headers: [("Accept", accept.joined(separator: ", "))], scope: scope, limit: limit)
+        switch response.status {
+        case 200: return response
+        case 404: return nil
+        default: throw failure(response, what: path)
+        }
+    }
+
+    /// One request, answered: a `WWW-Authenticate` challenge is met once (the answer kept for the
+    /// scope), and a GET or HEAD follows redirects, dropping credentials at another host. Any
+    /// other status is returned for the caller to judge.
+    func exchange(_ method: String, _ startURL: String, headers: [(String, String)], body: [UInt8]? = nil, scope: String, limit: Int) async throws -> RegistryResponse {
+        var url = startURL
         var authorization = await tokens.authorization(for: scope)
         var challenged = false
         for _ in 0..<6 {
-            var headers = [("Accept", accept.joined(separator: ", "))]
-            if let authorization { headers.append(("Authorization", authorization)) }
-            let response = try await transport.get(url: url, headers: headers, limit: limit)
+            var sent = headers
+            if let authorization { sent.append(("Authorization", authorization)) }
+            let response = try await transport.send(RegistryRequest(method: method, url: url, headers: sent, body: body), limit: limit)
             switch response.status {
-            case 200:
-                return response
-            case 404:
-                return nil
             case 401 where !challenged:
                 challenged = true
                 authorization = try await authenticate(challenge: response.header("www-authenticate") ?? "", scope: scope)
                 await tokens.store(authorization, for: scope)
-            case 301, 302, 303, 307, 308:
+            case let status where [301, 302, 303, 307, 308].contains(status) && (method == "GET" || method == "HEAD"):
                 guard let location = response.header("location") else {
-                    throw RegistryError.unexpected(registry: host, what: path, reason: "a redirect without a Location")
+                    throw RegistryError.unexpected(registry: host, what: Self.path(of: url), reason: "a redirect without a Location")
                 }
                 let next = Self.resolve(location, against: url)
                 if Self.origin(of: next) != Self.origin(of: url) { authorization = nil }
                 url = next
-            case 401, 403:
-                throw RegistryError.denied(registry: host, what: path, withCredentials: credentials != nil)
             default:
-                throw RegistryError.http(registry: host, what: path, status: response.status, message: Self.errorMessage(response.body))
+                return response
             }
         }
-        throw RegistryError.unexpected(registry: host, what: path, reason: "too many redirects")
+        throw RegistryError.unexpected(registry: host, what: Self.path(of: startURL), reason: "too many redirects")
+    }
+
+    /// The error for an answer that is not the one wanted.
+    func failure(_ response: RegistryResponse, what: String) -> RegistryError {
+        switch response.status {
+        case 401, 403: .denied(registry: host, what: what, withCredentials: credentials != nil)
+        default: .http(registry: host, what: what, status: response.status, message: Self.errorMessage(response.body))
+        }
+    }
+
+    /// The path and query of a URL (what errors name; never credentials, which are not in URLs).
+    static func path(of url: String) -> String {
+        String(url.dropFirst(origin(of: url).count))
     }
 
     /// The `Authorization` value that answers a `WWW-Authenticate` challenge.

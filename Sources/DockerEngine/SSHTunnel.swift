@@ -100,7 +100,7 @@ final class SSHTunnel: @unchecked Sendable {
         }
     }
 
-    private func lastFailure() -> (at: UInt64, message: String)? {
+    private func lastFailure() -> (message: String, at: UInt64)? {
         lock.lock()
         defer { lock.unlock() }
         return failure

@@ -46,7 +46,7 @@ struct VerifyCommand: AsyncParsableCommand {
         let engine = try await engineOptions.connect()
         let report: VerifyReport
         do {
-            try await cache.restore(plan, layers: layers, engine: engine)
+            verifyOptions.sharedIndex = try await cache.restore(plan, layers: layers, engine: engine)
             let settings = verifyOptions
             report = try await withInterruptHandling { try await Verifier(engine: engine, plan: plan, options: settings).run() }
         } catch let error as Verifier.StorageUnavailable {

@@ -25,7 +25,8 @@ struct RegistryClientTests {
 
         init(_ routes: [String: Route]) { self.routes = routes }
 
-        func get(url: String, headers: [(String, String)], limit: Int) async throws -> RegistryResponse {
+        func send(_ request: RegistryRequest, limit: Int) async throws -> RegistryResponse {
+            let url = request.url, headers = request.headers
             let route = lock.withLock {
                 requests.append((url, headers))
                 return routes[url]

@@ -212,4 +212,56 @@ struct RegistryCacheTests {
             #expect(verified.stderr.contains("[top] pulled from"))
         }
     }
+    @Test("layer indexes shared in the cache: a fresh runner reads no layer; an index under other rules or for another layer is not used")
+    func sharedIndex() async throws {
+        let registry = try LocalRegistry()
+        let notes = NoteLog()
+        try await withRecipeFixture("cache-index") { fixture in
+            let root = try await Self.makeRoot(fixture)
+            fixture.scratch.write("notes.txt", "v1\n")
+            let plan = try planRecipe(Self.recipe(fixture.name, root: root), in: fixture.scratch)
+            #expect(try await Self.build(plan, on: fixture.engine, cache: nil).0.succeeded)
+
+            func verify(_ session: RegistryCacheSession?, limit: Int64? = nil) async throws -> VerifyReport {
+                var options = Verifier.Options()
+                options.layerCache = nil
+                options.sharedIndex = session
+                options.notes = { notes.append($0) }
+                if let limit { options.export.secretScanLimit = limit }
+                return try await Verifier(engine: fixture.engine, plan: plan, options: options).run()
+            }
+            func sources(_ report: VerifyReport) -> Set<LayerSource> { Set(report.layers.flatMap(\.layerSources).map(\.source)) }
+
+            let first = try await verify(try await Self.session(registry))
+            #expect(first.passed)
+            #expect(sources(first) == [.storage])
+            let ids = Set(first.layers.flatMap(\.layerSources).map(\.diffID))
+            let tags = try registry.tags("cache/imagegen-layer-index")
+            #expect(tags.count == ids.count && ids.allSatisfy { id in tags.contains { $0.hasPrefix(id.hex + ".") } }, "\(tags) \(notes.all)")
+
+            // A fresh runner (no local index) reads every layer from the shared index, and the
+            // read-only mode uses what is there.
+            let second = try await verify(try await Self.session(registry, mode: .read))
+            #expect(sources(second) == [.registry])
+            #expect(LayerStorageTests.comparable(second) == LayerStorageTests.comparable(first))
+
+            // Other scan settings (as other secret rules would) are another key: not used.
+            let otherRules = try await verify(try await Self.session(registry, mode: .read), limit: 1 << 20)
+            #expect(!sources(otherRules).contains(.registry))
+
+            // An index stored under another layer's tag is refused, and that layer is read here.
+            let session = try await Self.session(registry)
+            let sorted = ids.sorted { $0.description < $1.description }
+            let key = LayerIndexStore.key(ImageExport.Options())
+            let (_, body) = try #require(try await session.client.rawManifest(repository: "cache/imagegen-layer-index", reference: "\(sorted[0].hex).\(key)",
+                                                                              accept: ["application/vnd.oci.image.manifest.v1+json"]))
+            try await session.client.pushManifest(repository: "cache/imagegen-layer-index", reference: "\(sorted[1].hex).\(key)",
+                                                  mediaType: "application/vnd.oci.image.manifest.v1+json", body: body)
+            let forged = try await verify(try await Self.session(registry, mode: .read))
+            let forgedSources = Dictionary(forged.layers.flatMap(\.layerSources).map { ($0.diffID, $0.source) }, uniquingKeysWith: { first, _ in first })
+            #expect(forgedSources[sorted[1]] == .storage)
+            #expect(forgedSources[sorted[0]] == .registry)
+            #expect(LayerStorageTests.comparable(forged) == LayerStorageTests.comparable(first))
+        }
+    }
 }

@@ -7,10 +7,12 @@ import Foundation
 /// one warning, and from then on the run goes on without it.
 public actor RegistryCacheSession {
     public nonisolated let cache: RegistryCache
-    private let client: RegistryClient
+    nonisolated let client: RegistryClient
     private let auth: RegistryAuth
     private var unavailable: String?
     private var warned = false
+    /// The empty config of shared layer indexes, once it is in the registry.
+    var emptyConfig: RegistryClient.Descriptor?
 
     /// What the cache holds for a layer.
     public enum Lookup: Sendable, Equatable {
@@ -40,7 +42,7 @@ public actor RegistryCacheSession {
         return "warning: the cache \(cache) is not used (\(unavailable)); building without it"
     }
 
-    private func disable(_ reason: String) {
+    func disable(_ reason: String) {
         if unavailable == nil { unavailable = Redactor.redact(reason) }
     }
 

@@ -7,6 +7,7 @@ public enum ValueError: Error, Sendable, Equatable, CustomStringConvertible {
     case unsafePackageName(String, character: Character?)
     case languagePackage(String)
     case cache(String)
+    case platform(String)
 
     public var description: String {
         switch self {
@@ -15,7 +16,7 @@ public enum ValueError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unsafePackageName(let name, let character?):
             "package name '\(name)' contains '\(character)', which could inject shell; names may hold only letters, digits and . + - _ : ~ = @"
         case .unsafePackageName(let name, nil): "package name '\(name)' must start with a letter or digit"
-        case .languagePackage(let message), .cache(let message): message
+        case .languagePackage(let message), .cache(let message), .platform(let message): message
         }
     }
 }

@@ -20,8 +20,13 @@ public final class LayerIndexStore: @unchecked Sendable {
 
     private func path(_ diffID: Digest, options: ImageExport.Options) -> String? {
         guard let directory, diffID.algorithm == "sha256" else { return nil }
-        let hex = diffID.hex
-        return "\(directory)/\(hex).\(Self.version)-rules\(SecretScanner.rulesVersion)-\(options.scanSecrets ? options.secretScanLimit : -1)"
+        return "\(directory)/\(diffID.hex).\(Self.key(options))"
+    }
+
+    /// What an index depends on besides its layer: the format, the secret rules, the scan limit.
+    /// An index made under another key is not trusted.
+    static func key(_ options: ImageExport.Options) -> String {
+        "\(version)-rules\(SecretScanner.rulesVersion)-\(options.scanSecrets ? options.secretScanLimit : -1)"
     }
 
     public func load(_ diffID: Digest, options: ImageExport.Options) -> LayerBlob? {

@@ -14,6 +14,9 @@ public struct Verifier: Sendable {
         public var layersFrom: LayersFrom = .auto
         /// Lines for the user about how layers were read (a fallback to the export).
         public var notes: @Sendable (String) -> Void = { _ in }
+        /// The cache registry, whose shared layer indexes are fetched before a layer is read,
+        /// and which gets the indexes of layers read here (read-write caches).
+        public var sharedIndex: RegistryCacheSession?
         /// Where an image's layer directories are (tests point it at a directory that is gone).
         public var storageDirectories: @Sendable (ImageInspect) -> Result<[String], LayerStorage.Failure> = LayerStorage.directories(of:)
 
@@ -78,6 +81,10 @@ public struct Verifier: Sendable {
         if !built.isEmpty {
             let inspections = Inspections(engine: engine)
             let (blobs, sources) = try await layerIndexes(built, inspections: inspections)
+            if let shared = options.sharedIndex {
+                await share(blobs, read: sources, with: shared)
+                if let warning = await shared.takeWarning() { options.notes(warning) }
+            }
             for layer in built {
                 let started = Date()
                 var checks: [CheckResult] = []
@@ -121,6 +128,22 @@ public struct Verifier: Sendable {
         }
         func missing() -> Bool { !diffIDs.values.joined().allSatisfy { blobs[$0] != nil } }
 
+        if missing(), let shared = options.sharedIndex {
+            let wanted = Set(diffIDs.values.joined()).subtracting(blobs.keys)
+            let exportOptions = options.export
+            let fetched = await withTaskGroup(of: (Digest, LayerBlob?).self) { group in
+                for id in wanted { group.addTask { (id, await shared.fetchIndex(id, options: exportOptions)) } }
+                var found: [Digest: LayerBlob] = [:]
+                for await (id, blob) in group { if let blob { found[id] = blob } }
+                return found
+            }
+            for (id, blob) in fetched {
+                blobs[id] = blob
+                sources[id] = .registry
+                options.layerCache?.store(blob, diffID: id, options: options.export)
+            }
+        }
+
         if missing(), options.layersFrom != .export {
             for (id, blob) in try await readStorage(layers, known: Set(blobs.keys), inspections: inspections) {
                 blobs[id] = blob
@@ -146,6 +169,19 @@ public struct Verifier: Sendable {
             }
         }
         return (blobs, sources)
+    }
+
+    /// Shares the indexes of the layers read in this run (not those that came from an index).
+    private func share(_ blobs: [Digest: LayerBlob], read sources: [Digest: LayerSource], with shared: RegistryCacheSession) async {
+        let exportOptions = options.export
+        let read = sources.filter { $0.value == .storage || $0.value == .export }.keys.sorted { $0.description < $1.description }
+        await withTaskGroup(of: Void.self) { group in
+            for (index, id) in read.enumerated() {
+                guard let blob = blobs[id] else { continue }
+                if index >= 4 { await group.next() }
+                group.addTask { await shared.pushIndex(blob, diffID: id, options: exportOptions) }
+            }
+        }
     }
 
     /// The layers not `known`, read in the engine's storage, as many at a time as there are

@@ -47,6 +47,8 @@ public struct LayerVerification: Sendable {
 public enum LayerSource: String, Sendable, CaseIterable {
     /// The layer index kept from an earlier run (by diff ID).
     case index
+    /// The layer index shared in the cache registry (`--cache`).
+    case registry
     /// The engine's storage, read in place.
     case storage
     /// The engine's export (`GET /images/get`).

@@ -3,7 +3,7 @@ import Foundation
 
 extension Sequence where Element == UInt8 {
     /// Lowercase hexadecimal.
-    var hexString: String {
+    public var hexString: String {
         let digits = Array("0123456789abcdef".utf8)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(64)
@@ -16,10 +16,18 @@ extension Sequence where Element == UInt8 {
 }
 
 /// SHA-256 of bytes, as lowercase hex.
-func sha256Hex(_ bytes: some DataProtocol) -> String {
+public func sha256Hex(_ bytes: some DataProtocol) -> String {
     SHA256.hash(data: bytes).hexString
 }
 
-func sha256Hex(_ text: String) -> String {
+public func sha256Hex(_ text: String) -> String {
     sha256Hex(Array(text.utf8))
+}
+
+extension Digest {
+    /// The SHA-256 digest of `bytes`.
+    public static func sha256(of bytes: some DataProtocol) -> Digest {
+        // A SHA-256 hex is always a valid digest.
+        try! Digest(parsing: "sha256:" + sha256Hex(bytes))
+    }
 }

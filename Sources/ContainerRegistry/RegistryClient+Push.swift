@@ -1,0 +1,82 @@
+import ContainerBasics
+import Foundation
+
+/// Reading and writing manifests and blobs as they are (the OCI distribution API): what the layer
+/// index cache stores, and how a multi-platform release writes its image index.
+extension RegistryClient {
+    /// A blob or manifest: its media type, digest and size, as an OCI descriptor names it.
+    public struct Descriptor: Sendable, Hashable {
+        public var mediaType: String
+        public var digest: Digest
+        public var size: Int64
+
+        public init(mediaType: String, digest: Digest, size: Int64) {
+            self.mediaType = mediaType
+            self.digest = digest
+            self.size = size
+        }
+
+        public var json: JSONValue {
+            .object(["mediaType": .string(mediaType), "digest": .string(digest.description), "size": .int(size)])
+        }
+    }
+
+    /// The path of a repository in the registry (a bare `app` on Docker Hub is `library/app`).
+    func repositoryPath(_ raw: String) -> String {
+        host.hasSuffix("docker.io") && !raw.contains("/") ? "library/" + raw : raw
+    }
+
+    /// The manifest `reference` (a tag or digest) names, as stored, or nil when there is none.
+    public func rawManifest(repository raw: String, reference: String, accept: [String] = RegistryClient.manifestTypes) async throws -> (descriptor: Descriptor, body: [UInt8])? {
+        let repository = repositoryPath(raw)
+        guard let response = try await get("/v2/\(repository)/manifests/\(reference)", accept: accept, scope: "repository:\(repository):pull", limit: 4 << 20)
+        else { return nil }
+        let digest = Digest.sha256(of: response.body)
+        if let stated = response.header("docker-content-digest"), stated != digest.description {
+            throw RegistryError.unexpected(registry: host, what: "the manifest of \(repository):\(reference)", reason: "its bytes do not match the digest the registry states")
+        }
+        let mediaType = response.header("content-type")?.split(separator: ";").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
+        return (Descriptor(mediaType: mediaType, digest: digest, size: Int64(response.body.count)), response.body)
+    }
+
+    /// A blob's bytes, checked against its digest, or nil when the registry does not have it.
+    public func blob(repository raw: String, digest: Digest, limit: Int) async throws -> [UInt8]? {
+        let repository = repositoryPath(raw)
+        guard let response = try await get("/v2/\(repository)/blobs/\(digest)", accept: ["*/*"], scope: "repository:\(repository):pull", limit: limit)
+        else { return nil }
+        guard Digest.sha256(of: response.body) == digest else {
+            throw RegistryError.unexpected(registry: host, what: "blob \(digest) of \(repository)", reason: "its bytes do not match its digest")
+        }
+        return response.body
+    }
+
+    /// Uploads a blob (in one request) unless the repository has it already.
+    @discardableResult
+    public func pushBlob(repository raw: String, bytes: [UInt8], mediaType: String) async throws -> Descriptor {
+        let repository = repositoryPath(raw)
+        let scope = "repository:\(repository):pull,push"
+        let digest = Digest.sha256(of: bytes)
+        let descriptor = Descriptor(mediaType: mediaType, digest: digest, size: Int64(bytes.count))
+        let head = try await exchange("HEAD", baseURL + "/v2/\(repository)/blobs/\(digest)", headers: [], scope: scope, limit: 0)
+        if head.status == 200 { return descriptor }
+        let start = try await exchange("POST", baseURL + "/v2/\(repository)/blobs/uploads/", headers: [("Content-Length", "0")], body: [], scope: scope, limit: 1 << 16)
+        guard start.status == 202, let location = start.header("location") else { throw failure(start, what: "an upload to \(repository)") }
+        let upload = Self.resolve(location, against: baseURL + "/v2/")
+        let url = upload + (upload.contains("?") ? "&" : "?") + URLEncoding.query([("digest", digest.description)])
+        let put = try await exchange("PUT", url, headers: [("Content-Type", "application/octet-stream"), ("Content-Length", String(bytes.count))],
+                                     body: bytes, scope: scope, limit: 1 << 16)
+        guard put.status == 201 || put.status == 204 else { throw failure(put, what: "blob \(digest) of \(repository)") }
+        return descriptor
+    }
+
+    /// Stores a manifest (or image index) under `reference` (a tag, or its digest).
+    @discardableResult
+    public func pushManifest(repository raw: String, reference: String, mediaType: String, body: [UInt8]) async throws -> Descriptor {
+        let repository = repositoryPath(raw)
+        let response = try await exchange("PUT", baseURL + "/v2/\(repository)/manifests/\(reference)",
+                                          headers: [("Content-Type", mediaType), ("Content-Length", String(body.count))],
+                                          body: body, scope: "repository:\(repository):pull,push", limit: 1 << 16)
+        guard response.status == 201 || response.status == 200 else { throw failure(response, what: "the manifest \(repository):\(reference)") }
+        return Descriptor(mediaType: mediaType, digest: Digest.sha256(of: body), size: Int64(body.count))
+    }
+}
