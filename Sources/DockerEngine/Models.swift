@@ -13,6 +13,19 @@ public struct EngineVersion: Decodable, Sendable, Hashable {
     }
 }
 
+/// The parts of `GET /info` that are read.
+public struct EngineInfo: Decodable, Sendable, Hashable {
+    /// The storage driver: `overlay2`, …
+    public var driver: String?
+    /// Where the engine keeps its data on its own machine: `/var/lib/docker`.
+    public var dockerRootDir: String?
+    /// As `uname -m` says: `x86_64`, `aarch64`.
+    public var architecture: String?
+    public var osType: String?
+
+    enum CodingKeys: String, CodingKey { case driver = "Driver", dockerRootDir = "DockerRootDir", architecture = "Architecture", osType = "OSType" }
+}
+
 /// What `GET /_ping` tells about the engine.
 public struct EnginePing: Sendable, Hashable {
     /// The engine's newest API version (`Api-Version` header).
@@ -125,12 +138,24 @@ public struct ContainerSpec: Encodable, Sendable {
         public var autoRemove: Bool?
         public var networkMode: String?
         public var memory: Int64?
-        public init(autoRemove: Bool? = nil, networkMode: String? = nil, memory: Int64? = nil) {
+        /// `HOST:CONTAINER[:ro]` bind mounts.
+        public var binds: [String]?
+        public var readonlyRootfs: Bool?
+        /// Capabilities beyond the engine's default set (`SYS_ADMIN`).
+        public var capAdd: [String]?
+        public init(autoRemove: Bool? = nil, networkMode: String? = nil, memory: Int64? = nil, binds: [String]? = nil, readonlyRootfs: Bool? = nil,
+                    capAdd: [String]? = nil) {
             self.autoRemove = autoRemove
             self.networkMode = networkMode
             self.memory = memory
+            self.binds = binds
+            self.readonlyRootfs = readonlyRootfs
+            self.capAdd = capAdd
         }
-        enum CodingKeys: String, CodingKey { case autoRemove = "AutoRemove", networkMode = "NetworkMode", memory = "Memory" }
+        enum CodingKeys: String, CodingKey {
+            case autoRemove = "AutoRemove", networkMode = "NetworkMode", memory = "Memory", binds = "Binds", readonlyRootfs = "ReadonlyRootfs",
+                 capAdd = "CapAdd"
+        }
     }
 
     public init(image: String, cmd: [String]? = nil, entrypoint: [String]? = nil, user: String? = nil, workingDir: String? = nil,

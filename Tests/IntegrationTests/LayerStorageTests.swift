@@ -39,12 +39,13 @@ struct LayerStorageTests {
 
     static func verify(_ plan: BuildPlan, engine: DockerEngine, from source: Verifier.LayersFrom,
                        directories: (@Sendable (ImageInspect) -> Result<[String], LayerStorage.Failure>)? = nil,
-                       notes: NoteLog = NoteLog()) async throws -> VerifyReport {
+                       notes: NoteLog = NoteLog(), helper: Bool = true) async throws -> VerifyReport {
         var options = Verifier.Options()
         options.layerCache = nil
         options.layersFrom = source
         options.probeTimeout = 10
         options.notes = { notes.append($0) }
+        options.helperBinary = helper ? imagegenExecutable : nil
         if let directories { options.storageDirectories = directories }
         return try await Verifier(engine: engine, plan: plan, options: options).run()
     }
@@ -89,7 +90,10 @@ struct LayerStorageTests {
 
             let storage = try await Self.verify(plan, engine: fixture.engine, from: .storage)
             let export = try await Self.verify(plan, engine: fixture.engine, from: .export)
+            let helper = try await Self.verify(plan, engine: fixture.engine, from: .helper)
             #expect(Self.comparable(storage) == Self.comparable(export))
+            #expect(Self.comparable(helper) == Self.comparable(export), "the helper container sees what the export shows, opaque marks included")
+            #expect(helper.layers.allSatisfy { $0.layerSources.allSatisfy { $0.source == .helper } })
             #expect(storage.layers.allSatisfy { $0.layerSources.allSatisfy { $0.source == .storage } })
             #expect(export.layers.allSatisfy { $0.layerSources.allSatisfy { $0.source == .export } })
             // The deleted secret fails the secrets check of both layers that carry its bytes.
@@ -120,12 +124,49 @@ struct LayerStorageTests {
             await #expect(throws: Verifier.StorageUnavailable.self) {
                 _ = try await Self.verify(plan, engine: fixture.engine, from: .storage, directories: gone)
             }
-            // A remote engine's paths are not here: auto reads the export, saying why.
-            let remote = NoteLog()
+            // A remote engine's paths are not here: auto sends the helper container there, and
+            // without one reads the export, saying why.
             let elsewhere: @Sendable (ImageInspect) -> Result<[String], LayerStorage.Failure> = { _ in .failure(LayerStorage.Failure(description: "not here")) }
-            let viaExport = try await Self.verify(plan, engine: fixture.engine, from: .auto, directories: elsewhere, notes: remote)
+            let viaHelper = try await Self.verify(plan, engine: fixture.engine, from: .auto, directories: elsewhere)
+            #expect(viaHelper.layers.flatMap(\.layerSources).allSatisfy { $0.source == .helper })
+            let remote = NoteLog()
+            let viaExport = try await Self.verify(plan, engine: fixture.engine, from: .auto, directories: elsewhere, notes: remote, helper: false)
             #expect(viaExport.layers.flatMap(\.layerSources).allSatisfy { $0.source == .export })
             #expect(remote.all == ["note: reading layers from the engine's export: not here"])
+            #expect(Self.comparable(viaHelper) == Self.comparable(export) && Self.comparable(viaExport) == Self.comparable(export))
+        }
+    }
+}
+
+extension LayerStorageTests {
+    /// A user in the docker group, as on hosted CI runners: the engine answers, its storage is
+    /// root's. Made here when missing (the tests run as root).
+    static func dockerGroupUser() throws -> String {
+        let name = "imagegen-ci"
+        if try run("/usr/bin/id", ["-u", name]).status != 0 {
+            let made = try run("/usr/sbin/useradd", ["--no-create-home", "--groups", "docker", "--shell", "/usr/sbin/nologin", name])
+            #expect(made.status == 0, "useradd: \(made.stderr)")
+        }
+        return name
+    }
+
+    @Test("as a docker-group user who cannot read the engine's storage, verify reads it through the helper container, with the same report")
+    func dockerGroupUser() async throws {
+        try await withRecipeFixture("storage-user") { fixture in
+            let plan = try await Self.family(fixture)
+            let user = try Self.dockerGroupUser()
+            let path = fixture.scratch.write("recipe.yaml", EngineFixture.recipe(fixture.name, layers: "  first:\n    from: base\n  second:\n    from: first\n"))
+            #expect(chmod(fixture.scratch.path, 0o777) == 0)
+            let runuser = try #require(which("runuser") ?? "/usr/sbin/runuser")
+            let asUser = try run(runuser, ["-u", user, "--", imagegenExecutable, "verify", path, "--format", "json"], directory: fixture.scratch.path,
+                                 environment: ["IMAGEGEN_CACHE_DIR": fixture.scratch.url("user-cache"), "HOME": fixture.scratch.path])
+            #expect(!asUser.stderr.contains("note:"), "\(asUser.stderr)")
+            var report = try JSONValue(parsing: Data(asUser.stdout.utf8))
+            let sources = Set((report["layers"]?.arrayValue ?? []).flatMap { $0["layerSources"]?.arrayValue ?? [] }.compactMap { $0["source"]?.stringValue })
+            #expect(sources == ["helper"], "\(asUser.stderr)")
+            report.removeTimes()
+            let export = try await Self.verify(plan, engine: fixture.engine, from: .export)
+            #expect(report.canonical == Self.comparable(export))
         }
     }
 }

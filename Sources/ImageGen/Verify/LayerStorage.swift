@@ -19,9 +19,9 @@ public enum LayerStorage {
         public var description: String
     }
 
-    /// The image's layer directories, bottom first (the order of its diff IDs), or why they
-    /// cannot be read here.
-    public static func directories(of image: ImageInspect) -> Result<[String], Failure> {
+    /// Where the engine keeps the image's layers on its own machine, bottom first (the order of
+    /// its diff IDs), or why it does not say.
+    public static func layout(of image: ImageInspect) -> Result<[String], Failure> {
         guard let driver = image.graphDriver else { return .failure(Failure(description: "the engine does not say where the layers are")) }
         guard driver.name == "overlay2" else { return .failure(Failure(description: "the storage driver is \(driver.name), not overlay2")) }
         guard let upper = driver.data?["UpperDir"], !upper.isEmpty else { return .failure(Failure(description: "the engine gives no UpperDir")) }
@@ -29,6 +29,31 @@ public enum LayerStorage {
         let directories = lower.reversed() + [upper]
         guard directories.count == image.rootFS?.layers?.count ?? -1 else {
             return .failure(Failure(description: "\(directories.count) layer directories for \(image.rootFS?.layers?.count ?? 0) layers"))
+        }
+        return .success(directories)
+    }
+
+    /// Whether this process may see overlay's opaque marks. They are `trusted.*` attributes,
+    /// which Linux shows only to CAP_SYS_ADMIN: without it a read gives "no attribute", and an
+    /// opaque directory would look like a plain one (its lower contents still there). So without
+    /// it the storage is not read at all.
+    public static var canSeeOpaqueMarks: Bool {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
+              let mask = UInt64(line.dropFirst("CapEff:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+        else { return false }
+        return mask & (1 << 21) != 0
+    }
+
+    /// The image's layer directories, bottom first, or why this process cannot read them.
+    public static func directories(of image: ImageInspect) -> Result<[String], Failure> {
+        guard canSeeOpaqueMarks else {
+            return .failure(Failure(description: "this process lacks CAP_SYS_ADMIN, without which overlay's opaque directories cannot be seen"))
+        }
+        let directories: [String]
+        switch layout(of: image) {
+        case .success(let found): directories = found
+        case .failure(let failure): return .failure(failure)
         }
         for directory in directories {
             var info = stat()
@@ -45,6 +70,7 @@ public enum LayerStorage {
     /// Indexes one layer directory; throws when any part of it cannot be read (the image was
     /// removed meanwhile, say), so that the caller reads the layer another way.
     public static func read(_ directory: String, key: String, options: ImageExport.Options) throws -> LayerBlob {
+        guard canSeeOpaqueMarks else { throw Failure(description: "\(directory): overlay's opaque marks are hidden from a process without CAP_SYS_ADMIN") }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { buffer.deallocate() }
         var walker = Walker(indexer: LayerIndexer(key: key, options: options), buffer: buffer)

@@ -31,7 +31,7 @@ public enum ReportFormats {
     /// "4 from the layer index, 2 in the engine's storage", in the order of ``LayerSource``.
     public static func layersRead(_ layer: LayerVerification) -> String? {
         guard !layer.layerSources.isEmpty else { return nil }
-        let names: [LayerSource: String] = [.index: "from the layer index", .registry: "from the cache registry's index", .storage: "in the engine's storage", .export: "from the engine's export"]
+        let names: [LayerSource: String] = [.index: "from the layer index", .registry: "from the cache registry's index", .storage: "in the engine's storage", .helper: "in the engine's storage by the helper container", .export: "from the engine's export"]
         return LayerSource.allCases.compactMap { source in
             let count = layer.layerSources.filter { $0.source == source }.count
             return count == 0 ? nil : "\(count) \(names[source]!)"

@@ -17,6 +17,8 @@ public struct Verifier: Sendable {
         /// The cache registry, whose shared layer indexes are fetched before a layer is read,
         /// and which gets the indexes of layers read here (read-write caches).
         public var sharedIndex: RegistryCacheSession?
+        /// The imagegen executable the helper container runs (nil: no helper).
+        public var helperBinary: String? = LayerHelper.defaultBinary
         /// Where an image's layer directories are (tests point it at a directory that is gone).
         public var storageDirectories: @Sendable (ImageInspect) -> Result<[String], LayerStorage.Failure> = LayerStorage.directories(of:)
 
@@ -25,10 +27,14 @@ public struct Verifier: Sendable {
 
     /// Where layers not yet indexed are read from.
     public enum LayersFrom: String, Sendable, CaseIterable {
-        /// The engine's storage where this process can read it, else the export.
+        /// The engine's storage where this process can read it, else through the helper
+        /// container, else the export.
         case auto
         /// The engine's storage only: an error where it cannot be read.
         case storage
+        /// The engine's storage through a helper container (imagegen itself, the data root
+        /// mounted read-only): for a user who cannot read it, or an engine on another machine.
+        case helper
         /// The engine's export (`GET /images/get`), as for a remote engine.
         case export
     }
@@ -145,9 +151,9 @@ public struct Verifier: Sendable {
         }
 
         if missing(), options.layersFrom != .export {
-            for (id, blob) in try await readStorage(layers, known: Set(blobs.keys), inspections: inspections) {
+            for (id, (blob, source)) in try await readStorage(layers, known: Set(blobs.keys), inspections: inspections) {
                 blobs[id] = blob
-                sources[id] = .storage
+                sources[id] = source
                 options.layerCache?.store(blob, diffID: id, options: options.export)
             }
         }
@@ -174,7 +180,7 @@ public struct Verifier: Sendable {
     /// Shares the indexes of the layers read in this run (not those that came from an index).
     private func share(_ blobs: [Digest: LayerBlob], read sources: [Digest: LayerSource], with shared: RegistryCacheSession) async {
         let exportOptions = options.export
-        let read = sources.filter { $0.value == .storage || $0.value == .export }.keys.sorted { $0.description < $1.description }
+        let read = sources.filter { [.storage, .helper, .export].contains($0.value) }.keys.sorted { $0.description < $1.description }
         await withTaskGroup(of: Void.self) { group in
             for (index, id) in read.enumerated() {
                 guard let blob = blobs[id] else { continue }
@@ -184,32 +190,82 @@ public struct Verifier: Sendable {
         }
     }
 
-    /// The layers not `known`, read in the engine's storage, as many at a time as there are
-    /// cores. Where the storage cannot be read, says so once and leaves the layers to the export
-    /// (with `--layers-from storage`, throws instead).
-    private func readStorage(_ layers: [LayerPlan], known: Set<Digest>, inspections: Inspections) async throws -> [Digest: LayerBlob] {
-        var wanted: [(Digest, String)] = []
+    /// The layers not `known`, read in the engine's storage: in place where this process can
+    /// read it (as many at a time as there are cores), else through the helper container. Where
+    /// neither can, says so once and leaves the layers to the export (a forced way throws instead).
+    private func readStorage(_ layers: [LayerPlan], known: Set<Digest>, inspections: Inspections) async throws -> [Digest: (LayerBlob, LayerSource)] {
+        let mode = options.layersFrom
+        var local: [(Digest, String)] = []
+        var helped: [(Digest, String)] = []
         var seen = known
         var unavailable: String?
         for layer in layers {
             guard let inspect = try await inspections.image(layer.reference), let ids = inspect.rootFS?.layers else { continue }
-            switch options.storageDirectories(inspect) {
-            case .success(let directories):
-                for (id, directory) in zip(ids, directories) where !seen.contains(id) {
-                    seen.insert(id)
-                    wanted.append((id, directory))
+            var directories: [String]?
+            var reason: String?
+            if mode == .auto || mode == .storage {
+                switch options.storageDirectories(inspect) {
+                case .success(let found): directories = found
+                case .failure(let failure): reason = failure.description
                 }
-            case .failure(let failure):
-                unavailable = unavailable ?? failure.description
+            }
+            var viaHelper = false
+            if directories == nil, mode == .auto || mode == .helper {
+                if options.helperBinary == nil {
+                    reason = reason ?? "no imagegen executable to run in a helper container"
+                } else if case .success(let found) = LayerStorage.layout(of: inspect) {
+                    directories = found
+                    viaHelper = true
+                } else if case .failure(let failure) = LayerStorage.layout(of: inspect) {
+                    reason = failure.description
+                }
+            }
+            guard let directories else {
+                unavailable = unavailable ?? reason
+                continue
+            }
+            for (id, directory) in zip(ids, directories) where !seen.contains(id) {
+                seen.insert(id)
+                if viaHelper { helped.append((id, directory)) } else { local.append((id, directory)) }
             }
         }
         if let unavailable {
-            if options.layersFrom == .storage { throw StorageUnavailable(description: "--layers-from storage: \(unavailable)") }
+            if mode == .storage || mode == .helper { throw StorageUnavailable(description: "--layers-from \(mode.rawValue): \(unavailable)") }
             options.notes("note: reading layers from the engine's export: \(unavailable)")
         }
+        var read: [Digest: (LayerBlob, LayerSource)] = [:]
+        var failures: [String] = []
+        for (id, blob) in try await readLocally(local, failures: &failures) { read[id] = (blob, .storage) }
+        if !helped.isEmpty {
+            do {
+                let (dataRoot, problem) = try await LayerHelper.usable(on: engine)
+                if let problem { throw LayerHelper.Failure(description: problem) }
+                let found = try await LayerHelper.read(helped, binary: options.helperBinary ?? "", dataRoot: dataRoot, engine: engine, options: options.export)
+                for (id, directory) in helped {
+                    if let blob = found[id] { read[id] = (blob, .helper) } else { failures.append("\(directory): the helper could not read it") }
+                }
+            } catch let failure as LayerHelper.Failure {
+                if mode == .helper { throw StorageUnavailable(description: "--layers-from helper: \(failure)") }
+                options.notes("note: reading layers from the engine's export: the helper container: \(failure)")
+            } catch let error as DockerEngineError {
+                guard case .http = error else { throw error }
+                if mode == .helper { throw StorageUnavailable(description: "--layers-from helper: \(error)") }
+                options.notes("note: reading layers from the engine's export: the helper container: \(error)")
+            }
+        }
+        if let first = failures.first {
+            // The image was removed or rebuilt meanwhile: never a pass on half a layer.
+            if mode == .storage || mode == .helper { throw StorageUnavailable(description: "--layers-from \(mode.rawValue): \(first)") }
+            options.notes("note: \(failures.count) layer\(failures.count == 1 ? "" : "s") could not be read in the engine's storage (\(first)); reading \(failures.count == 1 ? "it" : "them") from the export")
+        }
+        return read
+    }
+
+    /// Layer directories read by this process, as many at a time as there are cores.
+    private func readLocally(_ wanted: [(Digest, String)], failures: inout [String]) async throws -> [Digest: LayerBlob] {
         let exportOptions = options.export
         var read: [Digest: LayerBlob] = [:]
-        var failures: [String] = []
+        var failed: [String] = []
         try await withThrowingTaskGroup(of: (Digest, Result<LayerBlob, LayerStorage.Failure>).self) { group in
             var next = 0
             func start() {
@@ -227,16 +283,12 @@ public struct Verifier: Sendable {
             while let (id, result) = try await group.next() {
                 switch result {
                 case .success(let blob): read[id] = blob
-                case .failure(let failure): failures.append(failure.description)
+                case .failure(let failure): failed.append(failure.description)
                 }
                 start()
             }
         }
-        if let first = failures.first {
-            // The image was removed or rebuilt meanwhile: never a pass on half a layer.
-            if options.layersFrom == .storage { throw StorageUnavailable(description: "--layers-from storage: \(first)") }
-            options.notes("note: \(failures.count) layer\(failures.count == 1 ? "" : "s") could not be read in the engine's storage (\(first)); reading \(failures.count == 1 ? "it" : "them") from the export")
-        }
+        failures += failed
         return read
     }
 

@@ -51,6 +51,8 @@ public enum LayerSource: String, Sendable, CaseIterable {
     case registry
     /// The engine's storage, read in place.
     case storage
+    /// The engine's storage, read by the helper container.
+    case helper
     /// The engine's export (`GET /images/get`).
     case export
 }
