@@ -20,10 +20,12 @@ deps:
 
 engine: deps
 	@scripts/engine
+	@scripts/binfmt
 
-# The tests' bases: a tiny busybox, and Debian trixie (debootstrap, once) for the OpenCode family.
+# The tests' bases: a tiny busybox (amd64 and arm64), and Debian trixie (debootstrap, once) for
+# the OpenCode family.
 images: engine
-	@scripts/provision-images busybox trixie
+	@scripts/provision-images busybox busybox-arm64 trixie
 
 build: deps
 	$(SWIFT) build

@@ -80,3 +80,46 @@ extension RegistryClient {
         return Descriptor(mediaType: mediaType, digest: Digest.sha256(of: body), size: Int64(body.count))
     }
 }
+
+/// One platform's image in an image index.
+public struct ImageIndexEntry: Sendable, Hashable {
+    public var manifest: RegistryClient.Descriptor
+    public var os: String
+    public var architecture: String
+    public var variant: String?
+
+    public init(manifest: RegistryClient.Descriptor, os: String, architecture: String, variant: String? = nil) {
+        self.manifest = manifest
+        self.os = os
+        self.architecture = architecture
+        self.variant = variant
+    }
+}
+
+extension RegistryClient {
+    public static let indexType = "application/vnd.oci.image.index.v1+json"
+
+    /// The OCI image index listing `entries` (in the order given), as bytes to store.
+    public static func index(_ entries: [ImageIndexEntry], annotations: [String: String] = [:]) -> [UInt8] {
+        var document: [String: JSONValue] = [
+            "schemaVersion": .int(2),
+            "mediaType": .string(indexType),
+            "manifests": .array(entries.map { entry in
+                var platform: [String: JSONValue] = ["os": .string(entry.os), "architecture": .string(entry.architecture)]
+                if let variant = entry.variant { platform["variant"] = .string(variant) }
+                var descriptor = entry.manifest.json.objectValue ?? [:]
+                descriptor["platform"] = .object(platform)
+                return .object(descriptor)
+            }),
+        ]
+        if !annotations.isEmpty { document["annotations"] = .object(annotations.mapValues(JSONValue.string)) }
+        return Array(JSONValue.object(document).canonical.utf8)
+    }
+
+    /// Stores an image index of `entries` under `tag`; every manifest it lists must be in the
+    /// repository already.
+    @discardableResult
+    public func pushIndex(repository: String, tag: String, entries: [ImageIndexEntry], annotations: [String: String] = [:]) async throws -> Descriptor {
+        try await pushManifest(repository: repository, reference: tag, mediaType: Self.indexType, body: Self.index(entries, annotations: annotations))
+    }
+}

@@ -61,7 +61,7 @@ public struct RegistryClient: Sendable {
     /// The image `repository:tag` names, or nil when the repository or tag does not exist.
     /// `repository` is the path inside the registry (`team/app`; a bare `app` on Docker Hub is
     /// `library/app`).
-    public func image(repository rawRepository: String, tag: Tag) async throws -> TaggedImage? {
+    public func image(repository rawRepository: String, tag: Tag, architecture: String = RegistryClient.architecture) async throws -> TaggedImage? {
         let repository = repositoryPath(rawRepository)
         let scope = "repository:\(repository):pull"
         var reference = tag.value
@@ -75,8 +75,8 @@ public struct RegistryClient: Sendable {
             digest = digest ?? response.header("docker-content-digest").flatMap { try? Digest(parsing: $0) }
             if let entries = manifest.manifests {
                 // An index (several platforms): the entry for this machine's platform.
-                guard indexHops == 0, let chosen = Self.platformManifest(in: entries) else {
-                    throw RegistryError.unexpected(registry: host, what: "the manifest of \(repository):\(tag)", reason: "an image index with no linux/\(Self.architecture) image")
+                guard indexHops == 0, let chosen = Self.platformManifest(in: entries, architecture: architecture) else {
+                    throw RegistryError.unexpected(registry: host, what: "the manifest of \(repository):\(tag)", reason: "an image index with no linux/\(architecture) image")
                 }
                 reference = chosen
                 indexHops += 1
@@ -132,7 +132,8 @@ public struct RegistryClient: Sendable {
         }
     }
 
-    static var architecture: String {
+    /// This machine's architecture, as an image index names it.
+    public static var architecture: String {
         #if arch(arm64)
         "arm64"
         #else
@@ -141,7 +142,7 @@ public struct RegistryClient: Sendable {
     }
 
     /// The digest of the linux manifest for this machine's architecture in an image index.
-    static func platformManifest(in entries: [Manifest.Entry]) -> String? {
+    static func platformManifest(in entries: [Manifest.Entry], architecture: String = RegistryClient.architecture) -> String? {
         entries.first { $0.platform?.os == "linux" && $0.platform?.architecture == architecture }?.digest
     }
 

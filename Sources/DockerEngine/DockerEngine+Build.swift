@@ -18,6 +18,7 @@ extension DockerEngine {
         if !parameters.buildArgs.isEmpty { query.append(("buildargs", Self.json(parameters.buildArgs))) }
         if !parameters.labels.isEmpty { query.append(("labels", Self.json(parameters.labels))) }
         if parameters.noCache { query.append(("nocache", "1")) }
+        if let platform = parameters.platform { query.append(("platform", platform)) }
         query += parameters.limits.query
         let request = EngineRequest("POST", "/build", query: query,
                                     body: .stream(context, contentType: "application/x-tar", length: nil), timeoutSeconds: nil)

@@ -81,12 +81,14 @@ extension DockerEngine {
 
     /// Pulls an image from its registry, by digest when the reference has one, else by tag
     /// (`latest` when it has neither); progress goes to `progress`.
-    public func pull(_ reference: ImageReference, registryAuth: String? = nil, progress: @Sendable (BuildMessage) -> Void = { _ in }) async throws {
+    public func pull(_ reference: ImageReference, registryAuth: String? = nil, platform: String? = nil,
+                     progress: @Sendable (BuildMessage) -> Void = { _ in }) async throws {
         var headers: [(String, String)] = []
         if let registryAuth { headers.append(("X-Registry-Auth", registryAuth)) }
         let tag = reference.digest?.description ?? reference.tag?.value ?? Tag.latest.value
-        let request = EngineRequest("POST", "/images/create", query: [("fromImage", reference.repository.description), ("tag", tag)],
-                                    headers: headers, timeoutSeconds: nil)
+        var query = [("fromImage", reference.repository.description), ("tag", tag)]
+        if let platform { query.append(("platform", platform)) }
+        let request = EngineRequest("POST", "/images/create", query: query, headers: headers, timeoutSeconds: nil)
         try await expectCleanStream(try await call(request, as: "pull"), request: request.summary, progress: progress)
     }
 

@@ -44,6 +44,9 @@ public struct ImageInspect: Decodable, Sendable, Hashable {
     public var config: Config?
     public var rootFS: RootFS?
     public var graphDriver: GraphDriver?
+    public var architecture: String?
+    public var os: String?
+    public var variant: String?
 
     public struct Config: Decodable, Sendable, Hashable {
         public var user: String?
@@ -89,10 +92,13 @@ public struct ImageInspect: Decodable, Sendable, Hashable {
 
     enum CodingKeys: String, CodingKey {
         case id = "Id", repoTags = "RepoTags", repoDigests = "RepoDigests", created = "Created", size = "Size",
-             config = "Config", rootFS = "RootFS", graphDriver = "GraphDriver"
+             config = "Config", rootFS = "RootFS", graphDriver = "GraphDriver", architecture = "Architecture", os = "Os", variant = "Variant"
     }
 
     public var labels: [String: String] { config?.labels ?? [:] }
+
+    /// `os/arch[/variant]`, as a platform is written.
+    public var platform: String { [os ?? "linux", architecture ?? "", variant].compactMap { $0 }.joined(separator: "/") }
 }
 
 /// One entry of `GET /images/{name}/history`.
@@ -228,6 +234,9 @@ public struct BuildParameters: Sendable, Hashable {
     public var noCache = false
     public var builder: Builder = .classic
     public var limits = BuildLimits()
+    /// `os/arch[/variant]` to build for (the engine's own when nil); a foreign one runs its
+    /// steps under emulation.
+    public var platform: String?
 
     public init(tag: String) { self.tag = tag }
 }

@@ -94,11 +94,13 @@ struct BuildCommand: AsyncParsableCommand {
         let mode = self.progress.mode(format: format, terminal: terminal)
         let progress = BuildProgress(mode: mode, colour: mode == .terminal && !terminal.dumb && !terminal.noColour)
         let engine = try await engineOptions.connect()
+        let native = try await engineOptions.connectPlatforms()
+        try await engineOptions.checkEmulation(for: plan.platforms, native: native, engine: engine)
         let report: BuildReport
         do {
             let options = buildOptions
             report = try await withInterruptHandling(notice: progress.note) {
-                try await Builder(engine: engine, plan: plan, options: options, events: progress.handle).run()
+                try await Builder(engine: engine, plan: plan, options: options, platformEngines: native, events: progress.handle).run()
             }
         } catch {
             progress.stop()

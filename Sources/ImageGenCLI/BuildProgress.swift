@@ -111,7 +111,7 @@ final class BuildProgress: @unchecked Sendable {
                 "event": "summary", "succeeded": .bool(report.succeeded), "uploads": .int(Int64(report.uploads)), "builder": .string(report.builder),
                 "layers": .array(report.outcomes.map { outcome in
                     .object([
-                        "layer": .string(outcome.layer), "reference": .string(outcome.reference.description), "state": .string(outcome.state.rawValue),
+                        "layer": .string(outcome.displayName), "reference": .string(outcome.reference.description), "state": .string(outcome.state.rawValue),
                         "imageID": outcome.imageID.map { .string($0.description) } ?? .null, "size": outcome.size.map(JSONValue.int) ?? .null,
                         "seconds": .string(String(format: "%.1f", outcome.seconds)),
                     ])
@@ -131,7 +131,7 @@ final class BuildProgress: @unchecked Sendable {
         var rows = [["LAYER", "STATE", "IMAGE", "IMAGE ID", "SIZE", "TIME"]]
         for outcome in report.outcomes {
             rows.append([
-                outcome.layer, outcome.state.rawValue, outcome.reference.description,
+                outcome.displayName, outcome.state.rawValue, outcome.reference.description,
                 outcome.imageID?.short ?? "-",
                 outcome.size.map { ByteSize(bytes: $0).description } ?? "-",
                 String(format: "%.1fs", outcome.seconds),

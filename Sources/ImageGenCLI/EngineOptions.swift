@@ -18,6 +18,65 @@ struct EngineOptions: ParsableArguments {
         }
     }
 
+    @Option(name: .customLong("engine"), help: ArgumentHelp("A native engine for one platform's builds, verify and release (repeatable; default IMAGEGEN_ENGINES, comma-separated). Other platforms run on the main engine, emulated.", valueName: "PLATFORM=URL"))
+    var platformEngines: [String] = []
+
+    /// `--engine` (else IMAGEGEN_ENGINES) as platform → endpoint.
+    func platformEndpoints(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [Platform: EngineEndpoint] {
+        let items = platformEngines.isEmpty
+            ? (environment["IMAGEGEN_ENGINES"] ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            : platformEngines
+        var result: [Platform: EngineEndpoint] = [:]
+        for item in items {
+            guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
+                throw CommandFailure("error: --engine '\(item)' must be PLATFORM=URL, e.g. linux/arm64=ssh://builder@mac-mini", code: .badInput)
+            }
+            let platform: Platform
+            do {
+                platform = try Platform(parsing: String(item[..<equals]))
+            } catch {
+                throw CommandFailure("error: --engine \(item): \(error)", code: .badInput)
+            }
+            var hostEnvironment = environment
+            hostEnvironment["DOCKER_HOST"] = String(item[item.index(after: equals)...])
+            do {
+                result[platform] = try EngineEndpoint.fromEnvironment(hostEnvironment)
+            } catch {
+                throw CommandFailure("error: --engine \(item): \(error)", code: .badInput)
+            }
+        }
+        return result
+    }
+
+    /// Connects to each platform's engine (exit code 3 when one does not answer).
+    func connectPlatforms() async throws -> [Platform: DockerEngine] {
+        var engines: [Platform: DockerEngine] = [:]
+        for (platform, endpoint) in try platformEndpoints() {
+            do {
+                engines[platform] = try await DockerEngine.connect(endpoint: endpoint)
+            } catch {
+                throw CommandFailure("error: the engine for \(platform) (\(endpoint)): \(error)", code: .engine)
+            }
+        }
+        return engines
+    }
+
+    /// Before building or running a foreign platform on the main engine: when that engine is on
+    /// this machine (a Unix socket), the kernel must have QEMU registered for it; exit code 3 if not.
+    func checkEmulation(for platforms: [Platform], native: [Platform: DockerEngine], engine: DockerEngine) async throws {
+        guard case .unixSocket = try endpoint().address else { return }
+        let architecture = (try? await engine.info().architecture) ?? Platform.host.machine
+        for platform in platforms where native[platform] == nil && platform.machine != architecture {
+            let registration = "/proc/sys/fs/binfmt_misc/qemu-\(platform.machine)"
+            guard FileManager.default.fileExists(atPath: registration) else {
+                throw CommandFailure(
+                    "error: \(platform) cannot run on this engine (\(architecture)): no QEMU emulation is registered (\(registration) is missing). "
+                        + "Run scripts/binfmt (it needs Debian's qemu-user-static), or build \(platform) on a native engine: --engine \(platform)=URL",
+                    code: .engine)
+            }
+        }
+    }
+
     /// Connects, or ends the command with exit code 3 and one clear line.
     func connect() async throws -> DockerEngine {
         let endpoint = try endpoint()

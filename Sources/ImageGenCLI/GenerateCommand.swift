@@ -59,7 +59,7 @@ struct GenerateCommand: ParsableCommand {
         } catch {
             throw CommandFailure("error: \(error)", code: .failed)
         }
-        Console.error("wrote \(out)/\(plan.name) (\(Console.count(plan.layers.count, "layer")))")
+        Console.error("wrote \(out)/\(plan.name) (\(Console.count(plan.layerNames.count, "layer")))")
         if let layerPlan, let contextOut {
             try writeContext(layerPlan, to: contextOut)
         }

@@ -64,7 +64,7 @@ enum PlanReport {
     }
 
     static func baseLines(_ plan: BuildPlan, engine: EngineView) -> [String] {
-        let roots = Set(plan.layers.map(\.layer.rootImage.description)).sorted()
+        let roots = Set(plan.layers.map { PlatformBases.key($0.layer.rootImage, $0.platform) }).sorted()
         return roots.map { reference in
             switch engine {
             case .offline:
@@ -83,13 +83,18 @@ enum PlanReport {
 
     static func text(_ plan: BuildPlan, explanations: [PlanExplainer.Explanation], engine: EngineView = .offline) -> String {
         var rows = [["LAYER", "IMAGE", "CONTENT HASH", "FROM"]]
+        if plan.isMultiPlatform { rows[0].insert("PLATFORM", at: 1) }
         if case .checked = engine { rows[0].append("STATUS") }
         for layer in plan.layers {
             var row = [layer.name, layer.reference.description, layer.contentHash.hex, parentDescription(layer)]
-            if case .checked(let status) = engine { row.append(status.describe(layer.name)) }
+            if let platform = layer.platform { row.insert(platform.description, at: 1) }
+            if case .checked(let status) = engine { row.append(status.describe(layer.displayName)) }
             rows.append(row)
         }
-        var text = "\(plan.name): \(Console.count(plan.layers.count, "layer")) in build order\n" + Table.render(rows, indent: "  ")
+        let count = plan.isMultiPlatform
+            ? "\(Console.count(plan.layerNames.count, "layer")) for \(plan.platforms.map(\.description).joined(separator: ", "))"
+            : Console.count(plan.layers.count, "layer")
+        var text = "\(plan.name): \(count) in build order\n" + Table.render(rows, indent: "  ")
         text += "\n" + baseLines(plan, engine: engine).joined(separator: "\n")
         if !explanations.isEmpty {
             text += "\n"
@@ -108,7 +113,7 @@ enum PlanReport {
     static func json(_ plan: BuildPlan, explanations: [PlanExplainer.Explanation], engine: EngineView = .offline) -> JSONValue {
         let byLayer = Dictionary(explanations.map { ($0.layer, $0) }, uniquingKeysWith: { first, _ in first })
         var bases: [JSONValue] = []
-        for reference in Set(plan.layers.map(\.layer.rootImage.description)).sorted() {
+        for reference in Set(plan.layers.map { PlatformBases.key($0.layer.rootImage, $0.platform) }).sorted() {
             var base: [String: JSONValue] = ["reference": .string(reference), "identity": .null, "resolved": false]
             switch engine {
             case .offline: base["reason"] = "offline"
@@ -134,12 +139,13 @@ enum PlanReport {
                     "contentHash": .string(layer.contentHash.hex),
                     "from": .string(layer.from),
                 ]
+                if let platform = layer.platform { object["platform"] = .string(platform.description) }
                 switch layer.layer.parent {
                 case .layer(let name): object["parent"] = ["layer": .string(name)]
                 case .image(let reference): object["parent"] = ["image": .string(reference.description)]
                 }
-                if case .checked(let status) = engine { object["status"] = .string(status.describe(layer.name)) }
-                if let explanation = byLayer[layer.name] {
+                if case .checked(let status) = engine { object["status"] = .string(status.describe(layer.displayName)) }
+                if let explanation = byLayer[layer.displayName] {
                     object["changed"] = .bool(!explanation.unchanged)
                     object["changes"] = .array(explanation.changes.map(JSONValue.string))
                 }

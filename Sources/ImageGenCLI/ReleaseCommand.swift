@@ -79,12 +79,16 @@ struct ReleaseCommand: AsyncParsableCommand {
             Console.error("note: build metadata is not allowed in Docker tags; the tag is \(TagPlanner.exactTag(semver))")
         }
         let engine = try await engineOptions.connect()
+        let native = try await engineOptions.connectPlatforms()
+        try await engineOptions.checkEmulation(for: plan.platforms, native: native, engine: engine)
         let report: Releaser.Report
         do {
-            try await cache.restore(plan, layers: [], engine: engine)
+            for (platform, platformPlan) in plan.perPlatform {
+                try await cache.restore(platformPlan, layers: [], engine: platform.flatMap { native[$0] } ?? engine)
+            }
             let settings = releaseOptions
             report = try await withInterruptHandling {
-                try await Releaser(engine: engine, plan: plan, options: settings, progress: { Console.error($0) }).run()
+                try await Releaser(engine: engine, plan: plan, options: settings, platformEngines: native, progress: { Console.error($0) }).run()
             }
         } catch {
             throw EngineFailure.wrap(error)
@@ -117,6 +121,7 @@ enum ReleaseReport {
             case .create: break
             }
             if tag.pushed { note += note.isEmpty ? "pushed" : ", pushed" }
+            if let index = tag.index { note += ", index \(index.short)" }
             rows.append([tag.layer, tag.reference, tag.action.name, tag.image?.short ?? "(release image)", note])
         }
         text += "\n" + Table.render(rows, indent: "  ")
@@ -149,6 +154,7 @@ enum ReleaseReport {
                 return [
                     "layer": .string(tag.layer), "repository": .string(tag.repository.description), "tag": .string(tag.tag.value), "action": .string(tag.action.name),
                     "image": tag.image.map { .string($0.description) } ?? .null, "previous": previous, "note": note, "pushed": .bool(tag.pushed),
+                    "index": tag.index.map { .string($0.description) } ?? .null,
                 ]
             }),
             "restored": .array(report.restored.map(JSONValue.string)),

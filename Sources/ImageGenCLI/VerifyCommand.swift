@@ -44,11 +44,20 @@ struct VerifyCommand: AsyncParsableCommand {
         verifyOptions.layersFrom = layersFrom
         verifyOptions.notes = { Console.error($0) }
         let engine = try await engineOptions.connect()
-        let report: VerifyReport
+        let native = try await engineOptions.connectPlatforms()
+        try await engineOptions.checkEmulation(for: plan.platforms, native: native, engine: engine)
+        var report = VerifyReport(recipe: plan.name, layers: [])
         do {
-            verifyOptions.sharedIndex = try await cache.restore(plan, layers: layers, engine: engine)
-            let settings = verifyOptions
-            report = try await withInterruptHandling { try await Verifier(engine: engine, plan: plan, options: settings).run() }
+            // Each platform on its engine; a recipe without platforms is one run, as ever.
+            for (platform, platformPlan) in plan.perPlatform {
+                let platformEngine = platform.flatMap { native[$0] } ?? engine
+                verifyOptions.sharedIndex = try await cache.restore(platformPlan, layers: layers, engine: platformEngine)
+                let settings = verifyOptions
+                let part = try await withInterruptHandling { try await Verifier(engine: platformEngine, plan: platformPlan, options: settings).run() }
+                report.layers += part.layers
+            }
+            let order = Dictionary(uniqueKeysWithValues: plan.layers.enumerated().map { ($1.displayName, $0) })
+            report.layers.sort { (order[$0.displayName] ?? 0) < (order[$1.displayName] ?? 0) }
         } catch let error as Verifier.StorageUnavailable {
             throw CommandFailure("error: \(error)", code: .badInput)
         } catch {

@@ -37,12 +37,17 @@ public struct LayerOutcome: Sendable, Equatable {
     public enum State: String, Sendable { case cached, pulled, built, failed, skipped }
 
     public var layer: String
+    /// The platform, for a multi-platform recipe.
+    public var platform: Platform? = nil
     public var reference: ImageReference
     public var state: State
     public var imageID: ImageID?
     public var size: Int64?
     public var seconds: Double
     public var message: String?
+
+    /// `base`, or `base@linux/arm64`.
+    public var displayName: String { platform.map { "\(layer)@\($0)" } ?? layer }
 }
 
 /// The result of a build run.
@@ -53,5 +58,7 @@ public struct BuildReport: Sendable {
     public var builder: String
 
     public var succeeded: Bool { outcomes.allSatisfy { [.cached, .pulled, .built].contains($0.state) } }
-    public func outcome(_ layer: String) -> LayerOutcome? { outcomes.first { $0.layer == layer } }
+    public func outcome(_ layer: String, platform: Platform? = nil) -> LayerOutcome? {
+        outcomes.first { $0.layer == layer && (platform == nil || $0.platform == platform) }
+    }
 }

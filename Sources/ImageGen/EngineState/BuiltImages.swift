@@ -31,6 +31,9 @@ public enum BuiltImages {
             if let built = labels[ImageLabels.baseImage], built != baseIdentity {
                 return .stale(reason: "the base image changed (\(shortIdentity(built)) → \(shortIdentity(baseIdentity)))")
             }
+            if let platform = layer.platform, image.architecture != platform.architecture {
+                return .stale(reason: "\(layer.reference) is a \(image.platform) image, not \(platform)")
+            }
             return .built(imageID: image.id, size: image.size)
         }
         let images = index ?? RecipeImages(recipe: recipeName(of: layer), engine: engine)

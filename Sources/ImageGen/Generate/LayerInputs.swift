@@ -8,7 +8,7 @@ public enum LayerInputs {
 
     static func make(
         recipe: String, layer: ResolvedLayer, imageName: Repository, parentHash: ContentHash?, dockerfile: [UInt8],
-        files: [ContextEntry], digests: [FileKey: FileDigest]
+        files: [ContextEntry], digests: [FileKey: FileDigest], platform: Platform? = nil
     ) -> JSONValue {
         var object: [String: JSONValue] = [
             "format": .string(format),
@@ -19,6 +19,8 @@ public enum LayerInputs {
             "args": .object(layer.args.mapValues(JSONValue.string)),
             "files": .array(files.map { fileInput($0, digests: digests) }),
         ]
+        // Only a recipe that lists platforms has one here: the hashes of the others stay as they were.
+        if let platform { object["platform"] = .string(platform.description) }
         // Pinned repositories: the commit each was baked at (their files are listed too).
         if let repos = layer.context?.repos, !repos.isEmpty {
             object["repos"] = .array(repos.sorted { $0.path < $1.path }.map { repo in

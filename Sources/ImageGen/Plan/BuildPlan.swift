@@ -1,6 +1,8 @@
 /// One layer ready to build: its Dockerfile, its build context, its hash inputs and content hash.
 public struct LayerPlan: Sendable {
     public var layer: ResolvedLayer
+    /// The platform this plan builds for; nil: the engine's own (the recipe lists none).
+    public var platform: Platform?
     /// `<recipe>-<layer>`.
     public var imageName: Repository
     public var contentHash: ContentHash
@@ -43,23 +45,59 @@ public struct LayerPlan: Sendable {
     /// `<recipe>-<layer>:<tag>`.
     public var reference: ImageReference { ImageReference(imageName, tag: tag) }
 
-    /// The `inputs.json` written under generated/.
+    /// The `inputs.json` written under generated/ (one platform's part of it).
     public var inputsDocument: JSONValue { ["contentHash": .string(contentHash.hex), "inputs": inputs] }
+
+    /// `base`, or `base@linux/arm64` for one platform of a multi-platform recipe: how progress,
+    /// reports and errors name this plan.
+    public var displayName: String { platform.map { "\(name)@\($0)" } ?? name }
 }
 
 /// Every layer of a recipe, planned, in build order.
 public struct BuildPlan: Sendable {
     public var recipe: ResolvedRecipe
+    /// Every layer, in build order; with platforms, one plan per layer and platform (a layer's
+    /// platforms next to each other, in the recipe's order).
     public var layers: [LayerPlan]
+    /// The platforms the recipe builds for, in its order; empty: the engine's own.
+    public var platforms: [Platform] = []
+
+    public init(recipe: ResolvedRecipe, layers: [LayerPlan], platforms: [Platform] = []) {
+        self.recipe = recipe
+        self.layers = layers
+        self.platforms = platforms
+    }
 
     public var name: String { recipe.name }
+    public var isMultiPlatform: Bool { !platforms.isEmpty }
 
+    /// The layer's plan (its first platform's, with platforms).
     public func layer(named name: String) -> LayerPlan? { layers.first { $0.name == name } }
+
+    /// The layer's plan for `platform`.
+    public func layer(named name: String, platform: Platform?) -> LayerPlan? { layers.first { $0.name == name && $0.platform == platform } }
+
+    /// Layer names in build order, each once.
+    public var layerNames: [String] {
+        var seen = Set<String>()
+        return layers.map(\.name).filter { seen.insert($0).inserted }
+    }
+
+    /// The plan of one platform: its layers only (all of them without platforms).
+    public func forPlatform(_ platform: Platform?) -> BuildPlan {
+        guard isMultiPlatform else { return self }
+        return BuildPlan(recipe: recipe, layers: layers.filter { $0.platform == platform }, platforms: platform.map { [$0] } ?? [])
+    }
+
+    /// One plan per platform (just this one without platforms).
+    public var perPlatform: [(platform: Platform?, plan: BuildPlan)] {
+        isMultiPlatform ? platforms.map { ($0, forPlatform($0)) } : [(nil, self)]
+    }
 
     /// The layer and its ancestors in the recipe, root first.
     public func lineage(of layer: LayerPlan) -> [LayerPlan] {
         var chain = [layer]
-        while let parent = chain.last?.parentLayer.flatMap(self.layer(named:)) { chain.append(parent) }
+        while let last = chain.last, let parent = last.parentLayer.flatMap({ self.layer(named: $0, platform: last.platform) }) { chain.append(parent) }
         return chain.reversed()
     }
 

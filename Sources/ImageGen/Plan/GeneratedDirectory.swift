@@ -38,10 +38,19 @@ public enum GeneratedDirectory {
     /// The files of a plan, by path relative to the output directory.
     public static func files(for plan: BuildPlan) -> [String: [UInt8]] {
         var files: [String: [UInt8]] = [:]
+        var platforms: [String: [String: JSONValue]] = [:]
         for layer in plan.layers {
             let directory = "\(plan.name)/\(layer.name)"
+            // One Dockerfile per layer: a multi-platform layer's is the same for every platform.
             files["\(directory)/Dockerfile"] = Array(layer.dockerfile.utf8)
-            files["\(directory)/inputs.json"] = Array(layer.inputsDocument.pretty.utf8)
+            if let platform = layer.platform {
+                platforms[directory, default: [:]][platform.description] = layer.inputsDocument
+            } else {
+                files["\(directory)/inputs.json"] = Array(layer.inputsDocument.pretty.utf8)
+            }
+        }
+        for (directory, documents) in platforms {
+            files["\(directory)/inputs.json"] = Array(JSONValue.object(["platforms": .object(documents)]).pretty.utf8)
         }
         return files
     }

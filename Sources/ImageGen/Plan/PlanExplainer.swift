@@ -15,15 +15,23 @@ public enum PlanExplainer {
             let directory = RecipeResolver.join(generatedDirectory, "\(plan.name)/\(layer.name)")
             let recordedDockerfile = FileManager.default.contents(atPath: directory + "/Dockerfile").map { String(decoding: $0, as: UTF8.self) }
             guard let data = FileManager.default.contents(atPath: directory + "/inputs.json") else {
-                return Explanation(layer: layer.name, unchanged: false, changes: ["new layer: nothing recorded in \(directory)/inputs.json"])
+                return Explanation(layer: layer.displayName, unchanged: false, changes: ["new layer: nothing recorded in \(directory)/inputs.json"])
             }
-            guard let document = try? JSONValue(parsing: data), let recorded = document["inputs"] else {
-                return Explanation(layer: layer.name, unchanged: false, changes: ["\(directory)/inputs.json cannot be read; run imagegen generate"])
+            guard let file = try? JSONValue(parsing: data) else {
+                return Explanation(layer: layer.displayName, unchanged: false, changes: ["\(directory)/inputs.json cannot be read; run imagegen generate"])
+            }
+            // A multi-platform layer's inputs.json holds one document per platform.
+            let document = layer.platform.map { file["platforms"]?[$0.description] } ?? file
+            guard let document, let recorded = document["inputs"] else {
+                if let platform = layer.platform, file["platforms"]?[platform.description] == nil {
+                    return Explanation(layer: layer.displayName, unchanged: false, changes: ["new platform: nothing recorded for \(platform) in \(directory)/inputs.json"])
+                }
+                return Explanation(layer: layer.displayName, unchanged: false, changes: ["\(directory)/inputs.json cannot be read; run imagegen generate"])
             }
             if document["contentHash"]?.stringValue == layer.contentHash.hex {
-                return Explanation(layer: layer.name, unchanged: true, changes: [])
+                return Explanation(layer: layer.displayName, unchanged: true, changes: [])
             }
-            return Explanation(layer: layer.name, unchanged: false,
+            return Explanation(layer: layer.displayName, unchanged: false,
                                changes: compare(recorded: recorded, current: layer.inputs, recordedDockerfile: recordedDockerfile, currentDockerfile: layer.dockerfile))
         }
     }

@@ -20,49 +20,63 @@ public enum Planner {
             guard digestsOnce() != nil else { return (nil, diagnostics) }
         }
 
+        // With platforms, each layer is planned once per platform it is built for: the platform
+        // is a hash input, and the Dockerfile (one per layer, the same for every platform) takes
+        // its FROM as a build arg, since the parent's tag differs by platform.
+        var platforms: [Platform] = []
+        for layer in recipe.layers { for platform in layer.platforms where !platforms.contains(platform) { platforms.append(platform) } }
+        let order = recipe.recipe.platforms.map(\.value)
+        platforms.sort { (order.firstIndex(of: $0) ?? Int.max, $0.description) < (order.firstIndex(of: $1) ?? Int.max, $1.description) }
+
         var planned: [String: LayerPlan] = [:]
         var layers: [LayerPlan] = []
         for layer in recipe.layers {
-            let from: String
-            var parentHash: ContentHash?
-            switch layer.parent {
-            case .image(let reference):
-                from = reference.description
-            case .layer(let name):
-                guard let parent = planned[name] else { continue }
-                from = parent.reference.description
-                parentHash = parent.contentHash
-            }
-            let imageName = recipe.imageName(of: layer.name)
-            let dockerfile = DockerfileRenderer.render(layer, recipe: recipe.recipe, from: from)
-            let dockerfileBytes = Array(dockerfile.utf8)
-            let fingerprint = memo.map { _ in
-                Self.fingerprint(recipe: recipe.name, layer: layer, imageName: imageName, parentHash: parentHash, dockerfile: dockerfileBytes)
-            }
-            let contentHash: ContentHash
-            let canonical: [UInt8]
-            if let memo, let fingerprint, let remembered = memo.lookup(layer: layer.name, fingerprint: fingerprint) {
-                contentHash = remembered.contentHash
-                canonical = remembered.canonicalInputs
-            } else {
-                guard let digests = digestsOnce() else { return (nil, diagnostics) }
-                canonical = LayerInputs.make(
-                    recipe: recipe.name, layer: layer, imageName: imageName, parentHash: parentHash,
-                    dockerfile: dockerfileBytes, files: layer.sources.normalizedForArchive(), digests: digests
-                ).canonicalBytes
-                contentHash = ContentHash(ofCanonicalInputs: canonical)
-                if let memo, let fingerprint, Self.settled(layer.sources, before: startedAt) {
-                    memo.record(layer: layer.name, .init(fingerprint: fingerprint, contentHash: contentHash, canonicalInputs: canonical))
+            let targets: [Platform?] = platforms.isEmpty ? [nil] : platforms.filter(layer.platforms.contains)
+            var defaultFrom: String?
+            for platform in targets {
+                let key = platform.map { "\(layer.name)@\($0)" } ?? layer.name
+                let from: String
+                var parentHash: ContentHash?
+                switch layer.parent {
+                case .image(let reference):
+                    from = reference.description
+                case .layer(let name):
+                    guard let parent = planned[platform.map { "\(name)@\($0)" } ?? name] else { continue }
+                    from = parent.reference.description
+                    parentHash = parent.contentHash
                 }
+                defaultFrom = defaultFrom ?? from
+                let imageName = recipe.imageName(of: layer.name)
+                let dockerfile = DockerfileRenderer.render(layer, recipe: recipe.recipe, from: from, fromArgument: platform == nil ? nil : defaultFrom)
+                let dockerfileBytes = Array(dockerfile.utf8)
+                let fingerprint = memo.map { _ in
+                    Self.fingerprint(recipe: recipe.name, layer: layer, imageName: imageName, parentHash: parentHash, dockerfile: dockerfileBytes, platform: platform)
+                }
+                let contentHash: ContentHash
+                let canonical: [UInt8]
+                if let memo, let fingerprint, let remembered = memo.lookup(layer: key, fingerprint: fingerprint) {
+                    contentHash = remembered.contentHash
+                    canonical = remembered.canonicalInputs
+                } else {
+                    guard let digests = digestsOnce() else { return (nil, diagnostics) }
+                    canonical = LayerInputs.make(
+                        recipe: recipe.name, layer: layer, imageName: imageName, parentHash: parentHash,
+                        dockerfile: dockerfileBytes, files: layer.sources.normalizedForArchive(), digests: digests, platform: platform
+                    ).canonicalBytes
+                    contentHash = ContentHash(ofCanonicalInputs: canonical)
+                    if let memo, let fingerprint, Self.settled(layer.sources, before: startedAt) {
+                        memo.record(layer: key, .init(fingerprint: fingerprint, contentHash: contentHash, canonicalInputs: canonical))
+                    }
+                }
+                let plan = LayerPlan(
+                    layer: layer, platform: platform, imageName: imageName, contentHash: contentHash, from: from,
+                    dockerfile: dockerfile, canonicalInputs: canonical)
+                planned[key] = plan
+                layers.append(plan)
             }
-            let plan = LayerPlan(
-                layer: layer, imageName: imageName, contentHash: contentHash, from: from,
-                dockerfile: dockerfile, canonicalInputs: canonical)
-            planned[layer.name] = plan
-            layers.append(plan)
         }
         try? memo?.save()
-        return (BuildPlan(recipe: recipe, layers: layers), diagnostics)
+        return (BuildPlan(recipe: recipe, layers: layers, platforms: platforms), diagnostics)
     }
 
     /// Refuses secrets in `files` as planning does (by name and by content, never printing a
@@ -100,9 +114,10 @@ public enum Planner {
     }
 
     /// Everything a layer's inputs are made from, with file stamps in place of file contents.
-    static func fingerprint(recipe: String, layer: ResolvedLayer, imageName: Repository, parentHash: ContentHash?, dockerfile: [UInt8]) -> String {
+    static func fingerprint(recipe: String, layer: ResolvedLayer, imageName: Repository, parentHash: ContentHash?, dockerfile: [UInt8], platform: Platform? = nil) -> String {
         var fingerprint = Fingerprint()
         fingerprint.add(LayerInputs.format)
+        fingerprint.add(platform?.description ?? "")
         fingerprint.add(Int64(SecretScanner.rulesVersion))
         fingerprint.add(recipe)
         fingerprint.add(layer.name)

@@ -28,6 +28,27 @@ extension RecipeLoader {
         return env
     }
 
+    /// `platforms: [linux/amd64, linux/arm64]`: each once, in the order given.
+    static func readPlatforms(_ node: Node, what: String, reader: YAMLReader) -> [Located<Platform>] {
+        var platforms: [Located<Platform>] = []
+        for item in reader.stringList(node, what: what) {
+            do {
+                let platform = try Platform(parsing: item.value)
+                if platforms.contains(where: { $0.value == platform }) {
+                    reader.diagnostics.error("\(what): \(platform) is listed twice", at: item.location)
+                } else {
+                    platforms.append(Located(platform, at: item.location))
+                }
+            } catch {
+                reader.diagnostics.error("\(error)", at: item.location)
+            }
+        }
+        if platforms.isEmpty, reader.stringList(node, what: what).isEmpty {
+            reader.error("\(what) is empty: list at least one platform, or leave it out for the engine's own", node)
+        }
+        return platforms
+    }
+
     /// `cache: {registry: REGISTRY[/NAMESPACE], mode: read|readwrite}`.
     static func readCache(_ node: Node, reader: YAMLReader) -> Located<RegistryCache>? {
         guard let pairs = reader.mapping(node, what: "cache", allowed: cacheKeys) else { return nil }

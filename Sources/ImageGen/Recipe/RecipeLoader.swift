@@ -6,11 +6,11 @@ import Yams
 /// Loading checks the shape of the file only; names, the layer graph and files on disk are
 /// checked by ``RecipeResolver``.
 public enum RecipeLoader {
-    static let rootKeys = ["recipe", "version", "description", "labels", "args", "cache", "layers", "toolsets"]
+    static let rootKeys = ["recipe", "version", "description", "labels", "args", "platforms", "cache", "layers", "toolsets"]
     static let cacheKeys = ["registry", "mode"]
     static let layerKeys = [
         "from", "description", "distro", "packages", "pip", "npm", "user", "workdir", "env", "copy", "run", "toolsets",
-        "probes", "context", "labels", "cmd", "entrypoint", "healthcheck", "policy",
+        "probes", "context", "labels", "cmd", "entrypoint", "healthcheck", "policy", "platforms",
     ]
     static let probeKeys = ["run", "expect"]
     static let healthcheckKeys = ["command", "interval", "timeout", "start-period", "retries"]
@@ -113,6 +113,7 @@ public enum RecipeLoader {
             recipe.labels = readLabels(node, reader: reader)
         }
         if let node = value("cache")?.value { recipe.cache = readCache(node, reader: reader) }
+        if let node = value("platforms")?.value { recipe.platforms = readPlatforms(node, what: "platforms", reader: reader) }
         if let node = value("toolsets")?.value, node.null == nil, let toolsetPairs = reader.mapping(node, what: "toolsets") {
             for (toolsetName, keyNode, body) in toolsetPairs {
                 if let problem = Names.problem(withName: toolsetName, kind: "toolset name") { reader.error(problem, keyNode) }
@@ -192,6 +193,7 @@ public enum RecipeLoader {
             case "entrypoint": layer.entrypoint = readExecForm(node, what: "entrypoint", reader: reader)
             case "healthcheck": layer.healthcheck = readHealthcheck(node, reader: reader)
             case "policy": layer.policy = readPolicy(node, reader: reader)
+            case "platforms": layer.platforms = readPlatforms(node, what: "layer '\(name)' platforms", reader: reader)
             default: break
             }
         }

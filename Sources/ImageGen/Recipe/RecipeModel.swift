@@ -125,6 +125,8 @@ public struct LayerSpec: Sendable, Hashable {
     public var entrypoint: [String]?
     public var healthcheck: HealthcheckSpec?
     public var policy = PolicySpec()
+    /// Narrows the platforms the layer is built for (never beyond its parent's).
+    public var platforms: [Located<Platform>]?
     /// Recipe args its strings referenced.
     public var usedArgs: Set<String> = []
 
@@ -148,6 +150,8 @@ public struct Recipe: Sendable {
     public var args: [KeyValue] = []
     /// Where layers are pulled from before they are built, and pushed to after (`cache:`).
     public var cache: Located<RegistryCache>?
+    /// The platforms every layer is built for (`platforms:`); empty: the engine's own.
+    public var platforms: [Located<Platform>] = []
     public var layers: [LayerSpec] = []
     public var toolsets: [ToolsetSpec] = []
 

@@ -225,6 +225,24 @@ public enum RecipeResolver {
 
         let (sources, context) = collectSources(spec, user: user, recipe: recipe, options: options, diagnostics: &diagnostics)
 
+        // Platforms: the parent's (the recipe's for a layer on an image), narrowed, never widened.
+        let inherited: [Platform]
+        if case .layer? = parent { inherited = parentLayer?.platforms ?? [] } else { inherited = recipe.platforms.map(\.value) }
+        var platforms = inherited
+        if let own = spec.platforms {
+            if case .layer? = parent, inherited.isEmpty {
+                diagnostics.error("layer '\(spec.name)' lists platforms, but layer '\(parentLayer?.name ?? "?")' it is built on is built for the engine's own platform only; list the platforms at the top of the recipe (platforms:) and narrow them here",
+                                  at: own.first?.location ?? spec.location)
+            } else if !inherited.isEmpty {
+                for platform in own where !inherited.contains(platform.value) {
+                    let above = parent.map { if case .layer(let name) = $0 { "layer '\(name)'" } else { "the recipe" } } ?? "the recipe"
+                    diagnostics.error("layer '\(spec.name)': \(platform.value) is not among the platforms of \(above) (\(inherited.map(\.description).joined(separator: ", "))); a layer may narrow the list, never widen it",
+                                      at: platform.location)
+                }
+            }
+            platforms = own.map(\.value).filter { inherited.isEmpty || inherited.contains($0) }
+        }
+
         var resolved = ResolvedLayer(
             spec: spec, parent: parent ?? .image(rootImage), rootImage: rootImage, distro: distro, user: user, inheritedUser: inheritedUser,
             workdir: workdir, packages: packages.sorted(), runSteps: spec.run.map(\.value) + toolsets.flatMap { $0.run.map(\.value) },
@@ -233,6 +251,7 @@ public enum RecipeResolver {
         resolved.languagePackages = languagePackages
         resolved.builderPackages = builderPackages
         resolved.inheritedPackages = inheritedPackages
+        resolved.platforms = platforms
         return resolved
     }
 

@@ -27,6 +27,7 @@ public enum RecipeSchema {
                 case "labels": map("Labels on every image (org.opencontainers.image.* and your own).")
                 case "args": map("Values for ${NAME} in the recipe's strings; --arg NAME=VALUE overrides one.")
                 case "cache": cache
+                case "platforms": platforms("The platforms every layer is built for; default: the engine's own.")
                 case "layers":
                     .object(["type": "object", "description": "The layers, by name.", "minProperties": 1,
                              "additionalProperties": layer, "propertyNames": namePattern])
@@ -61,9 +62,16 @@ public enum RecipeSchema {
             case "entrypoint": execForm("ENTRYPOINT, in exec form.")
             case "healthcheck": healthcheck
             case "policy": policy
+            case "platforms": platforms("Narrows the platforms this layer is built for (a subset of its parent's).")
             default: unknown(key)
             }
         })
+    }
+
+    static func platforms(_ description: String) -> JSONValue {
+        .object(["type": "array", "description": .string(description), "minItems": 1, "uniqueItems": true,
+                 "items": .object(["type": "string", "pattern": "^linux/(amd64|arm64|arm|386|ppc64le|s390x|riscv64)(/v[678])?$",
+                                   "description": "os/architecture[/variant], e.g. linux/amd64 or linux/arm64"])])
     }
 
     static var cache: JSONValue {

@@ -36,6 +36,8 @@ public struct ResolvedLayer: Sendable, Hashable {
     public var sources: [ContextEntry]
     /// The baked context (its manifest, repos and config targets), for the layer with `context:`.
     public var context: BakedContext?
+    /// The platforms the layer is built for; empty: the engine's own (the recipe lists none).
+    public var platforms: [Platform] = []
     /// Files of the context directory listed by its manifest (archive paths).
     public var manifestEntries: [String] { context?.listed ?? [] }
 

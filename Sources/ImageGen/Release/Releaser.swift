@@ -26,6 +26,8 @@ public struct Releaser: Sendable {
         /// nil in a dry run for the release image, which is not made.
         public var image: ImageID?
         public var pushed = false
+        /// The image index the tag names (multi-platform releases).
+        public var index: Digest?
 
         public var reference: String { repository.reference(tag) }
     }
@@ -50,13 +52,19 @@ public struct Releaser: Sendable {
     public let plan: BuildPlan
     public let options: Options
     public let progress: @Sendable (String) -> Void
+    /// A native engine per platform (multi-platform recipes); the others are on ``engine``.
+    public let platformEngines: [Platform: DockerEngine]
 
-    public init(engine: DockerEngine, plan: BuildPlan, options: Options, progress: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(engine: DockerEngine, plan: BuildPlan, options: Options, platformEngines: [Platform: DockerEngine] = [:],
+                progress: @escaping @Sendable (String) -> Void = { _ in }) {
         self.engine = engine
         self.plan = plan
         self.options = options
+        self.platformEngines = platformEngines
         self.progress = progress
     }
+
+    func engine(for platform: Platform?) -> DockerEngine { platform.flatMap { platformEngines[$0] } ?? engine }
 
     /// `--registry` without surrounding slashes ("" for none).
     public var prefix: String {
@@ -73,6 +81,7 @@ public struct Releaser: Sendable {
     }
 
     public func run() async throws -> Report {
+        if plan.isMultiPlatform { return try await runMultiPlatform() }
         var report = Report(recipe: plan.name, info: options.info, dryRun: options.dryRun)
         let version = options.info.version
         let (exactTag, floatingTags) = TagPlanner.tags(for: version)
@@ -227,8 +236,8 @@ public struct Releaser: Sendable {
 
     /// What `repository:tag` names in the registry. The config digest is the image ID an engine
     /// gives the image, so it compares with local image IDs.
-    private func registryState(_ registry: RegistryClient, repository: Repository, tag: Tag) async throws -> TagPlanner.Current? {
-        guard let image = try await registry.image(repository: repository.path, tag: tag) else { return nil }
+    func registryState(_ registry: RegistryClient, repository: Repository, tag: Tag, architecture: String = RegistryClient.architecture) async throws -> TagPlanner.Current? {
+        guard let image = try await registry.image(repository: repository.path, tag: tag, architecture: architecture) else { return nil }
         return TagPlanner.Current(imageID: image.configDigest, labels: image.labels)
     }
 
@@ -239,14 +248,16 @@ public struct Releaser: Sendable {
     }
 
     /// Builds the release image of a layer: `FROM` its built image, with the release labels.
-    private func stamp(_ layer: LayerPlan) async throws -> ImageID {
+    func stamp(_ layer: LayerPlan) async throws -> ImageID {
         let labels = options.info.labels.sorted { $0.key < $1.key }
             .map { "\($0.key)=\(DockerfileSyntax.quote($0.value, escapeDollar: true))" }.joined(separator: " \\\n      ")
         let dockerfile = "FROM \(layer.reference)\nLABEL \(labels)\n"
         let context = ChunkSequence.tar([.inline("Dockerfile", Array(dockerfile.utf8))])
         var id: ImageID?
         var failure: String?
-        for try await message in try await engine.build(context: context, parameters: BuildParameters(tag: "")) {
+        var parameters = BuildParameters(tag: "")
+        parameters.platform = layer.platform?.description
+        for try await message in try await engine(for: layer.platform).build(context: context, parameters: parameters) {
             switch message {
             case .imageID(let imageID): id = try? ImageID(parsing: imageID)
             case .error(let text, _): failure = text

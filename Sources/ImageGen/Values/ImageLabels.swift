@@ -5,6 +5,9 @@ public enum ImageLabels {
     /// because a file cannot contain its own hash).
     public static let contentHash = "dev.imagegen.content-hash"
     public static let contentHashArg = "IMAGEGEN_CONTENT_HASH"
+    /// The build arg a multi-platform layer's Dockerfile takes its FROM from (the parent's tag
+    /// differs by platform).
+    public static let fromArg = "IMAGEGEN_FROM"
     /// The identity of the external image at the root of the chain (its registry digest, or its
     /// root file system's diff IDs): a base with new content means the layers on it are stale.
     public static let baseImage = "dev.imagegen.base-image"

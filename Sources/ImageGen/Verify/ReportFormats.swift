@@ -11,7 +11,7 @@ public enum ReportFormats {
         let green = colour ? "\u{1B}[32m" : "", red = colour ? "\u{1B}[31m" : "", bold = colour ? "\u{1B}[1m" : "", reset = colour ? "\u{1B}[0m" : ""
         var lines: [String] = []
         for layer in report.layers {
-            lines.append("\(bold)\(layer.layer)\(reset)  \(layer.reference)")
+            lines.append("\(bold)\(layer.displayName)\(reset)  \(layer.reference)")
             let width = min(40, layer.checks.map(\.name.count).max() ?? 0)
             for check in layer.checks {
                 let mark = check.passed ? "\(green)✓\(reset)" : "\(red)✗\(reset)"
@@ -66,7 +66,7 @@ public enum ReportFormats {
             ],
             "layers": .array(report.layers.map { layer in
                 [
-                    "layer": .string(layer.layer), "image": .string(layer.reference.description), "imageID": layer.imageID.map { .string($0.description) } ?? .null,
+                    "layer": .string(layer.layer), "platform": layer.platform.map { .string($0.description) } ?? .null, "image": .string(layer.reference.description), "imageID": layer.imageID.map { .string($0.description) } ?? .null,
                     "passed": .bool(layer.passed), "milliseconds": .int(Int64(layer.seconds * 1000)),
                     "layerSources": .array(layer.layerSources.map { ["diffID": .string($0.diffID.description), "source": .string($0.source.rawValue)] }),
                     "checks": .array(layer.checks.map { check in
@@ -95,14 +95,14 @@ public enum ReportFormats {
         xml += "<testsuites name=\"\(escape("imagegen verify " + report.recipe))\" tests=\"\(checks.count)\" failures=\"\(checks.filter { !$0.passed }.count)\" errors=\"0\" time=\"\(seconds(total))\">\n"
         for (index, layer) in report.layers.enumerated() {
             let failures = layer.checks.filter { !$0.passed }.count
-            xml += "  <testsuite name=\"\(escape(report.recipe + "-" + layer.layer))\" id=\"\(index)\" package=\"\(escape(report.recipe))\" tests=\"\(layer.checks.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"0\" time=\"\(seconds(layer.seconds))\" timestamp=\"\(stamp)\" hostname=\"\(escape(hostname.isEmpty ? "localhost" : hostname))\">\n"
+            xml += "  <testsuite name=\"\(escape(report.recipe + "-" + layer.displayName))\" id=\"\(index)\" package=\"\(escape(report.recipe))\" tests=\"\(layer.checks.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"0\" time=\"\(seconds(layer.seconds))\" timestamp=\"\(stamp)\" hostname=\"\(escape(hostname.isEmpty ? "localhost" : hostname))\">\n"
             xml += "    <properties>\n"
             xml += "      <property name=\"image\" value=\"\(escape(layer.reference.description))\"/>\n"
             if let id = layer.imageID { xml += "      <property name=\"imageID\" value=\"\(escape(id.description))\"/>\n" }
             if let read = layersRead(layer) { xml += "      <property name=\"layersRead\" value=\"\(escape(read))\"/>\n" }
             xml += "    </properties>\n"
             for check in layer.checks {
-                let open = "    <testcase name=\"\(escape(check.name))\" classname=\"\(escape("\(report.recipe).\(layer.layer).\(check.category)"))\" time=\"\(seconds(check.seconds))\""
+                let open = "    <testcase name=\"\(escape(check.name))\" classname=\"\(escape("\(report.recipe).\(layer.displayName).\(check.category)"))\" time=\"\(seconds(check.seconds))\""
                 if check.passed {
                     xml += open + "/>\n"
                 } else {

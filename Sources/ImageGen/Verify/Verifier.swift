@@ -64,20 +64,20 @@ public struct Verifier: Sendable {
         var built: [LayerPlan] = []
         for layer in layers {
             var reason: String?
-            switch status.layers[layer.name] {
+            switch status.layers[layer.displayName] {
             case .built?: break
             case .untagged?: reason = "\(layer.reference) is not tagged (run imagegen build to tag it)"
             case .stale(let why)?: reason = "\(layer.reference) is stale: \(why) (run imagegen build)"
             case .missing?: reason = "\(layer.reference) is not built (run imagegen build)"
             case nil:
-                if case .missing(let message)? = status.bases[layer.layer.rootImage.description] {
+                if case .missing(let message)? = status.bases[PlatformBases.key(layer.layer.rootImage, layer.platform)] {
                     reason = message
                 } else {
                     reason = "its base image was not resolved"
                 }
             }
             if let reason {
-                results[layer.name] = LayerVerification(layer: layer.name, reference: layer.reference, imageID: nil,
+                results[layer.name] = LayerVerification(layer: layer.name, platform: layer.platform, reference: layer.reference, imageID: nil,
                                                         checks: [.failed(layer.name, "built", "built", reason)], seconds: 0)
             } else {
                 built.append(layer)
@@ -97,7 +97,7 @@ public struct Verifier: Sendable {
                 guard let inspect = try await inspections.image(layer.reference),
                       let diffIDs = inspect.rootFS?.layers, diffIDs.allSatisfy({ blobs[$0] != nil })
                 else {
-                    results[layer.name] = LayerVerification(layer: layer.name, reference: layer.reference, imageID: nil,
+                    results[layer.name] = LayerVerification(layer: layer.name, platform: layer.platform, reference: layer.reference, imageID: nil,
                                                             checks: [.failed(layer.name, "built", "built", "\(layer.reference) vanished during verify")], seconds: 0)
                     continue
                 }
@@ -106,7 +106,7 @@ public struct Verifier: Sendable {
                 let image = try await underTest(layer, inspect: inspect, blobs: diffIDs.compactMap { blobs[$0] }, inspections: inspections)
                 checks += Policies.all(image)
                 checks += try await probes(image)
-                results[layer.name] = LayerVerification(layer: layer.name, reference: layer.reference, imageID: inspect.id, checks: checks,
+                results[layer.name] = LayerVerification(layer: layer.name, platform: layer.platform, reference: layer.reference, imageID: inspect.id, checks: checks,
                                                         seconds: Date().timeIntervalSince(started),
                                                         layerSources: diffIDs.map { LayerRead(diffID: $0, source: sources[$0] ?? .index) })
             }
@@ -303,8 +303,9 @@ public struct Verifier: Sendable {
             parentReference = plan.layer(named: name)?.reference.description ?? name
             parentName = "layer '\(name)'"
         case .image(let reference):
-            parentReference = reference.description
-            parentName = reference.description
+            // A platform's base is the image its build was FROM (a digest its registry named).
+            parentReference = layer.platform == nil ? reference.description : inspect.labels[ImageLabels.OCI.baseName] ?? reference.description
+            parentName = reference.description + (layer.platform.map { " (\($0))" } ?? "")
         }
         let parentDiffs = try await inspections.image(parentReference)?.rootFS?.layers ?? []
         let ownDiffs = inspect.rootFS?.layers ?? []

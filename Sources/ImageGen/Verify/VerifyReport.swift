@@ -33,6 +33,8 @@ public struct CheckResult: Sendable, Equatable {
 /// Every check of one layer.
 public struct LayerVerification: Sendable {
     public var layer: String
+    /// The platform, for a multi-platform recipe.
+    public var platform: Platform? = nil
     public var reference: ImageReference
     public var imageID: ImageID?
     public var checks: [CheckResult]
@@ -41,6 +43,8 @@ public struct LayerVerification: Sendable {
     public var layerSources: [LayerRead] = []
 
     public var passed: Bool { !checks.isEmpty && checks.allSatisfy(\.passed) }
+    /// `base`, or `base@linux/arm64`.
+    public var displayName: String { platform.map { "\(layer)@\($0)" } ?? layer }
 }
 
 /// How verify came to know a layer.
@@ -66,6 +70,11 @@ public struct LayerRead: Sendable, Equatable {
 public struct VerifyReport: Sendable {
     public var recipe: String
     public var layers: [LayerVerification]
+
+    public init(recipe: String, layers: [LayerVerification]) {
+        self.recipe = recipe
+        self.layers = layers
+    }
 
     public var checks: [CheckResult] { layers.flatMap(\.checks) }
     /// True only when checks ran and all passed: zero checks is a failure, never a pass.
