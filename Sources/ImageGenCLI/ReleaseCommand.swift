@@ -99,7 +99,9 @@ struct ReleaseCommand: AsyncParsableCommand {
         }
         if let failure = report.failure {
             if let verify = report.verify, !verify.passed {
-                for check in verify.checks where !check.passed { Console.error("  ✗ \(check.layer): \(check.name): \(check.message)") }
+                for layer in verify.layers {
+                    for check in layer.checks where !check.passed { Console.error("  ✗ \(layer.displayName): \(check.name): \(check.message)") }
+                }
             }
             throw CommandFailure("error: \(failure)", code: .failed)
         }
