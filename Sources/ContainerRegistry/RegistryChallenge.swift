@@ -1,3 +1,6 @@
+import ContainerBasics
+import Foundation
+
 extension RegistryClient {
     /// A `WWW-Authenticate` value: its scheme (lowercased) and its `key="value"` parameters.
     struct Challenge: Equatable {
@@ -15,17 +18,9 @@ extension RegistryClient {
                 guard let equals = rest.firstIndex(of: "=") else { break }
                 let key = rest[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
                 rest = rest[rest.index(after: equals)...]
-                var value = ""
-                if rest.first == "\"" {
-                    rest = rest.dropFirst()
-                    var escaped = false
-                    while let character = rest.first {
-                        rest = rest.dropFirst()
-                        if escaped { value.append(character); escaped = false; continue }
-                        if character == "\\" { escaped = true; continue }
-                        if character == "\"" { break }
-                        value.append(character)
-                    }
+                let value: String
+                if let quoted = QuotedString.read(&rest) {
+                    value = quoted
                 } else {
                     let end = rest.firstIndex(of: ",") ?? rest.endIndex
                     value = rest[..<end].trimmingCharacters(in: .whitespaces)

@@ -168,17 +168,7 @@ final class MemoryEngine: EngineTransport, @unchecked Sendable {
         while let equals = rest.firstIndex(of: "=") {
             let key = rest[..<equals].trimmingCharacters(in: .whitespaces)
             rest = rest[rest.index(after: equals)...]
-            guard rest.first == "\"" else { break }
-            rest = rest.dropFirst()
-            var value = ""
-            var escaped = false
-            while let character = rest.first {
-                rest = rest.dropFirst()
-                if escaped { value.append(character); escaped = false; continue }
-                if character == "\\" { escaped = true; continue }
-                if character == "\"" { break }
-                value.append(character)
-            }
+            guard let value = QuotedString.read(&rest) else { break }
             result.append((key, value))
         }
         return result
