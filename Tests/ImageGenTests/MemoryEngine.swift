@@ -24,6 +24,9 @@ final class MemoryEngine: EngineTransport, @unchecked Sendable {
     private var log: [String] = []
     /// A build whose Dockerfile holds this text fails at that step.
     var failingStep = "RUN exit 1"
+    /// This many builds fail at their second step as the classic builder does when a cached
+    /// step's image was removed under it.
+    var lostCachedSteps = 0
     var endpointDescription: String { "memory://engine" }
 
     /// With a base image, `imagegen-test/busybox:1`, of one layer.
@@ -134,6 +137,15 @@ final class MemoryEngine: EngineTransport, @unchecked Sendable {
         }
         for (index, line) in stage.enumerated() {
             messages.append(["stream": .string("Step \(index + 1)/\(stage.count) : \(line)\n")])
+            if index == 1, lock.withLock({ () -> Bool in
+                guard lostCachedSteps > 0 else { return false }
+                lostCachedSteps -= 1
+                return true
+            }) {
+                let error = "unable to find image \"sha256:\(String(repeating: "47", count: 32))\""
+                messages.append(["errorDetail": ["message": .string(error)], "error": .string(error)])
+                return Self.stream(messages)
+            }
             if line.contains(failingStep) {
                 messages.append(["stream": "it failed here\n"])
                 let error = "The command '/bin/sh -c exit 1' returned a non-zero code: 1"

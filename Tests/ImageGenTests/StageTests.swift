@@ -56,6 +56,22 @@ struct StageTests {
         #expect(failed.first?.1 == ["it failed here"])
     }
 
+    @Test("a cached step's image removed under the classic builder: the layer is built once more, not failed; twice, it fails")
+    func lostCachedStep() async throws {
+        let (memory, engine, plan, _) = try await Self.setUp()
+        memory.lostCachedSteps = 1
+        let events = EventCollector()
+        let report = try await Builder(engine: engine, plan: plan, options: BuildOptions(), events: events.record).run()
+        #expect(report.outcomes.map(\.state) == [.built, .built])
+        #expect(report.uploads == 3, "the base was sent twice")
+        #expect(events.all.contains { if case .output("base", let line) = $0 { line.contains("building the layer again") } else { false } })
+
+        let (again, secondEngine, secondPlan, _) = try await Self.setUp()
+        again.lostCachedSteps = 2
+        let failed = try await Builder(engine: secondEngine, plan: secondPlan, options: BuildOptions()).run()
+        #expect(failed.outcomes.map(\.state) == [.failed, .skipped], "one retry, not a loop")
+    }
+
     @Test("an image that lost its tag is tagged again, not rebuilt")
     func retag() async throws {
         let (memory, engine, plan, _) = try await Self.setUp()

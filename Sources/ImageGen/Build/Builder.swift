@@ -263,21 +263,28 @@ public struct Builder: Sendable {
         }
 
         let entries = layer.entries(buildCA: options.buildCA)
-        let context = ChunkSequence.tar(entries)
-        events(.uploading(layer: layer.displayName, bytes: entries.fileBytes))
         var tracker = StepTracker(layer: layer.displayName)
         let emit = events
-        do {
-            for try await message in try await engine.build(context: context, parameters: parameters) {
-                tracker.handle(message, emit: emit)
+        for attempt in 1...2 {
+            events(.uploading(layer: layer.displayName, bytes: entries.fileBytes))
+            tracker = StepTracker(layer: layer.displayName)
+            do {
+                for try await message in try await engine.build(context: ChunkSequence.tar(entries), parameters: parameters) {
+                    tracker.handle(message, emit: emit)
+                }
+            } catch let error as DockerEngineError {
+                // The engine refusing the build (a bad Dockerfile, a bad parameter) fails this layer;
+                // an engine that cannot be reached fails the run.
+                guard case .http(_, _, let message) = error else { throw error }
+                return failed(layer, message: message, tracker: tracker, started: started)
             }
-        } catch let error as DockerEngineError {
-            // The engine refusing the build (a bad Dockerfile, a bad parameter) fails this layer;
-            // an engine that cannot be reached fails the run.
-            guard case .http(_, _, let message) = error else { throw error }
-            return failed(layer, message: message, tracker: tracker, started: started)
+            tracker.finish(emit: emit)
+            // The classic builder reuses untagged images of earlier builds' steps; one removed
+            // while this build stood on it (another build's cleanup of the same steps) fails the
+            // next step with "unable to find image". Nothing of this layer was wrong: once more.
+            guard attempt == 1, let error = tracker.error, Self.lostCachedStep(error) else { break }
+            events(.output(layer: layer.displayName, line: "the engine removed a cached step's image during the build (\(error)); building the layer again"))
         }
-        tracker.finish(emit: emit)
         if let error = tracker.error { return failed(layer, message: Self.explain(error, platform: layer.platform), tracker: tracker, started: started) }
         guard let image = try await engine.inspectImage(layer.reference) else {
             return failed(layer, message: "the build ended without tagging \(layer.reference)", tracker: tracker, started: started)
@@ -288,6 +295,11 @@ public struct Builder: Sendable {
         let seconds = elapsed(since: started)
         events(.built(layer: layer.displayName, imageID: image.id, seconds: seconds))
         return LayerOutcome(layer: layer.name, platform: layer.platform, reference: layer.reference, state: .built, imageID: image.id, size: image.size, seconds: seconds)
+    }
+
+    /// The classic builder's error when a step's cached image vanished under it.
+    static func lostCachedStep(_ error: String) -> Bool {
+        error.contains("unable to find image \"sha256:") || error.contains("No such image: sha256:")
     }
 
     /// A step that could not even start on a foreign platform says how to give the machine an
