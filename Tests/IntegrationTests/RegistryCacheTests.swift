@@ -93,6 +93,8 @@ struct RegistryCacheTests {
             #expect(pulled.uploads == 0, "no build context was sent")
             #expect(pulledLog.steps(of: "base").isEmpty && pulledLog.steps(of: "top").isEmpty, "no build step ran")
             #expect(Self.pushed(pulledLog).isEmpty)
+            #expect(pulledLog.outputs(of: "top").contains { $0.hasPrefix("cache: pulling") && $0.hasSuffix("first: it holds every layer under it") },
+                    "the last layer is pulled first, with every layer under it")
             for layer in plan.layers {
                 let image = try #require(try await second.inspectImage(layer.reference), "\(layer.reference) is tagged on engine B")
                 #expect(image.labels[ImageLabels.contentHash] == layer.contentHash.hex)

@@ -42,44 +42,76 @@ public struct Builder: Sendable {
         events(.planned(layers: layers.map(\.displayName)))
 
         let bases = try await resolveBases(layers)
+        let prefetched = await prefetchFromCache(layers, bases: bases)
+        // A prefetched image's cache name goes whether or not its layer got to use it.
+        func dropPrefetched() async {
+            for item in prefetched { try? await engine(for: item.platform).removeImage(item.reference, noPrune: true) }
+        }
         var outcomes: [String: [LayerOutcome]] = [:]
         var waiting: [String] = []
         for layer in layers where !waiting.contains(layer.name) { waiting.append(layer.name) }
-        try await withThrowingTaskGroup(of: [LayerOutcome].self) { group in
-            var running = 0
-            while true {
-                // Start every layer whose parent is ready; settle those that cannot run.
-                var index = 0
-                while index < waiting.count {
-                    let name = waiting[index]
-                    let platforms = layers.filter { $0.name == name }
-                    switch readiness(of: platforms, outcomes: outcomes, bases: bases) {
-                    case .wait:
-                        index += 1
-                    case .skip(let reason, let failed):
-                        waiting.remove(at: index)
-                        outcomes[name] = platforms.map { layer in
-                            events(failed ? .failed(layer: layer.displayName, message: reason, step: nil, lastLines: [], seconds: 0)
-                                          : .skipped(layer: layer.displayName, reason: reason))
-                            return LayerOutcome(layer: layer.name, platform: layer.platform, reference: layer.reference, state: failed ? .failed : .skipped,
-                                                seconds: 0, message: reason)
+        do {
+            try await withThrowingTaskGroup(of: [LayerOutcome].self) { group in
+                var running = 0
+                while true {
+                    // Start every layer whose parent is ready; settle those that cannot run.
+                    var index = 0
+                    while index < waiting.count {
+                        let name = waiting[index]
+                        let platforms = layers.filter { $0.name == name }
+                        switch readiness(of: platforms, outcomes: outcomes, bases: bases) {
+                        case .wait:
+                            index += 1
+                        case .skip(let reason, let failed):
+                            waiting.remove(at: index)
+                            outcomes[name] = platforms.map { layer in
+                                events(failed ? .failed(layer: layer.displayName, message: reason, step: nil, lastLines: [], seconds: 0)
+                                              : .skipped(layer: layer.displayName, reason: reason))
+                                return LayerOutcome(layer: layer.name, platform: layer.platform, reference: layer.reference, state: failed ? .failed : .skipped,
+                                                    seconds: 0, message: reason)
+                            }
+                        case .ready(let resolved):
+                            guard running < max(1, options.jobs) else { index += 1; continue }
+                            waiting.remove(at: index)
+                            running += 1
+                            let ahead = Set(prefetched.map(\.layer))
+                            group.addTask { try await buildAllPlatforms(platforms, bases: resolved, builder: builder, prefetched: ahead) }
                         }
-                    case .ready(let resolved):
-                        guard running < max(1, options.jobs) else { index += 1; continue }
-                        waiting.remove(at: index)
-                        running += 1
-                        group.addTask { try await buildAllPlatforms(platforms, bases: resolved, builder: builder) }
                     }
+                    guard running > 0, let finished = try await group.next() else { break }
+                    running -= 1
+                    if let name = finished.first?.layer { outcomes[name] = finished }
                 }
-                guard running > 0, let finished = try await group.next() else { break }
-                running -= 1
-                if let name = finished.first?.layer { outcomes[name] = finished }
             }
+        } catch {
+            await dropPrefetched()
+            throw error
         }
+        await dropPrefetched()
         return BuildReport(
             outcomes: layers.compactMap { layer in outcomes[layer.name]?.first { $0.platform == layer.platform } },
             uploads: uploads() - uploadsBefore,
             builder: builder == .buildkit ? "buildkit" : "classic")
+    }
+
+    /// With a registry cache, the last layer of each chain, when it is missing here and the cache
+    /// holds it, is pulled before anything else: its image carries every layer under it, so the
+    /// engine fetches them all together (three at a time) instead of each image's few after the
+    /// previous image's. The per-layer pulls that follow find their layers present. Best effort:
+    /// whatever goes wrong here, the per-layer path meets again and reports.
+    private func prefetchFromCache(_ layers: [LayerPlan], bases: [String: Result<Base, BaseFailure>]) async -> [(layer: String, platform: Platform?, reference: ImageReference)] {
+        guard let cache = options.cache, !options.noCache else { return [] }
+        let parents = Set(layers.compactMap { layer in layer.parentLayer.map { "\($0)@\(layer.platform?.description ?? "")" } })
+        var pulled: [(layer: String, platform: Platform?, reference: ImageReference)] = []
+        for leaf in layers where !parents.contains("\(leaf.name)@\(leaf.platform?.description ?? "")") {
+            guard case .success(let base)? = bases[Self.baseKey(leaf.layer.rootImage, leaf.platform)] else { continue }
+            let engine = engine(for: leaf.platform)
+            guard (try? await engine.inspectImage(leaf.reference)) == nil else { continue }
+            guard case .hit(let reference) = await cache.lookup(leaf, baseIdentity: base.identity) else { continue }
+            events(.output(layer: leaf.displayName, line: "cache: pulling \(reference) first: it holds every layer under it"))
+            if await cache.prefetch(reference, engine: engine) { pulled.append((leaf.displayName, leaf.platform, reference)) }
+        }
+        return pulled
     }
 
     /// `POST /build` calls so far, on every engine this run uses.
@@ -157,12 +189,13 @@ public struct Builder: Sendable {
 
     // MARK: - One layer, every platform
 
-    private func buildAllPlatforms(_ group: [LayerPlan], bases: [Platform?: Base], builder: BuildParameters.Builder) async throws -> [LayerOutcome] {
+    private func buildAllPlatforms(_ group: [LayerPlan], bases: [Platform?: Base], builder: BuildParameters.Builder, prefetched: Set<String> = []) async throws -> [LayerOutcome] {
         let results = try await withThrowingTaskGroup(of: (Int, LayerOutcome, Bool).self) { tasks in
             for (index, layer) in group.enumerated() {
                 guard let base = bases[layer.platform] else { continue }
                 tasks.addTask {
-                    let (outcome, tagged) = try await buildOrReuse(layer, base: base, builder: builder, engine: engine(for: layer.platform))
+                    let (outcome, tagged) = try await buildOrReuse(layer, base: base, builder: builder, engine: engine(for: layer.platform),
+                                                                     prefetched: prefetched.contains(layer.displayName))
                     return (index, outcome, tagged)
                 }
             }
@@ -201,9 +234,13 @@ public struct Builder: Sendable {
 
     /// The layer's image for one platform: already built, pulled from the cache, or built; and
     /// whether this run tagged it (so that a failure elsewhere can take the tag back).
-    private func buildOrReuse(_ layer: LayerPlan, base: Base, builder: BuildParameters.Builder, engine: DockerEngine) async throws -> (LayerOutcome, Bool) {
+    private func buildOrReuse(_ layer: LayerPlan, base: Base, builder: BuildParameters.Builder, engine: DockerEngine, prefetched: Bool = false) async throws -> (LayerOutcome, Bool) {
         let started = Date()
         events(.started(layer: layer.displayName))
+        // A prefetched layer's image is here under the cache's name only: it is pulled, not cached.
+        if !options.noCache, prefetched, let pulled = try await pullFromCache(layer, baseIdentity: base.identity, engine: engine, started: started) {
+            return (pulled, true)
+        }
         if !options.noCache {
             switch try await BuiltImages.status(of: layer, baseIdentity: base.identity, engine: engine, index: RecipeImages(recipe: plan.name, engine: engine)) {
             case .built(let imageID, let size):

@@ -12,7 +12,11 @@ public actor RegistryCacheSession {
     private var unavailable: String?
     private var warned = false
     /// The empty config of shared layer indexes, once it is in the registry.
-    var emptyConfig: RegistryClient.Descriptor?
+    /// The empty config blob's upload, and each layer index's, made once per session: two uploads
+    /// of the same blob at once let docker-registry answer a manifest that names it with
+    /// `DIGEST_INVALID` (it reads the blob's link while the other upload rewrites it).
+    var emptyConfigPush: Task<RegistryClient.Descriptor, any Error>?
+    var indexPushes: [String: Task<Void, any Error>] = [:]
 
     /// What the cache holds for a layer.
     public enum Lookup: Sendable, Equatable {
@@ -65,6 +69,14 @@ public actor RegistryCacheSession {
             disable("\(error)")
             return .miss
         }
+    }
+
+    /// Pulls a hit ahead of its turn, under the cache's name only (``pull(_:for:baseIdentity:engine:)``
+    /// tags it later); false if the pull did not happen. It never turns the cache off: the
+    /// layer's own pull reports what went wrong.
+    public func prefetch(_ hit: ImageReference, engine: DockerEngine) async -> Bool {
+        guard unavailable == nil else { return false }
+        return (try? await engine.pull(hit, registryAuth: auth.header)) != nil
     }
 
     /// Pulls a hit and tags it as the layer's local image; the image, or nil (with the cache

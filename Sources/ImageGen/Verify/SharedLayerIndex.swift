@@ -46,21 +46,28 @@ extension RegistryCacheSession {
         }
     }
 
+    /// The empty config's descriptor, uploaded once whatever the number of callers.
+    private func emptyConfig(client: RegistryClient, repository: String) async throws -> RegistryClient.Descriptor {
+        if let running = emptyConfigPush { return try await running.value }
+        let push = Task { try await client.pushBlob(repository: repository, bytes: Self.emptyConfig, mediaType: Self.emptyConfigType) }
+        emptyConfigPush = push
+        return try await push.value
+    }
+
     /// Shares a layer's index (read-write caches only; an index already there is kept).
     public func pushIndex(_ blob: LayerBlob, diffID: Digest, options: ImageExport.Options) async {
         guard cache.mode == .readwrite, isAvailable, diffID.algorithm == "sha256" else { return }
         let repository = indexRepository
-        do {
-            let tag = indexTag(diffID, options: options)
+        let tag = indexTag(diffID, options: options)
+        if let running = indexPushes[tag] {
+            _ = try? await running.value
+            return
+        }
+        let client = self.client
+        let push = Task {
             if try await client.rawManifest(repository: repository, reference: tag, accept: ["application/vnd.oci.image.manifest.v1+json"]) != nil { return }
             let content = try await client.pushBlob(repository: repository, bytes: Array(LayerIndexStore.encode(blob).canonical.utf8), mediaType: Self.layerIndexType)
-            let config: RegistryClient.Descriptor
-            if let known = emptyConfig {
-                config = known
-            } else {
-                config = try await client.pushBlob(repository: repository, bytes: Self.emptyConfig, mediaType: Self.emptyConfigType)
-                emptyConfig = config
-            }
+            let config = try await self.emptyConfig(client: client, repository: repository)
             let manifest: JSONValue = .object([
                 "schemaVersion": .int(2),
                 "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -71,6 +78,10 @@ extension RegistryCacheSession {
             ])
             try await client.pushManifest(repository: repository, reference: tag, mediaType: "application/vnd.oci.image.manifest.v1+json",
                                           body: Array(manifest.canonical.utf8))
+        }
+        indexPushes[tag] = push
+        do {
+            try await push.value
         } catch {
             disable("sharing the layer index of \(diffID.short): \(error)")
         }
