@@ -47,7 +47,7 @@ public struct LayerOutcome: Sendable, Equatable {
     public var message: String?
 
     /// `base`, or `base@linux/arm64`.
-    public var displayName: String { platform.map { "\(layer)@\($0)" } ?? layer }
+    public var displayName: String { Platform.qualified(layer, platform) }
 }
 
 /// The result of a build run.

@@ -101,9 +101,9 @@ public struct Builder: Sendable {
     /// whatever goes wrong here, the per-layer path meets again and reports.
     private func prefetchFromCache(_ layers: [LayerPlan], bases: [String: Result<Base, BaseFailure>]) async -> [(layer: String, platform: Platform?, reference: ImageReference)] {
         guard let cache = options.cache, !options.noCache else { return [] }
-        let parents = Set(layers.compactMap { layer in layer.parentLayer.map { "\($0)@\(layer.platform?.description ?? "")" } })
+        let parents = Set(layers.compactMap { layer in layer.parentLayer.map { Platform.qualified($0, layer.platform) } })
         var pulled: [(layer: String, platform: Platform?, reference: ImageReference)] = []
-        for leaf in layers where !parents.contains("\(leaf.name)@\(leaf.platform?.description ?? "")") {
+        for leaf in layers where !parents.contains(leaf.displayName) {
             guard case .success(let base)? = bases[Self.baseKey(leaf.layer.rootImage, leaf.platform)] else { continue }
             let engine = engine(for: leaf.platform)
             guard (try? await engine.inspectImage(leaf.reference)) == nil else { continue }

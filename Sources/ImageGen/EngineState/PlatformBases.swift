@@ -59,7 +59,7 @@ public enum PlatformBases {
 
     /// The key a platform's base goes by in a run: `reference`, or `reference@platform`.
     public static func key(_ reference: ImageReference, _ platform: Platform?) -> String {
-        platform.map { "\(reference)@\($0)" } ?? reference.description
+        Platform.qualified(reference.description, platform)
     }
 
     static func matches(_ image: ImageInspect, _ platform: Platform) -> Bool {

@@ -17,6 +17,7 @@ public actor RegistryCacheSession {
     /// `DIGEST_INVALID` (it reads the blob's link while the other upload rewrites it).
     var emptyConfigPush: Task<RegistryClient.Descriptor, any Error>?
     var indexPushes: [String: Task<Void, any Error>] = [:]
+    private var hits: [String: ImageReference] = [:]
 
     /// What the cache holds for a layer.
     public enum Lookup: Sendable, Equatable {
@@ -56,6 +57,10 @@ public actor RegistryCacheSession {
     public func lookup(_ layer: LayerPlan, baseIdentity: String) async -> Lookup {
         guard unavailable == nil else { return .miss }
         let repository = cache.repository(of: layer.imageName)
+        // A hit stays one (cache tags are never overwritten): the prefetch's lookup serves the
+        // layer's own. A miss is asked again, since another runner may have pushed it meanwhile.
+        let key = repository.reference(layer.tag) + " " + baseIdentity
+        if let hit = hits[key] { return .hit(hit) }
         do {
             guard let image = try await client.image(repository: repository.path, tag: layer.tag) else { return .miss }
             guard image.labels[ImageLabels.contentHash] == layer.contentHash.hex else {
@@ -64,7 +69,9 @@ public actor RegistryCacheSession {
             guard image.labels[ImageLabels.baseImage] == baseIdentity else {
                 return .conflict("\(repository.reference(layer.tag)) was built on another base (\(BuiltImages.shortIdentity(image.labels[ImageLabels.baseImage] ?? "none")))")
             }
-            return .hit(ImageReference(repository, tag: layer.tag))
+            let hit = ImageReference(repository, tag: layer.tag)
+            hits[key] = hit
+            return .hit(hit)
         } catch {
             disable("\(error)")
             return .miss

@@ -50,7 +50,7 @@ public struct LayerPlan: Sendable {
 
     /// `base`, or `base@linux/arm64` for one platform of a multi-platform recipe: how progress,
     /// reports and errors name this plan.
-    public var displayName: String { platform.map { "\(name)@\($0)" } ?? name }
+    public var displayName: String { Platform.qualified(name, platform) }
 }
 
 /// Every layer of a recipe, planned, in build order.

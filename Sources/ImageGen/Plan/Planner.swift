@@ -34,14 +34,14 @@ public enum Planner {
             let targets: [Platform?] = platforms.isEmpty ? [nil] : platforms.filter(layer.platforms.contains)
             var defaultFrom: String?
             for platform in targets {
-                let key = platform.map { "\(layer.name)@\($0)" } ?? layer.name
+                let key = Platform.qualified(layer.name, platform)
                 let from: String
                 var parentHash: ContentHash?
                 switch layer.parent {
                 case .image(let reference):
                     from = reference.description
                 case .layer(let name):
-                    guard let parent = planned[platform.map { "\(name)@\($0)" } ?? name] else { continue }
+                    guard let parent = planned[Platform.qualified(name, platform)] else { continue }
                     from = parent.reference.description
                     parentHash = parent.contentHash
                 }

@@ -60,5 +60,11 @@ public struct Platform: Sendable, Hashable, Comparable, CustomStringConvertible 
         }
     }
 
+    /// `base`, or `base@linux/arm64`: a layer (or anything) named for one platform, as progress,
+    /// reports and keys spell it.
+    public static func qualified(_ name: String, _ platform: Platform?) -> String {
+        platform.map { "\(name)@\($0)" } ?? name
+    }
+
     public static func < (a: Platform, b: Platform) -> Bool { a.description < b.description }
 }

@@ -44,7 +44,7 @@ public struct LayerVerification: Sendable {
 
     public var passed: Bool { !checks.isEmpty && checks.allSatisfy(\.passed) }
     /// `base`, or `base@linux/arm64`.
-    public var displayName: String { platform.map { "\(layer)@\($0)" } ?? layer }
+    public var displayName: String { Platform.qualified(layer, platform) }
 }
 
 /// How verify came to know a layer.
