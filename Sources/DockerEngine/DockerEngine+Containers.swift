@@ -46,6 +46,15 @@ extension DockerEngine {
         }
     }
 
+    /// A container's name, labels and creation time; nil when there is none by that name or ID.
+    public func inspectContainer(_ id: String) async throws -> ContainerInspect? {
+        do {
+            return try await decode(ContainerInspect.self, EngineRequest("GET", "/containers/\(URLEncoding.pathSegment(id))/json"), as: "container-inspect")
+        } catch let error as DockerEngineError where error.isNotFound {
+            return nil
+        }
+    }
+
     public func removeContainer(_ id: String, force: Bool = true) async throws {
         do {
             try await discard(EngineRequest("DELETE", "/containers/\(URLEncoding.pathSegment(id))", query: [("force", force ? "1" : "0"), ("v", "1")]),

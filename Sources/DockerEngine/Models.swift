@@ -129,6 +129,24 @@ public struct ImageSummary: Decodable, Sendable, Hashable {
 }
 
 /// What to create a container from (`POST /containers/create`).
+/// `GET /containers/{id}/json`, the parts imagegen reads.
+public struct ContainerInspect: Decodable, Sendable {
+    public var id: String
+    /// RFC 3339 with nanoseconds, as the engine writes it.
+    public var created: String
+    public var labels: [String: String]
+
+    enum CodingKeys: String, CodingKey { case id = "Id", created = "Created", config = "Config" }
+    struct Config: Decodable { var Labels: [String: String]? }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        created = try container.decodeIfPresent(String.self, forKey: .created) ?? ""
+        labels = try container.decodeIfPresent(Config.self, forKey: .config)?.Labels ?? [:]
+    }
+}
+
 public struct ContainerSpec: Encodable, Sendable {
     public var image: String
     public var cmd: [String]?

@@ -22,6 +22,8 @@ final class MemoryEngine: EngineTransport, @unchecked Sendable {
     private var images: [String: Image] = [:]
     private var tags: [String: String] = [:]
     private var log: [String] = []
+    /// Containers by name (only what the build lock needs: create, inspect, remove).
+    private var containers: [String: [String: String]] = [:]
     /// A build whose Dockerfile holds this text fails at that step.
     var failingStep = "RUN exit 1"
     /// This many builds fail at their second step as the classic builder does when a cached
@@ -29,10 +31,20 @@ final class MemoryEngine: EngineTransport, @unchecked Sendable {
     var lostCachedSteps = 0
     var endpointDescription: String { "memory://engine" }
 
-    /// With a base image, `imagegen-test/busybox:1`, of one layer.
+    /// With a base image, `imagegen-test/busybox:1`, of one layer. Builds run no step, so the
+    /// account the tests' recipes create (dev, 1000:1000, home /home/dev) is in it already.
     init() {
+        var home = ContextEntry.directory("home/dev")
+        home.uid = 1000
+        home.gid = 1000
+        let accounts: [ContextEntry] = [
+            .directory("etc"),
+            .inline("etc/passwd", Array("root:x:0:0:root:/root:/bin/sh\ndev:x:1000:1000::/home/dev:/bin/sh\n".utf8)),
+            .inline("etc/group", Array("root:x:0:\ndev:x:1000:\n".utf8)),
+            .directory("home"), home,
+        ]
         let base = Image(id: Self.digest("base"), labels: [:], user: "",
-                         layers: [[.directory("etc"), .inline("etc/passwd", Array("root:x:0:0:root:/root:/bin/sh\n".utf8))]],
+                         layers: [accounts],
                          history: ["/bin/sh -c #(nop) ADD file:base in /"])
         images[base.id] = base
         tags["imagegen-test/busybox:1"] = base.id
@@ -58,8 +70,38 @@ final class MemoryEngine: EngineTransport, @unchecked Sendable {
             }
             if request.method == "DELETE" { return remove(rest) }
         }
+        if path == "/containers/create", request.method == "POST" { return createContainer(request) }
+        if path.hasPrefix("/containers/") {
+            let rest = String(path.dropFirst("/containers/".count))
+            if request.method == "GET", rest.hasSuffix("/json") { return inspectContainer(String(rest.dropLast(5))) }
+            if request.method == "DELETE" { return lock.withLock { containers.removeValue(forKey: rest) } == nil ? Self.answer(404, #"{"message":"No such container"}"#) : Self.answer(204, "") }
+        }
         return Self.answer(501, #"{"message":"the memory engine does not do \#(request.summary)"}"#)
     }
+
+    // MARK: - Containers
+
+    private func createContainer(_ request: EngineRequest) -> EngineResponse {
+        let name = Dictionary(request.query, uniquingKeysWith: { $1 })["name"] ?? UUID().uuidString
+        var labels: [String: String] = [:]
+        if case .bytes(let body, _) = request.body, let spec = try? JSONValue(parsing: body) {
+            labels = spec["Labels"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
+        }
+        let created = lock.withLock { () -> Bool in
+            guard containers[name] == nil else { return false }
+            containers[name] = labels
+            return true
+        }
+        return created ? Self.answer(201, #"{"Id":"\#(name)"}"#) : Self.answer(409, #"{"message":"Conflict. The container name \#(name) is already in use"}"#)
+    }
+
+    private func inspectContainer(_ name: String) -> EngineResponse {
+        guard let labels = lock.withLock({ containers[name] }) else { return Self.answer(404, #"{"message":"No such container"}"#) }
+        let document: JSONValue = ["Id": .string(name), "Created": "2026-12-07T00:00:00Z", "Config": ["Labels": .object(labels.mapValues(JSONValue.string))]]
+        return Self.answer(200, document.canonical)
+    }
+
+    var containerNames: [String] { lock.withLock { Array(containers.keys) } }
 
     // MARK: - Images
 

@@ -84,6 +84,27 @@ struct StageTests {
         #expect(memory.image(plan.layers[1].reference.description) != nil)
     }
 
+    @Test("a release image carries the layer's content hash, but is never adopted as the layer's image")
+    func releaseImageNotAdopted() async throws {
+        let (memory, engine, plan, _) = try await Self.setUp()
+        _ = try await Builder(engine: engine, plan: plan, options: BuildOptions()).run()
+        let tool = plan.layers[1]
+        let built = try #require(memory.image(tool.reference.description))
+        var options = Releaser.Options(info: ReleaseInfo(version: try SemVer(parsing: "1.0.0"), revision: nil, created: "2026-12-01T00:00:00Z"))
+        options.probeTimeout = 10
+        #expect(try await Releaser(engine: engine, plan: plan, options: options).run().succeeded)
+        let released = try #require(memory.image("\(tool.imageName):1.0.0"))
+        #expect(released.id != built.id && released.labels[ImageLabels.contentHash] == tool.contentHash.hex)
+        // The layer's own image goes (a prune, another job's cleanup); only the release image is left.
+        try await engine.removeImage(tool.reference)
+        try await engine.removeImage(built.id)
+
+        let report = try await Builder(engine: engine, plan: plan, options: BuildOptions()).run()
+        #expect(report.outcomes.map(\.state) == [.cached, .built])
+        let rebuilt = try #require(memory.image(tool.reference.description))
+        #expect(rebuilt.id != released.id && rebuilt.labels["org.opencontainers.image.version"] == nil)
+    }
+
     @Test("verify: a layer not built fails its 'built' check; built ones pass every policy")
     func verify() async throws {
         let (_, engine, plan, scratch) = try await Self.setUp()
@@ -140,4 +161,56 @@ final class EventCollector: @unchecked Sendable {
     private var events: [BuildEvent] = []
     func record(_ event: BuildEvent) { lock.withLock { events.append(event) } }
     var all: [BuildEvent] { lock.withLock { events } }
+}
+
+/// The engine's build lock (a named container), through the in-memory engine.
+@Suite("the build lock")
+struct BuildLockTests {
+    @Test("a lock left by a process that is gone on this machine is taken over; the build goes on and leaves no lock")
+    func deadHolder() async throws {
+        let (memory, engine, plan, _) = try await StageTests.setUp()
+        let base = plan.layers[0]
+        // A process that has exited: its pid is free.
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run()
+        gone.waitUntilExit()
+        var holder = BuildLock.Holder.current
+        holder.pid = gone.processIdentifier
+        let lock = BuildLock(engine: engine, reference: base.reference)
+        var spec = ContainerSpec(image: "imagegen-test/busybox:1")
+        spec.labels = holder.labels
+        _ = try await engine.createContainer(spec, name: lock.name)
+
+        let report = try await Builder(engine: engine, plan: plan, options: BuildOptions()).run()
+        #expect(report.outcomes.map(\.state) == [.built, .built])
+        #expect(memory.containerNames.isEmpty)
+    }
+
+    @Test("a live holder elsewhere: the build waits, then fails the layer naming the lock to remove; what is built on it is skipped")
+    func liveHolderTimesOut() async throws {
+        let (_, engine, plan, _) = try await StageTests.setUp()
+        let base = plan.layers[0]
+        let lock = BuildLock(engine: engine, reference: base.reference)
+        var spec = ContainerSpec(image: "imagegen-test/busybox:1")
+        spec.labels = BuildLock.Holder(host: "another-runner", boot: "x", pid: 1).labels
+        _ = try await engine.createContainer(spec, name: lock.name)
+        var options = BuildOptions()
+        options.lockTimeout = 0.3
+        let events = EventCollector()
+        let report = try await Builder(engine: engine, plan: plan, options: options, events: events.record).run()
+        #expect(report.outcomes.map(\.state) == [.failed, .skipped])
+        #expect(report.outcomes[0].message?.contains("pid 1 on another-runner") == true)
+        #expect(report.outcomes[0].message?.contains("docker rm \(lock.name)") == true)
+        #expect(events.all.contains { if case .output(_, let line) = $0 { line.contains("waiting for another build of \(base.reference) (pid 1 on another-runner)") } else { false } })
+    }
+
+    @Test("the lock's name is the same for a reference in every run, and differs between references")
+    func names() async throws {
+        let (_, engine, plan, _) = try await StageTests.setUp()
+        let first = BuildLock(engine: engine, reference: plan.layers[0].reference).name
+        #expect(first == BuildLock(engine: engine, reference: plan.layers[0].reference).name)
+        #expect(first != BuildLock(engine: engine, reference: plan.layers[1].reference).name)
+        #expect(first.hasPrefix("imagegen-lock-") && first.count == 14 + 32)
+    }
 }

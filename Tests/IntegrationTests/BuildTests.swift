@@ -23,6 +23,59 @@ struct BuildTests {
             """)
     }
 
+    @Test("two builds of one recipe at once on one engine: one builds each layer, the other waits and reports it cached; both name the tagged image")
+    func concurrentRuns() async throws {
+        try await withRecipeFixture("twice") { fixture in
+            let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
+            // Slow enough that the second run arrives while the first is still building.
+            scratch.write("recipe.yaml", EngineFixture.recipe(name, base: "    run: [\"sleep 3 && echo base > /base.txt\"]\n", layers: """
+                  top:
+                    from: base
+                    run: ["sleep 2 && echo top > /top.txt"]
+
+                """))
+            // Two CI jobs on one runner: two processes, each its own cache directory.
+            let directory = scratch.path
+            let caches = [scratch.url(".cache-0"), scratch.url(".cache-1")]
+            let results = try await withThrowingTaskGroup(of: (Int, (status: Int32, stdout: String, stderr: String)).self) { group in
+                for index in 0..<2 {
+                    group.addTask {
+                        (index, try run(imagegenExecutable, ["build", "recipe.yaml", "--format", "json"], directory: directory,
+                                        environment: ["IMAGEGEN_CACHE_DIR": caches[index]]))
+                    }
+                }
+                var results = Array(repeating: (status: Int32(-1), stdout: "", stderr: ""), count: 2)
+                for try await (index, result) in group { results[index] = result }
+                return results
+            }
+            var states: [String: [String]] = [:]
+            var reported: [String: Set<String>] = [:]
+            for result in results {
+                #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+                let summary = try #require(result.stdout.split(separator: "\n").last.map { try JSONValue(parsing: Data($0.utf8)) })
+                for layer in summary["layers"]?.arrayValue ?? [] {
+                    let layerName = layer["layer"]?.stringValue ?? "?"
+                    states[layerName, default: []].append(layer["state"]?.stringValue ?? "?")
+                    reported[layerName, default: []].insert(layer["imageID"]?.stringValue ?? "none")
+                }
+            }
+            // Each layer built once on the engine, not twice.
+            #expect(states["base"]?.sorted() == ["built", "cached"], "\(states)")
+            #expect(states["top"]?.sorted() == ["built", "cached"], "\(states)")
+            #expect(results.contains { $0.stdout.contains("waiting for another build of") })
+            // No report names an image that lost its tag.
+            let plan = try planRecipe(try #require(scratch.read("recipe.yaml")), in: scratch)
+            for layer in plan.layers {
+                let tagged = try #require(try await engine.inspectImage(layer.reference)).id.description
+                #expect(reported[layer.name] == [tagged], "\(layer.name): reports name \(reported[layer.name] ?? []), the tag is on \(tagged)")
+            }
+            // The lock containers are gone.
+            for layer in plan.layers {
+                #expect(try await engine.inspectContainer(BuildLock(engine: engine, reference: layer.reference).name) == nil)
+            }
+        }
+    }
+
     @Test("cold build, fully cached rebuild with nothing uploaded, then only the changed layer and its descendants")
     func coldCachedAndPartial() async throws {
         try await withRecipeFixture("chain") { fixture in

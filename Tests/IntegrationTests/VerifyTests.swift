@@ -119,12 +119,74 @@ struct VerifyTests {
             #expect(failures(report, layer: "deletedkey") == ["secrets.files"])
             let key = try #require(report.layers.first { $0.layer == "deletedkey" }?.checks.first { $0.name == "secrets.files" })
             #expect(key.details.contains { $0.contains("/etc/ssl/private/service.pem:1:1 PEM private key [private-key] (deleted by a later layer, still shipped)") })
-            #expect(failures(report, layer: "envsecret") == ["secrets.env"])
+            // Imported from a bare root file system: no account for uid 1000 either.
+            #expect(failures(report, layer: "envsecret") == ["secrets.env", "user.account"])
             #expect(failures(report, layer: "context") == ["files.exists: /workspace/context/docs/guide.md"])
 
             // No report ever carries a secret's value.
             let everything = ReportFormats.json(report).canonical + ReportFormats.junit(report) + ReportFormats.text(report, colour: false)
             #expect(!everything.contains(FakeKeys.openAI) && !everything.contains("MIIEowIBAAKCAQEA"))
+        }
+    }
+
+    @Test("a later run: that rewrites the account files fails verify at the line that is wrong")
+    func accountsRewritten() async throws {
+        try await withRecipeFixture("accounts") { fixture in
+            let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
+            // Each layer's run: rewrites /etc/passwd as a careless (or hostile) step would; USER stays 1000:1000.
+            let yaml = EngineFixture.recipe(name, layers: """
+                  uidchanged:
+                    from: base
+                    run: ["sed -i 's/^dev:x:1000:/dev:x:2000:/' /etc/passwd"]
+                  renamed:
+                    from: base
+                    run: ["sed -i 's/^dev:/other:/' /etc/passwd"]
+                  secondroot:
+                    from: base
+                    run: ["echo 'toor:x:0:0::/root:/bin/sh' >> /etc/passwd"]
+                  deleted:
+                    from: base
+                    run: ["sed -i '/^dev:/d' /etc/passwd"]
+                  homeless:
+                    from: base
+                    run: ["rm -rf /home/dev"]
+                  regrouped:
+                    from: base
+                    run: ["sed -i '/^dev:/d' /etc/group"]
+
+                """)
+            let plan = try planRecipe(yaml, in: scratch)
+            for layer in plan.layers { fixture.removeAfterwards(layer.reference) }
+            let built = try await Builder(engine: engine, plan: plan, options: BuildOptions()).run()
+            #expect(built.succeeded, "\(built.outcomes)")
+
+            let report = try await verify(plan, engine: engine)
+            func check(_ layer: String, _ name: String) -> CheckResult? { report.layers.first { $0.layer == layer }?.checks.first { $0.name == name } }
+            #expect(failures(report, layer: "base").isEmpty, "\(report.layers.first { $0.layer == "base" }?.checks.filter { !$0.passed } ?? [])")
+            #expect(check("base", "user.account")?.message == "USER 1000:1000 is dev (uid 1000, gid 1000) in /etc/passwd and /etc/group")
+
+            #expect(failures(report, layer: "uidchanged") == ["user.account"])
+            let changed = try #require(check("uidchanged", "user.account"))
+            #expect(changed.message == "uid 1000 has no entry in /etc/passwd; 'dev' has uid 2000 in /etc/passwd, not 1000")
+            #expect(changed.details.contains { $0.hasPrefix("/etc/passwd:") && $0.hasSuffix(": dev:x:2000:1000::/home/dev:/bin/sh") })
+            #expect(changed.details.contains { $0.hasPrefix("\(scratch.path)/recipe.yaml:6:") && $0.contains("the recipe's user dev (uid 1000") })
+
+            #expect(failures(report, layer: "renamed") == ["user.account"])
+            #expect(check("renamed", "user.account")?.message == "uid 1000 is 'other' in /etc/passwd, not 'dev'")
+
+            #expect(failures(report, layer: "secondroot") == ["user.uid0"])
+            let toor = try #require(check("secondroot", "user.uid0"))
+            #expect(toor.message == "'toor' has uid 0: root by another name")
+            #expect(toor.details.count == 1 && toor.details[0].hasSuffix(": toor:x:0:0::/root:/bin/sh") && toor.details[0].hasPrefix("/etc/passwd:"))
+
+            #expect(failures(report, layer: "deleted") == ["user.account"])
+            #expect(check("deleted", "user.account")?.message == "uid 1000 has no entry in /etc/passwd")
+
+            #expect(failures(report, layer: "homeless") == ["user.home"])
+            #expect(check("homeless", "user.home")?.message.hasPrefix("home /home/dev of 'dev' (/etc/passwd:") == true)
+
+            #expect(failures(report, layer: "regrouped") == ["user.account"])
+            #expect(check("regrouped", "user.account")?.message == "gid 1000 has no entry in /etc/group")
         }
     }
 

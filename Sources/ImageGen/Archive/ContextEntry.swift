@@ -48,6 +48,10 @@ public struct ContextEntry: Hashable, Sendable {
     public var stamp: FileStamp?
     /// Bytes held in memory instead of on disk (the generated Dockerfile).
     public var inlineData: [UInt8]?
+    /// Owner in the archive: 0 in every build context (the Dockerfile's `--chown` decides);
+    /// others only where an archive stands for an image layer.
+    public var uid: Int64 = 0
+    public var gid: Int64 = 0
 
     public static func directory(_ path: String) -> ContextEntry {
         ContextEntry(path: path, kind: .directory, mode: 0o755, size: 0)

@@ -112,8 +112,8 @@ public final class TarWriter {
         archive_entry_set_pathname_utf8(header, entry.path)
         archive_entry_set_perm(header, mode_t(entry.mode))
         archive_entry_set_mtime(header, 0, 0)
-        archive_entry_set_uid(header, 0)
-        archive_entry_set_gid(header, 0)
+        archive_entry_set_uid(header, entry.uid)
+        archive_entry_set_gid(header, entry.gid)
         switch entry.kind {
         case .directory:
             archive_entry_set_filetype(header, UInt32(Glibc.S_IFDIR))

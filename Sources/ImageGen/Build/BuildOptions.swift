@@ -25,6 +25,9 @@ public struct BuildOptions: Sendable {
     public var buildCA: [UInt8]?
     /// The registry that layers are pulled from before building, and pushed to after.
     public var cache: RegistryCacheSession?
+    /// Seconds to wait for another run's build of the same layer (see ``BuildLock``) before
+    /// failing the layer.
+    public var lockTimeout: Double = 3600
 
     public init() {}
 

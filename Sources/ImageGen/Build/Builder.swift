@@ -233,7 +233,9 @@ public struct Builder: Sendable {
     }
 
     /// The layer's image for one platform: already built, pulled from the cache, or built; and
-    /// whether this run tagged it (so that a failure elsewhere can take the tag back).
+    /// whether this run tagged it (so that a failure elsewhere can take the tag back). A layer
+    /// this run must make is made under the engine's build lock for its reference: a second run
+    /// of the same recipe waits, then finds it built (no two images fight over one tag).
     private func buildOrReuse(_ layer: LayerPlan, base: Base, builder: BuildParameters.Builder, engine: DockerEngine, prefetched: Bool = false) async throws -> (LayerOutcome, Bool) {
         let started = Date()
         events(.started(layer: layer.displayName))
@@ -241,25 +243,51 @@ public struct Builder: Sendable {
         if !options.noCache, prefetched, let pulled = try await pullFromCache(layer, baseIdentity: base.identity, engine: engine, started: started) {
             return (pulled, true)
         }
-        if !options.noCache {
-            switch try await BuiltImages.status(of: layer, baseIdentity: base.identity, engine: engine, index: RecipeImages(recipe: plan.name, engine: engine)) {
-            case .built(let imageID, let size):
-                events(.cached(layer: layer.displayName, imageID: imageID))
-                return (outcome(layer, .cached, imageID: imageID, size: size, started: started), false)
-            case .untagged(let imageID):
-                try await engine.tag(imageID, repository: layer.imageName, tag: layer.tag)
-                let size = try await engine.inspectImage(imageID)?.size
-                events(.cached(layer: layer.displayName, imageID: imageID))
-                return (outcome(layer, .cached, imageID: imageID, size: size, started: started), true)
-            case .stale(let reason):
-                events(.output(layer: layer.displayName, line: "rebuilding: \(reason)"))
-            case .missing:
-                break
+        if !options.noCache, let reused = try await reuse(layer, base: base, engine: engine, started: started, announce: true) { return reused }
+
+        let held: BuildLock.Held
+        do {
+            let parent = layer.parentLayer == nil ? base.from : layer.from
+            held = try await BuildLock(engine: engine, reference: layer.reference).acquire(image: parent, timeout: options.lockTimeout) { holder in
+                events(.output(layer: layer.displayName, line: "waiting for another build of \(layer.reference) (\(holder)) to finish"))
             }
-            if let pulled = try await pullFromCache(layer, baseIdentity: base.identity, engine: engine, started: started) { return (pulled, true) }
+        } catch let failure as BuildLock.Failure {
+            return (failed(layer, message: failure.description, tracker: StepTracker(layer: layer.displayName), started: started), false)
         }
-        let built = try await build(layer, base: base, builder: builder, engine: engine, started: started)
-        return (built, built.state == .built)
+        do {
+            // What the run that held the lock made is this run's too.
+            if !options.noCache, let reused = try await reuse(layer, base: base, engine: engine, started: started, announce: false) {
+                await held.release()
+                return reused
+            }
+            let built = try await build(layer, base: base, builder: builder, engine: engine, started: started)
+            await held.release()
+            return (built, built.state == .built)
+        } catch {
+            await held.release()
+            throw error
+        }
+    }
+
+    /// The layer's image when this engine has it (tagged, or untagged and tagged again) or the
+    /// cache registry does; nil when it must be built.
+    private func reuse(_ layer: LayerPlan, base: Base, engine: DockerEngine, started: Date, announce: Bool) async throws -> (LayerOutcome, Bool)? {
+        switch try await BuiltImages.status(of: layer, baseIdentity: base.identity, engine: engine, index: RecipeImages(recipe: plan.name, engine: engine)) {
+        case .built(let imageID, let size):
+            events(.cached(layer: layer.displayName, imageID: imageID))
+            return (outcome(layer, .cached, imageID: imageID, size: size, started: started), false)
+        case .untagged(let imageID):
+            try await engine.tag(imageID, repository: layer.imageName, tag: layer.tag)
+            let size = try await engine.inspectImage(imageID)?.size
+            events(.cached(layer: layer.displayName, imageID: imageID))
+            return (outcome(layer, .cached, imageID: imageID, size: size, started: started), true)
+        case .stale(let reason):
+            if announce { events(.output(layer: layer.displayName, line: "rebuilding: \(reason)")) }
+        case .missing:
+            break
+        }
+        if let pulled = try await pullFromCache(layer, baseIdentity: base.identity, engine: engine, started: started) { return (pulled, true) }
+        return nil
     }
 
     /// The layer's image from the cache registry, when it holds one for this hash and base.

@@ -37,7 +37,7 @@ public enum BuiltImages {
             return .built(imageID: image.id, size: image.size)
         }
         let images = index ?? RecipeImages(recipe: recipeName(of: layer), engine: engine)
-        if let id = try await images.find(contentHash: layer.contentHash, baseImage: baseIdentity) { return .untagged(imageID: id) }
+        if let id = try await images.find(layer, baseImage: baseIdentity) { return .untagged(imageID: id) }
         return .missing
     }
 

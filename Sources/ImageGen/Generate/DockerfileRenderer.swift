@@ -201,5 +201,12 @@ public enum DockerfileRenderer {
         return values.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map { (key: $0.key, value: $0.value) }
     }
 
+    /// The labels the Dockerfile's `LABEL` lines write, as the image will carry them.
+    static func writtenLabels(_ layer: ResolvedLayer, recipe: Recipe, from: String, multiPlatform: Bool) -> [String: String] {
+        var result: [String: String] = [:]
+        for (key, value) in labels(layer, recipe: recipe, from: from) where !multiPlatform || key != ImageLabels.OCI.baseName { result[key] = value }
+        return result
+    }
+
     private static func withTrailingSlash(_ path: String) -> String { path.hasSuffix("/") ? path : path + "/" }
 }

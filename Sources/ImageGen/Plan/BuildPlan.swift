@@ -12,6 +12,9 @@ public struct LayerPlan: Sendable {
     /// The layer's hash inputs in canonical form (``JSONValue/canonicalBytes``): its content hash
     /// is their SHA-256.
     public var canonicalInputs: [UInt8]
+    /// The labels the Dockerfile's `LABEL` lines write (the content hash, the base image and,
+    /// with platforms, the base name come from build args and are not among them).
+    public var labels: [String: String] = [:]
 
     /// The build context's entries in archive order, the Dockerfile among them. Worked out on
     /// each use: `plan` never needs them.
@@ -47,6 +50,18 @@ public struct LayerPlan: Sendable {
 
     /// The `inputs.json` written under generated/ (one platform's part of it).
     public var inputsDocument: JSONValue { ["contentHash": .string(contentHash.hex), "inputs": inputs] }
+
+    /// Every label a build of this layer gives its image on top of those it inherits from its
+    /// parent: an image with other labels (a release image: version, created, revision) is not
+    /// this layer's image, whatever its content hash. With platforms, the base name label comes
+    /// from a build arg and is not checked (nil).
+    public func builtLabels(baseIdentity: String) -> [String: String?] {
+        var expected: [String: String?] = labels.mapValues { $0 }
+        expected[ImageLabels.contentHash] = contentHash.hex
+        expected[ImageLabels.baseImage] = baseIdentity
+        if platform != nil { expected[ImageLabels.OCI.baseName] = .some(nil) }
+        return expected
+    }
 
     /// `base`, or `base@linux/arm64` for one platform of a multi-platform recipe: how progress,
     /// reports and errors name this plan.

@@ -68,9 +68,10 @@ public enum Planner {
                         memo.record(layer: key, .init(fingerprint: fingerprint, contentHash: contentHash, canonicalInputs: canonical))
                     }
                 }
-                let plan = LayerPlan(
+                var plan = LayerPlan(
                     layer: layer, platform: platform, imageName: imageName, contentHash: contentHash, from: from,
                     dockerfile: dockerfile, canonicalInputs: canonical)
+                plan.labels = DockerfileRenderer.writtenLabels(layer, recipe: recipe.recipe, from: from, multiPlatform: platform != nil)
                 planned[key] = plan
                 layers.append(plan)
             }

@@ -15,6 +15,11 @@ public enum ImageLabels {
     public static let layer = "dev.imagegen.layer"
     /// On the containers verify runs probes in.
     public static let probe = "dev.imagegen.probe"
+    /// On the containers that hold a layer's build lock: who holds it, and for which image.
+    public static let lockHost = "dev.imagegen.lock.host"
+    public static let lockBoot = "dev.imagegen.lock.boot"
+    public static let lockPID = "dev.imagegen.lock.pid"
+    public static let lockReference = "dev.imagegen.lock.reference"
 
     /// The OCI image annotations (image-spec's annotations.md) imagegen sets or checks.
     public enum OCI {
