@@ -140,6 +140,42 @@ struct ValidationTests {
         expectDiagnostic(diagnostics(for: yaml), line: 8, column: 3, contains: "duplicate key 'base' in the same mapping (first defined at line 3)")
     }
 
+    @Test("a duplicate key hides no other mistake: each duplicate (block and flow) is reported and validation goes on")
+    func duplicatesAndOthers() {
+        let yaml = """
+            recipe: demo
+            layers:
+              base:
+                from: imagegen-test/busybox:1
+                distro: busybox
+                user: {name: dev, uid: 1000, uid: 1001}
+                workdir: /workspace
+                workdir: /other
+                packges: [jq]
+              tool:
+                from: bse
+            """
+        let found = diagnostics(for: yaml)
+        expectDiagnostic(found, line: 6, column: 34, contains: "duplicate key 'uid' in the same mapping (first defined at line 6); this one is ignored")
+        expectDiagnostic(found, line: 8, column: 5, contains: "duplicate key 'workdir' in the same mapping (first defined at line 7)")
+        expectDiagnostic(found, line: 9, column: 5, contains: "unknown key 'packges'")
+        expectDiagnostic(found, line: 11, column: 11, contains: "did you mean the layer 'base'?")
+        #expect(found.errors.count == 4, "\(found.sorted)")
+    }
+
+    @Test("an unquoted ${ARG} in a flow mapping says to quote it")
+    func flowArgHint() {
+        let yaml = """
+            recipe: demo
+            args: {NAME: dev}
+            layers:
+              base:
+                from: imagegen-test/busybox:1
+                user: {name: ${NAME}, uid: 1000}
+            """
+        expectDiagnostic(diagnostics(for: yaml), line: 6, column: 19, contains: #"inside { } or [ ], quote a value with an arg: "${NAME}""#)
+    }
+
     @Test("a bad semantic version", arguments: [
         ("1.02.3", "leading zero"), ("1.2", "expected MAJOR.MINOR.PATCH"), ("1.2.3-", "empty identifier"), ("v1.2.3", "major version"),
     ])

@@ -72,16 +72,12 @@ public struct ContextManifest: Sendable, Hashable {
     static func parse(_ text: String, file: String, diagnostics: inout Diagnostics) -> ContextManifest? {
         let reader = YAMLReader(file: file)
         defer { diagnostics.append(contentsOf: reader.diagnostics) }
-        let root: Node
-        do {
-            guard let node = try Yams.compose(yaml: text) else {
-                reader.diagnostics.warning("manifest is empty", at: SourceLocation(file: file, line: 1, column: 1))
-                return ContextManifest(file: file)
-            }
-            root = node
-        } catch {
-            reader.diagnostics.append(YAMLSyntaxError.diagnostic(for: error, in: text, file: file))
-            return nil
+        let (composed, findings) = YAMLComposer.compose(text, file: file)
+        for finding in findings { reader.diagnostics.append(finding) }
+        guard let root = composed else {
+            guard findings.isEmpty else { return nil }
+            reader.diagnostics.warning("manifest is empty", at: SourceLocation(file: file, line: 1, column: 1))
+            return ContextManifest(file: file)
         }
         var manifest = ContextManifest(file: file)
         for (key, _, value) in reader.mapping(root, what: "the manifest", allowed: keys) ?? [] {

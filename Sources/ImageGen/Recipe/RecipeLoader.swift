@@ -40,15 +40,10 @@ public enum RecipeLoader {
             reader.diagnostics.error("recipe is not valid UTF-8 text", at: SourceLocation(file: path, line: 1, column: 1))
             return (nil, reader.diagnostics)
         }
-        let root: Node
-        do {
-            guard let node = try Yams.compose(yaml: text) else {
-                reader.diagnostics.error("recipe is empty", at: SourceLocation(file: path, line: 1, column: 1))
-                return (nil, reader.diagnostics)
-            }
-            root = node
-        } catch {
-            reader.diagnostics.append(YAMLSyntaxError.diagnostic(for: error, in: text, file: path))
+        let (composed, findings) = YAMLComposer.compose(text, file: path)
+        for finding in findings { reader.diagnostics.append(finding) }
+        guard let root = composed else {
+            if findings.isEmpty { reader.diagnostics.error("recipe is empty", at: SourceLocation(file: path, line: 1, column: 1)) }
             return (nil, reader.diagnostics)
         }
         let recipe = readRecipe(root, reader: reader, path: path, overrides: overrides)

@@ -67,6 +67,8 @@ final class YAMLReader {
                 continue
             }
             let key = scalar.string
+            // A duplicate the composer already reported and set aside.
+            if key.hasPrefix(YAMLComposer.setAsidePrefix) { continue }
             refuseSecrets(key, in: scalar, at: location(keyNode), what: "a key of \(what)")
             if let allowed, !allowed.contains(key) {
                 error("unknown key '\(key)' in \(what)\(didYouMean(key, among: allowed))", keyNode)

@@ -12,12 +12,12 @@ enum YAMLSyntaxError {
              .parser(let context, let problem, let mark, _),
              .composer(let context, let problem, let mark, _):
             let detail = context.map { "\(problem) \($0.text) (line \($0.mark.line))" } ?? problem
-            return Diagnostic(.error, "invalid YAML: \(detail)", at: at(mark))
+            return Diagnostic(.error, "invalid YAML: \(detail)\(flowHint(text, line: context?.mark.line ?? mark.line, to: mark.line))", at: at(mark))
         case .reader(let problem, let offset, _, _):
             return Diagnostic(.error, "invalid YAML: \(problem)", at: location(ofOffset: offset ?? 0, in: text, file: file))
         case .duplicatedKeysInMapping(let duplicates, let context):
             let key = duplicates.first ?? "?"
-            let second = secondOccurrence(of: key, after: context.mark, in: text)
+            let second = YAMLComposer.secondOccurrence(of: key, after: context.mark, in: text)
             let place = second.map { SourceLocation(file: file, line: $0.line, column: $0.column) } ?? at(context.mark)
             let first = second == nil ? "" : " (first defined at line \(context.mark.line))"
             let what = duplicates.count > 1 ? "duplicate keys \(duplicates.map { "'\($0)'" }.joined(separator: ", "))" : "duplicate key '\(key)'"
@@ -27,27 +27,22 @@ enum YAMLSyntaxError {
         }
     }
 
-    /// libyaml reports a duplicate at its first spelling; the mistake is usually the later one.
-    /// Looks for the same key at the same indentation further down the same block.
-    private static func secondOccurrence(of key: String, after mark: Mark, in text: String) -> (line: Int, column: Int)? {
+    /// `{name: ${USER}}`: in a flow mapping or list, `{` opens a mapping, so an unquoted
+    /// `${ARG}` breaks the line; say how to write it.
+    private static func flowHint(_ text: String, line first: Int, to last: Int) -> String {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        let indent = mark.column - 1
-        guard mark.line >= 1, mark.line <= lines.count else { return nil }
-        var lineIndex = mark.line
-        while lineIndex < lines.count {
-            let line = lines[lineIndex]
-            let leading = line.prefix { $0 == " " }.count
-            let content = line.dropFirst(leading)
-            lineIndex += 1
-            if content.isEmpty || content.hasPrefix("#") { continue }
-            if leading < indent { return nil }
-            guard leading == indent else { continue }
-            for candidate in [key, "\"\(key)\"", "'\(key)'"] where content.hasPrefix(candidate) {
-                let after = content.dropFirst(candidate.count).drop { $0 == " " }
-                if after.hasPrefix(":") { return (lineIndex, mark.column) }
+        guard first >= 1, last <= lines.count, first <= last else { return "" }
+        for line in lines[(first - 1)..<last] {
+            guard let range = line.range(of: "${") else { continue }
+            let before = line[..<range.lowerBound]
+            let opened = before.filter { $0 == "{" || $0 == "[" }.count > before.filter { $0 == "}" || $0 == "]" }.count
+            let quoted = before.last { $0 != " " } == "\"" || before.last { $0 != " " } == "'"
+            if opened, !quoted {
+                let name = line[range.upperBound...].prefix { $0 != "}" }
+                return "; inside { } or [ ], quote a value with an arg: \"${\(name)}\""
             }
         }
-        return nil
+        return ""
     }
 
     private static func location(ofOffset offset: Int, in text: String, file: String) -> SourceLocation {
