@@ -18,12 +18,19 @@ struct ContextDirectoryOptions: ParsableArguments {
     @Option(help: "The manifest's file name in the directory.")
     var manifest = "manifest.yaml"
 
+    @Option(name: .customLong("allow-local-repos"), help: ArgumentHelp(
+        "Let repos: fetch git repositories on this machine under DIR (by default only network URLs, and paths inside the context directory).",
+        valueName: "DIR"))
+    var allowLocalRepos: [String] = []
+
     func bake() throws -> BakedContext {
         var diagnostics = Diagnostics()
         var request = ContextBaker.Request(
             directory: directory, display: directory, location: SourceLocation(file: directory, line: 0, column: 0), home: "/home/user",
             repos: ResolveOptions().repos)
         request.manifest = manifest
+        request.localRepoRoots = [directory] + allowLocalRepos
+        request.localRepoRootName = "the context directory"
         let baked = ContextBaker.bake(request, diagnostics: &diagnostics)
         // The files are checked as a build checks them: readable, and holding no secret.
         let files = baked.entries.filter { $0.kind == .file && $0.path.hasPrefix(ContextLayout.contextDirectory + "/") }

@@ -12,6 +12,13 @@ struct RecipeOptions: ParsableArguments {
     @Option(name: .customLong("context-dir"), help: ArgumentHelp("Bake this directory in the layer with context: instead of the recipe's (the hash follows it).", valueName: "DIR"))
     var contextDirectory: String?
 
+    @Option(name: .customLong("allow-local-repos"), help: ArgumentHelp(
+        "Let a context manifest's repos: fetch git repositories on this machine under DIR (by default only network URLs, and paths inside the recipe's directory).",
+        valueName: "DIR"))
+    var allowLocalRepos: [String] = []
+
+    var resolveOptions: ResolveOptions { ResolveOptions(contextDirectory: contextDirectory, localRepoRoots: allowLocalRepos) }
+
     func validate() throws {
         _ = try overrides()
     }
@@ -29,7 +36,7 @@ struct RecipeOptions: ParsableArguments {
 
     /// Loads, resolves and plans the recipe, printing every diagnostic; exits 2 on any error.
     func loadPlan() throws -> BuildPlan {
-        let (plan, diagnostics) = Planner.plan(recipeAt: recipe, overrides: try overrides(), options: ResolveOptions(contextDirectory: contextDirectory))
+        let (plan, diagnostics) = Planner.plan(recipeAt: recipe, overrides: try overrides(), options: resolveOptions)
         let failed = Console.report(diagnostics)
         guard let plan, !failed else { throw ExitCode.badInput }
         return plan

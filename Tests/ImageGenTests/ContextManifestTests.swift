@@ -134,7 +134,7 @@ struct ContextManifestTests {
         expectDiagnostic(found, line: 11, column: 13, contains: "must not climb out with '..'")
         expectDiagnostic(found, line: 15, column: 13, contains: "target '/etc/a.yaml' is already the target of the entry at line 13")
         expectDiagnostic(found, line: 17, column: 5, contains: "unknown key 'taget' in an entry of configs; did you mean 'target'?")
-        expectDiagnostic(found, line: 19, column: 11, contains: "repo 'repos/gone': cannot reach file:///nonexistent/repository: fatal: '/nonexistent/repository' does not appear to be a git repository")
+        expectDiagnostic(found, line: 19, column: 11, contains: "repo 'repos/gone': 'file:///nonexistent/repository' is a repository on the build host outside the recipe's directory")
         expectDiagnostic(found, line: 20, column: 5, contains: "a repo takes one of 'branch', 'tag' or 'commit', not branch and tag")
         expectDiagnostic(found, line: 21, column: 5, contains: "a repo needs one of 'branch', 'tag' or 'commit'")
         expectDiagnostic(found, line: 22, column: 44, contains: "must be a full 40-character commit hash")
@@ -203,12 +203,14 @@ struct ContextManifestTests {
         try repo.commit(["lib.txt": "library\n"])
         scratch.write("ctx/manifest.yaml", Self.feat026 + "repos:\n  - {url: \"\(repo.url)\", path: repos/lib, branch: main}\n")
         let environment = ["IMAGEGEN_CACHE_DIR": scratch.url(".cache")]
-        let valid = try run(imagegenExecutable, ["context", "validate", scratch.url("ctx")], environment: environment)
+        let outsideRefused = try run(imagegenExecutable, ["context", "validate", scratch.url("ctx")], environment: environment)
+        #expect(outsideRefused.status == 2 && outsideRefused.stderr.contains("is a repository on the build host outside the context directory"))
+        let valid = try run(imagegenExecutable, ["context", "validate", scratch.url("ctx"), "--allow-local-repos", scratch.path], environment: environment)
         #expect(valid.status == 0, "\(valid.stderr)")
         #expect(valid.stderr.contains("repos/lib at "))
 
         for name in ["a.context", "b.context"] {
-            let written = try run(imagegenExecutable, ["context", "package", scratch.url("ctx"), "--output", scratch.url(name)], environment: environment)
+            let written = try run(imagegenExecutable, ["context", "package", scratch.url("ctx"), "--output", scratch.url(name), "--allow-local-repos", scratch.path], environment: environment)
             #expect(written.status == 0, "\(written.stderr)")
             // A second of difference between the two: the bytes must not depend on time.
             Thread.sleep(forTimeInterval: 1.1)
@@ -282,5 +284,73 @@ struct ContextManifestTests {
     func templatesCurrent() throws {
         let result = try run("/usr/bin/env", ["python3", repositoryRoot + "/scripts/generate-templates", "--check"])
         #expect(result.status == 0, "\(result.stderr)")
+    }
+}
+
+/// `repos:` reads no repository of the build host that the recipe does not own (#24.6).
+@Suite("repos: where a manifest may fetch from")
+struct RepoSourceTests {
+    @Test("network URLs are fetched as written; a path, file://, http://, and git's transports are told apart", arguments: [
+        ("https://github.com/example/reference", "network"), ("ssh://git@example.org/x.git", "network"), ("git://example.org/x.git", "network"),
+        ("git@github.com:example/reference.git", "network"), ("example.org:team/x", "network"),
+        ("file:///srv/checkouts/private", "local"), ("/srv/checkouts/private", "local"), ("../sibling", "local"), ("./here", "local"), ("~/src/x", "local"),
+        ("http://example.org/x.git", "refused: plain http://"), ("ext::sh -c touch% /tmp/pwned", "refused: git's '<transport>::'"),
+        ("ftp://example.org/x.git", "refused: 'ftp://'"),
+    ])
+    func classify(url: String, expected: String) {
+        do {
+            switch try RepoSource.classify(url, relativeTo: "/tmp") {
+            case .network(let written): #expect(expected == "network" && written == url)
+            case .local(let path): #expect(expected == "local" && path.hasPrefix("/"))
+            }
+        } catch {
+            #expect(expected.hasPrefix("refused: ") && "\(error)".contains(expected.dropFirst("refused: ".count)), "\(error)")
+        }
+    }
+
+    @Test("a repository outside the recipe's directory is refused at the manifest's line, whatever the spelling, a symlink included; --allow-local-repos lets one in")
+    func outside() throws {
+        let outside = Scratch()
+        let repo = try TestRepository(in: outside, name: "private")
+        try repo.commit(["SECRET-PLAN.md": "# internal\n"])
+        let scratch = ContextManifestTests.scratch(manifest: """
+            docs: [docs/guide.md]
+            repos:
+              - {url: "file://\(repo.path)", path: repos/a, branch: main}
+              - {url: "\(repo.path)", path: repos/b, branch: main}
+              - {url: "../../\((outside.path as NSString).lastPathComponent)/private", path: repos/c, branch: main}
+              - {url: "../link", path: repos/d, branch: main}
+            """, files: ["docs/guide.md"])
+        try FileManager.default.createSymbolicLink(atPath: scratch.url("link"), withDestinationPath: repo.path)
+        let (plan, found) = ContextManifestTests.plan(scratch)
+        #expect(plan == nil)
+        for line in 3...6 {
+            expectDiagnostic(found, line: line, column: 11, contains: "is a repository on the build host outside the recipe's directory")
+        }
+        // Nothing was fetched: no repository reached the cache.
+        #expect(!FileManager.default.fileExists(atPath: scratch.url(".cache/repos")))
+
+        // Allowed on the command line: fetched.
+        let path = scratch.write("recipe.yaml", ContextManifestTests.recipe(manifest: ""))
+        let (allowed, diagnostics) = Planner.plan(recipeAt: path, cache: FileDigestCache(file: nil),
+                                                  options: ResolveOptions(cacheDirectory: scratch.url(".cache"), localRepoRoots: [outside.path]))
+        #expect(!diagnostics.hasErrors, "\(diagnostics.sorted)")
+        #expect(allowed?.layers.first?.layer.sources.contains { $0.path == "context/repos/a/SECRET-PLAN.md" } == true)
+    }
+
+    @Test("a repository inside the recipe's directory is fetched; a failure names the manifest's line and never the cache's paths")
+    func inside() throws {
+        let scratch = ContextManifestTests.scratch(manifest: """
+            docs: [docs/guide.md]
+            repos:
+              - {url: "../vendor/lib", path: repos/lib, branch: main}
+              - {url: "../vendor/lib", path: repos/old, commit: "\(String(repeating: "0", count: 40))"}
+            """, files: ["docs/guide.md"])
+        let repo = try TestRepository(in: scratch, name: "vendor/lib")
+        try repo.commit(["README.md": "# lib\n"])
+        let (_, found) = ContextManifestTests.plan(scratch)
+        #expect(found.errors.count == 1, "\(found.sorted)")
+        expectDiagnostic(found, line: 4, column: 11, contains: "repo 'repos/old': cannot fetch commit 000000000000 from ../vendor/lib")
+        #expect(!found.sorted.contains { $0.message.contains(scratch.url(".cache")) }, "\(found.sorted)")
     }
 }

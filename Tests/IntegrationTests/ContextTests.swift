@@ -82,7 +82,7 @@ struct ContextTests {
             #expect(again.stdout.contains("0 built, 3 cached"), "\(again.stdout)")
 
             // A package of the directory, baked from a recipe of the same name: the same image, so cached.
-            let packaged = try imagegen(["context", "package", "ctx", "--output", "pkg/ctx.context"], in: scratch)
+            let packaged = try imagegen(["context", "package", "ctx", "--output", "pkg/ctx.context", "--allow-local-repos", "."], in: scratch)
             #expect(packaged.status == 0, "\(packaged.stderr)")
             scratch.write("pkg/recipe.yaml", Self.recipe(name, context: "{package: ctx.context, dest: /workspace/context}"))
             let fromPackage = try run(imagegenExecutable, ["build", "recipe.yaml", "--progress", "plain"], directory: scratch.url("pkg"),

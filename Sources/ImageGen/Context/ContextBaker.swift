@@ -55,6 +55,11 @@ public enum ContextBaker {
         /// Whether a `~` target without a user is an error (a layer) or not (validating a bare directory).
         public var requireHome = true
         public var repos: RepoFetcher
+        /// Directories a repository on this machine may be fetched from (see ``RepoSource``): the
+        /// recipe's directory, and what the command line allows.
+        public var localRepoRoots: [String] = []
+        /// How messages name the first of them.
+        public var localRepoRootName = "the recipe's directory"
 
         public init(directory: String, display: String, location: SourceLocation, home: String?, repos: RepoFetcher) {
             self.directory = directory
@@ -127,9 +132,10 @@ public enum ContextBaker {
                                   at: repo.path.location)
                 continue
             }
+            guard let (url, local) = fetchable(repo, request: request, diagnostics: &diagnostics) else { continue }
             do {
-                let commit = try request.repos.resolve(url: repo.url.value, ref: repo.ref)
-                let checkout = try request.repos.checkout(url: repo.url.value, commit: commit)
+                let commit = try request.repos.resolve(url: url, ref: repo.ref, local: local)
+                let checkout = try request.repos.checkout(url: url, commit: commit, local: local)
                 let (tree, treeProblems) = ContextWalker(root: checkout.directory, displayRoot: "\(manifestDisplay): repo \(repo.path.value)",
                                                          archivePrefix: archivePath).walk()
                 for problem in treeProblems { diagnostics.error("repo '\(repo.path.value)': \(problem.message)", at: repo.location) }
@@ -137,7 +143,9 @@ public enum ContextBaker {
                 baked.repos.append(BakedRepo(path: relative, url: repo.url.value, ref: repo.ref.description, commit: commit))
                 baked.listed.append(archivePath)
             } catch {
-                diagnostics.error("repo '\(repo.path.value)': \(error)", at: repo.url.location)
+                // Named as the manifest writes it, not as this machine resolved it.
+                let message = local ? "\(error)".replacingOccurrences(of: url, with: repo.url.value) : "\(error)"
+                diagnostics.error("repo '\(repo.path.value)': \(message)", at: repo.url.location)
             }
         }
 
@@ -228,6 +236,28 @@ public enum ContextBaker {
     }
 
     // MARK: - Lock
+
+    /// What git fetches for `repo` and whether it is on this machine; nil (with the error at
+    /// the manifest's line) when the recipe may not fetch it.
+    private static func fetchable(_ repo: ContextManifest.Repo, request: Request, diagnostics: inout Diagnostics) -> (String, Bool)? {
+        do {
+            switch try RepoSource.classify(repo.url.value, relativeTo: request.directory) {
+            case .network(let url):
+                return (url, false)
+            case .local(let path):
+                if request.localRepoRoots.contains(where: { RepoSource.isInside(path, $0) }) { return (path, true) }
+                diagnostics.error(
+                    "repo '\(repo.path.value)': '\(Redactor.redact(repo.url.value))' is a repository on the build host outside \(request.localRepoRootName); "
+                        + "only network repositories (https://, ssh://, git://, user@host:path) and local ones inside \(request.localRepoRootName) are fetched "
+                        + "(allow one elsewhere with --allow-local-repos DIR)",
+                    at: repo.url.location)
+                return nil
+            }
+        } catch {
+            diagnostics.error("repo '\(repo.path.value)': \(error)", at: repo.url.location)
+            return nil
+        }
+    }
 
     static func lockDocument(_ repos: [BakedRepo]) -> JSONValue {
         [

@@ -21,9 +21,11 @@ public struct RepoFetcher: Sendable {
         public var directory: String
     }
 
-    /// Git must never stop to ask for a password, nor use a terminal.
-    static func environment() -> [String: String] {
+    /// Git must never stop to ask for a password, nor use a terminal, and it uses no transport
+    /// but the network ones (and local paths, where ``RepoSource`` allowed one).
+    static func environment(allowingLocal: Bool = false) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
+        environment["GIT_ALLOW_PROTOCOL"] = "https:ssh:git" + (allowingLocal ? ":file" : "")
         environment["GIT_TERMINAL_PROMPT"] = "0"
         environment["GIT_ASKPASS"] = "true"
         environment["SSH_ASKPASS"] = "true"
@@ -34,25 +36,31 @@ public struct RepoFetcher: Sendable {
 
     static let timeout: Double = 300
 
-    func git(_ arguments: [String], in directory: String? = nil) throws(ContextError) -> Subprocess.Result {
+    func git(_ arguments: [String], in directory: String? = nil, local: Bool) throws(ContextError) -> Subprocess.Result {
         do {
-            return try Subprocess.run("git", arguments, directory: directory, environment: Self.environment(), timeoutSeconds: Self.timeout)
+            return try Subprocess.run("git", arguments, directory: directory, environment: Self.environment(allowingLocal: local), timeoutSeconds: Self.timeout)
         } catch {
-            throw ContextError.repository("\(error)")
+            throw ContextError.repository(scrub("\(error)"))
         }
     }
 
+    /// A message without this machine's cache paths: errors name the manifest's line, and the
+    /// host's directories are nobody's business in a CI log.
+    func scrub(_ message: String) -> String {
+        message.replacingOccurrences(of: cacheDirectory, with: "<repository cache>")
+    }
+
     /// The commit a ref names now.
-    public func resolve(url: String, ref: ContextManifest.Ref) throws(ContextError) -> String {
+    public func resolve(url: String, ref: ContextManifest.Ref, local: Bool = false) throws(ContextError) -> String {
         let pattern: [String]
         switch ref {
         case .commit(let hash): return hash
         case .branch(let name): pattern = ["refs/heads/\(name)"]
         case .tag(let name): pattern = ["refs/tags/\(name)", "refs/tags/\(name)^{}"]
         }
-        let result = try git(["ls-remote", "--", url] + pattern)
+        let result = try git(["ls-remote", "--", url] + pattern, local: local)
         guard result.status == 0 else {
-            throw ContextError.repository("cannot reach \(Redactor.redact(url)): \(result.timedOut ? "git ls-remote timed out" : result.lastErrorLine)")
+            throw ContextError.repository("cannot reach \(Redactor.redact(url)): \(result.timedOut ? "git ls-remote timed out" : scrub(result.lastErrorLine))")
         }
         var found: [String: String] = [:]
         for line in result.output.split(separator: "\n") {
@@ -67,7 +75,7 @@ public struct RepoFetcher: Sendable {
     }
 
     /// The tree of `commit`, from the cache or fetched now.
-    public func checkout(url: String, commit: String) throws(ContextError) -> Checkout {
+    public func checkout(url: String, commit: String, local: Bool = false) throws(ContextError) -> Checkout {
         let key = SHA256.hash(data: Data(url.utf8)).map { String(format: "%02x", $0) }.joined().prefix(16)
         let directory = "\(cacheDirectory)/\(key)/\(commit)"
         if FileManager.default.fileExists(atPath: directory + ".complete") { return Checkout(commit: commit, directory: directory) }
@@ -76,20 +84,20 @@ public struct RepoFetcher: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: work + "/tree", withIntermediateDirectories: true)
         } catch {
-            throw ContextError.repository("cannot create \(work): \(error)")
+            throw ContextError.repository("cannot write imagegen's repository cache (\(FileSystemError.describe(error)))".replacingOccurrences(of: cacheDirectory, with: "<repository cache>"))
         }
-        let init_ = try git(["init", "-q", work + "/git"])
-        guard init_.status == 0 else { throw ContextError.repository("git init: \(init_.lastErrorLine)") }
-        let fetch = try git(["-C", work + "/git", "fetch", "-q", "--depth", "1", "--", url, commit])
+        let init_ = try git(["init", "-q", work + "/git"], local: local)
+        guard init_.status == 0 else { throw ContextError.repository("git init: \(scrub(init_.lastErrorLine))") }
+        let fetch = try git(["-C", work + "/git", "fetch", "-q", "--depth", "1", "--", url, commit], local: local)
         guard fetch.status == 0 else {
-            throw ContextError.repository("cannot fetch commit \(commit.prefix(shortHashLength)) from \(Redactor.redact(url)): \(fetch.timedOut ? "timed out" : fetch.lastErrorLine)")
+            throw ContextError.repository("cannot fetch commit \(commit.prefix(shortHashLength)) from \(Redactor.redact(url)): \(fetch.timedOut ? "timed out" : scrub(fetch.lastErrorLine))")
         }
-        let checkout = try git(["--git-dir", work + "/git/.git", "--work-tree", work + "/tree", "checkout", "-q", "-f", commit, "--", "."])
-        guard checkout.status == 0 else { throw ContextError.repository("cannot check out \(commit.prefix(shortHashLength)): \(checkout.lastErrorLine)") }
+        let checkout = try git(["--git-dir", work + "/git/.git", "--work-tree", work + "/tree", "checkout", "-q", "-f", commit, "--", "."], local: local)
+        guard checkout.status == 0 else { throw ContextError.repository("cannot check out \(commit.prefix(shortHashLength)): \(scrub(checkout.lastErrorLine))") }
         // Into place in one rename; a racing fetch of the same commit left the same tree.
         try? FileManager.default.removeItem(atPath: directory)
         guard rename(work + "/tree", directory) == 0 || FileManager.default.fileExists(atPath: directory) else {
-            throw ContextError.repository("cannot move the checkout into \(directory)")
+            throw ContextError.repository("cannot move the checkout into imagegen's repository cache")
         }
         FileManager.default.createFile(atPath: directory + ".complete", contents: Data())
         return Checkout(commit: commit, directory: directory)

@@ -6,10 +6,14 @@ public struct ResolveOptions: Sendable {
     /// Where fetched repositories and unpacked context packages are kept.
     public var cacheDirectory: String
     public var contextDirectory: String?
+    /// Directories beyond the recipe's (and `contextDirectory`) whose git repositories a
+    /// manifest's `repos:` may fetch (`--allow-local-repos`).
+    public var localRepoRoots: [String] = []
 
-    public init(cacheDirectory: String? = nil, contextDirectory: String? = nil) {
+    public init(cacheDirectory: String? = nil, contextDirectory: String? = nil, localRepoRoots: [String] = []) {
         self.cacheDirectory = cacheDirectory ?? CacheDirectory.path() ?? NSTemporaryDirectory() + "/imagegen-\(getuid())"
         self.contextDirectory = contextDirectory
+        self.localRepoRoots = localRepoRoots
     }
 
     public var repos: RepoFetcher { RepoFetcher(cacheDirectory: cacheDirectory + "/repos") }
@@ -285,20 +289,20 @@ public enum RecipeResolver {
         var baked: BakedContext?
         if let context = spec.context {
             if let directory = context.isPackage ? nil : options.contextDirectory {
-                baked = bakeDirectory(directory, display: directory, context: context, user: user, options: options, diagnostics: &diagnostics)
+                baked = bakeDirectory(directory, display: directory, context: context, user: user, recipe: recipe, options: options, diagnostics: &diagnostics)
             } else if let problem = Names.relativePathProblem(context.directory.value, what: context.isPackage ? "context.package" : "context.dir") {
                 diagnostics.error(problem, at: context.directory.location)
             } else if context.isPackage {
                 let path = join(recipe.directory, DockerIgnore.clean(context.directory.value))
                 do {
                     let extracted = try ContextPackage.extract(path, into: options.packages)
-                    baked = bakeDirectory(extracted, display: path + "!", context: context, user: user, options: options, diagnostics: &diagnostics)
+                    baked = bakeDirectory(extracted, display: path + "!", context: context, user: user, recipe: recipe, options: options, diagnostics: &diagnostics)
                 } catch {
                     diagnostics.error("context.package '\(context.directory.value)': \(error)", at: context.directory.location)
                 }
             } else {
                 let display = join(recipe.directory, DockerIgnore.clean(context.directory.value))
-                baked = bakeDirectory(display, display: display, context: context, user: user, options: options, diagnostics: &diagnostics)
+                baked = bakeDirectory(display, display: display, context: context, user: user, recipe: recipe, options: options, diagnostics: &diagnostics)
             }
             entries += baked?.entries ?? []
         }
@@ -306,11 +310,12 @@ public enum RecipeResolver {
     }
 
     private static func bakeDirectory(
-        _ directory: String, display: String, context: ContextSpec, user: UserSpec?, options: ResolveOptions, diagnostics: inout Diagnostics
+        _ directory: String, display: String, context: ContextSpec, user: UserSpec?, recipe: Recipe, options: ResolveOptions, diagnostics: inout Diagnostics
     ) -> BakedContext {
         var request = ContextBaker.Request(directory: directory, display: display, location: context.directory.location, home: user?.home,
                                            repos: options.repos)
         request.manifest = context.manifest.value
+        request.localRepoRoots = [recipe.directory] + [options.contextDirectory].compactMap { $0 } + options.localRepoRoots
         return ContextBaker.bake(request, diagnostics: &diagnostics)
     }
 
