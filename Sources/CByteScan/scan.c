@@ -15,6 +15,11 @@
  *   LS0         base64 of "-----"                           [MNO] with '.' at 24 or 26: Discord
  *   --          PEM                                         = :   assignments, headers, URLs
  *   "a "i       "auth", "identitytoken" (docker config)
+ *   A..- AC     AGE-SECRET-KEY-1…, AC… (an account id a token follows)
+ *   [Bb]as..' ' Basic credentials anywhere                  g...-  glrt-, gldt- (GitLab)
+ *   d.. da.i    dp.st.… (Doppler), dapi… (Databricks)       req    requirepass (redis.conf)
+ *   P...-       PMAK-… (Postman)                            -[pusa] -p PASS, -u USER:PASS, -S(ecureString)
+ *   <[pstak]    <password>…</password> (XML settings)
  */
 static inline uint8_t at(const uint8_t *b, size_t length, size_t i) { return i < length ? b[i] : 0; }
 
@@ -22,11 +27,16 @@ int imagegen_is_secret_candidate(const uint8_t *b, size_t length, size_t i) {
     uint8_t c0 = b[i], c1 = at(b, length, i + 1), c2 = at(b, length, i + 2), c3 = at(b, length, i + 3);
     uint8_t c4 = at(b, length, i + 4);
     switch (c0) {
-    case 'A': return c3 == 'A' || c3 == 'a';
-    case 'g': return c3 == '_' || at(b, length, i + 5) == '-' || at(b, length, i + 6) == '_';
-    case 's': case 'r': return c1 == 'k' && (c2 == '-' || c2 == '_');
+    case 'A': return c3 == 'A' || c3 == 'a' || c3 == '-' || c1 == 'C';
+    case 'B': case 'b': return c1 == 'a' && c2 == 's' && at(b, length, i + 5) == ' ';
+    case 'g': return c3 == '_' || c4 == '-' || at(b, length, i + 5) == '-' || at(b, length, i + 6) == '_';
+    case 's': return c1 == 'k' && (c2 == '-' || c2 == '_');
+    case 'r': return (c1 == 'k' && (c2 == '-' || c2 == '_')) || (c1 == 'e' && c2 == 'q');
     case 'x': return c4 == '-';
-    case 'n': case 'd': return c3 == '_';
+    case 'n': return c3 == '_';
+    case 'd': return c3 == '_' || c2 == '.' || (c1 == 'a' && c3 == 'i');
+    case 'P': return c4 == '-';
+    case '<': return c1 == 'p' || c1 == 's' || c1 == 't' || c1 == 'a' || c1 == 'k';
     case 'p': return c4 == '-' || (c1 == 'a' && c3 == 's');
     case 'H': return c4 == '-';
     case 'h': return c2 == '_';
@@ -35,7 +45,7 @@ int imagegen_is_secret_candidate(const uint8_t *b, size_t length, size_t i) {
     case 'e': return c1 == 'y' && c2 == 'J';
     case 'L': return c1 == 'S' && c2 == '0';
     case 'M': case 'N': case 'O': return at(b, length, i + 24) == '.' || at(b, length, i + 26) == '.';
-    case '-': return c1 == '-';
+    case '-': return c1 == '-' || c1 == 'p' || c1 == 'u' || c1 == 'a' || c1 == 'S';
     case '=': case ':': return 1;
     case '"': return c1 == 'a' || c1 == 'i';
     default: return 0;
@@ -57,16 +67,21 @@ static size_t scan_bytes(const uint8_t *b, size_t length, size_t i, size_t to) {
     const V S = SET1('S'), K = SET1('K'), e = SET1('e'), y = SET1('y'), J = SET1('J'), L = SET1('L'); \
     const V zero = SET1('0'), M = SET1('M'), N = SET1('N'), O = SET1('O'), dash = SET1('-');     \
     const V under = SET1('_'), dot = SET1('.'), eq = SET1('='), colon = SET1(':'), quote = SET1('"'); \
-    const V ii = SET1('i');                                                                         \
+    const V ii = SET1('i'), B = SET1('B'), bb = SET1('b'), C = SET1('C'), P = SET1('P'), q = SET1('q'); \
+    const V lt = SET1('<'), t = SET1('t'), u = SET1('u'), space = SET1(' ');                         \
     while (i < to && i + (WIDTH) + IMAGEGEN_SCAN_REACH <= length) {                                 \
         V v0 = LOAD(b + i), v1 = LOAD(b + i + 1), v2 = LOAD(b + i + 2), v3 = LOAD(b + i + 3);       \
         V v4 = LOAD(b + i + 4);                                                                     \
         V u3 = EQ(v3, under), d4 = EQ(v4, dash), e1k = EQ(v1, k), v1a = EQ(v1, a);                  \
-        V m = AND(EQ(v0, A), OR(EQ(v3, A), EQ(v3, a)));                                             \
-        m = OR(m, AND(EQ(v0, g), OR(u3, OR(EQ(LOAD(b + i + 5), dash), EQ(LOAD(b + i + 6), under))))); \
+        V m = AND(EQ(v0, A), OR(OR(EQ(v3, A), EQ(v3, a)), OR(EQ(v3, dash), EQ(v1, C))));            \
+        m = OR(m, AND(AND(OR(EQ(v0, B), EQ(v0, bb)), AND(v1a, EQ(v2, s))), EQ(LOAD(b + i + 5), space)));\
+        m = OR(m, AND(EQ(v0, g), OR(OR(u3, d4), OR(EQ(LOAD(b + i + 5), dash), EQ(LOAD(b + i + 6), under)))));\
         m = OR(m, AND(AND(OR(EQ(v0, s), EQ(v0, r)), e1k), OR(EQ(v2, dash), EQ(v2, under))));        \
-        m = OR(m, AND(OR(EQ(v0, x), OR(EQ(v0, H), EQ(v0, p))), d4));                                \
+        m = OR(m, AND(AND(EQ(v0, r), EQ(v1, e)), EQ(v2, q)));                                       \
+        m = OR(m, AND(OR(OR(EQ(v0, x), EQ(v0, P)), OR(EQ(v0, H), EQ(v0, p))), d4));                 \
         m = OR(m, AND(OR(EQ(v0, n), EQ(v0, d)), u3));                                               \
+        m = OR(m, AND(EQ(v0, d), OR(EQ(v2, dot), AND(v1a, EQ(v3, ii)))));                           \
+        m = OR(m, AND(EQ(v0, lt), OR(OR(EQ(v1, p), EQ(v1, s)), OR(OR(EQ(v1, t), v1a), EQ(v1, k)))));\
         m = OR(m, AND(AND(EQ(v0, p), v1a), EQ(v3, s)));                                             \
         m = OR(m, AND(EQ(v0, h), EQ(v2, under)));                                                   \
         m = OR(m, AND(EQ(v0, k), EQ(v3, dash)));                                                    \
@@ -75,7 +90,7 @@ static size_t scan_bytes(const uint8_t *b, size_t length, size_t i, size_t to) {
         m = OR(m, AND(AND(EQ(v0, L), EQ(v1, S)), EQ(v2, zero)));                                    \
         m = OR(m, AND(OR(EQ(v0, M), OR(EQ(v0, N), EQ(v0, O))),                                      \
                       OR(EQ(LOAD(b + i + 24), dot), EQ(LOAD(b + i + 26), dot))));                   \
-        m = OR(m, AND(EQ(v0, dash), EQ(v1, dash)));                                                 \
+        m = OR(m, AND(EQ(v0, dash), OR(OR(EQ(v1, dash), EQ(v1, p)), OR(OR(EQ(v1, u), v1a), EQ(v1, S))))); \
         m = OR(m, OR(EQ(v0, eq), EQ(v0, colon)));                                                   \
         m = OR(m, AND(EQ(v0, quote), OR(v1a, EQ(v1, ii))));                                         \
         unsigned bits = (unsigned)MOVEMASK(m);                                                      \

@@ -29,9 +29,14 @@ extension SecretRules {
             // Documentation's URLs: example domains (RFC 2606) and made-up short passwords.
             let documentation = ["example.com", "example.org", "example.net"].contains { hostName == $0 || hostName.hasSuffix("." + $0) }
                 || hostName.hasSuffix(".example") || hostName.hasSuffix(".invalid") || hostName.hasSuffix(".test")
-            guard !user.isEmpty, password.count >= 6, !documentation, !isPlaceholder(password), !isPlaceholderWord(password),
+            // `redis://:password@host` has no user; its password must then look generated.
+            let strongAlone = password.count >= 12 && count(password, isDigit) >= 1 && entropy(password) >= 3.3
+            guard !user.isEmpty || strongAlone, password.count >= 6, !documentation, !isPlaceholder(password), !isPlaceholderWord(password),
                   !isPlaceholder(user) || password.count >= 8
             else { return nil }
+            // Default credentials of a local or compose-network service (`postgres:postgres@localhost`,
+            // `app:app@db`) are what every development setup writes; detectors leave them alone.
+            if Array(password) == Array(user) || (isLocalHost(hostName) && isDefaultPassword(password)) { return nil }
             return SecretMatch(rule: "url-credentials", summary: "password in a URL", start: separator + 1, end: at)
         }
         let host = String(decoding: Bytes(rebasing: b[authorityStart..<authorityEnd]), as: UTF8.self).lowercased()
@@ -55,7 +60,7 @@ extension SecretRules {
     /// Names that say their value is a credential (compared lowercased, without `_`, `-`, `.`),
     /// as the last word of the key.
     static let secretKeySuffixes: [[UInt8]] = ["password", "passwd", "secret", "token", "apikey", "accesskey", "privatekey", "secretkey",
-                                               "authkey", "masterkey", "signingkey", "encryptionkey"].map { Array($0.utf8) }
+                                               "authkey", "masterkey", "signingkey", "encryptionkey", "secretkeybase"].map { Array($0.utf8) }
     static let passwordSuffixes: [[UInt8]] = ["password", "passwd"].map { Array($0.utf8) }
 
     /// `NAME = value`, `NAME: value`, `"name": "value"`, and HTTP `Authorization:` headers.
@@ -91,6 +96,22 @@ extension SecretRules {
                 return specific
             }
             if hasSuffix(key, "authorization") { return authorizationHeader(at: v, b) }
+            // npm's `_auth`: base64 of `user:password`.
+            if key.count == 4, hasSuffix(key, "auth") {
+                guard var match = basicValue(at: v, b) else { return nil }
+                match.rule = "npmrc-auth"
+                match.summary = "registry credentials (base64 user:password)"
+                return match
+            }
+            // yarn's `npmAuthIdent: "user:password"`.
+            if hasSuffix(key, "authident") { return userPassword(at: quote == nil ? v : v - 1, b) }
+            // Laravel's `APP_KEY=base64:…` and the like: a key given as base64.
+            if hasSuffix(key, "key"), hasPrefix(b, v, "base64:") {
+                let length = run(b, from: v + 7, limit: 512, { isBase64($0) || $0 == c("=") })
+                guard length >= 32, let decoded = decodeBase64(Bytes(rebasing: b[(v + 7)..<(v + 7 + length)])), decoded.count >= 16 else { return nil }
+                return SecretMatch(rule: "base64-key", summary: "key given as base64 to '\(String(decoding: Bytes(rebasing: b[keyStart..<keyEnd]), as: UTF8.self))'",
+                                   start: v, end: v + 7 + length)
+            }
             if hasSuffix(key, "accountkey") || hasSuffix(key, "sharedaccesskey") {
                 let length = run(b, from: v, limit: 512, { isBase64($0) || $0 == c("=") })
                 guard length >= 40 else { return nil }
@@ -111,27 +132,39 @@ extension SecretRules {
         var end = v
         if let quote {
             // Inside quotes too, a credential is made of credential characters only: a quoted
-            // sentence ('Password used to generate key') or code is not one.
-            while end < b.count, end - v < 200, b[end] != quote, isCredentialByte(b[end]) { end += 1 }
+            // sentence ('Password used to generate key') or code is not one. Brackets and the
+            // like are among them (Django's keys have them); the quote ends it.
+            while end < b.count, end - v < 1024, b[end] != quote, isCredentialByte(b[end]) || "()[]{}<>|;,".utf8.contains(b[end]) { end += 1 }
             guard end < b.count, b[end] == quote else { return nil }
         } else {
-            while end < b.count, end - v < 200, isCredentialByte(b[end]) { end += 1 }
+            while end < b.count, end - v < 1024, isCredentialByte(b[end]) { end += 1 }
             guard end == b.count || isDelimiter(b[end]) else { return nil }
         }
         let value = Bytes(rebasing: b[v..<end])
         guard value.count >= 8, !isReference(value), !isPlaceholder(value), !isPlaceholderWord(value) else { return nil }
         // Code, not a credential: `password = config.password`, `token = self.tokens.next`.
         if quote == nil, isMemberAccess(value) { return nil }
+        // Public by design: publishable keys (`pk_live_…`, Mapbox's `pk.…`).
+        if hasPrefix(b, v, "pk.") || hasPrefix(b, v, "pk_") { return nil }
+        // Encrypted to be committed: a sealed secret's `encryptedData`, SOPS's `ENC[…]`.
+        if encryptedAbove(b, v) { return nil }
         let lower = count(value, isLower), upper = count(value, isUpper), digits = count(value, isDigit)
         let symbols = value.count - lower - upper - digits
-        // A hex string assigned to a key is a digest or an id more often than a credential (the
-        // formats that are hex have rules of their own).
-        if value.allSatisfy(isLowerHex) || value.allSatisfy({ isDigit($0) || ($0 >= 0x41 && $0 <= 0x46) }) { return nil }
+        // Hex: a digest or an id more often than a credential, unless it is as long as keys are
+        // (32 digits and more) and the name says secret (`JWT_SECRET`, `DD_API_KEY`).
+        if value.allSatisfy(isLowerHex) || value.allSatisfy({ isDigit($0) || ($0 >= 0x41 && $0 <= 0x46) }) {
+            guard !password, value.count >= 32, entropy(value) >= 3.0, !isDigestName(key) else { return nil }
+            return SecretMatch(rule: "generic-secret", summary: "credential assigned to '\(key)'", start: v, end: end)
+        }
+        // A UUID under a name that says token or key is one (Heroku, Consul, npm's legacy tokens):
+        // its entropy is lower than a random string's of that length.
+        if !password, isUUID(value) { return SecretMatch(rule: "generic-secret", summary: "credential assigned to '\(key)'", start: v, end: end) }
         if password {
             // A digit, as in every generated password and most chosen ones; a type or variable
-            // name (`_PasswordType`) has none.
+            // name (`_PasswordType`) has none. npm's `_password` is base64: judged decoded.
             let classes = [lower, upper, digits, symbols].filter { $0 > 0 }.count
-            guard digits > 0, classes >= 3 || (value.count >= 12 && entropy(value) >= 3.0) else { return nil }
+            let shaped = digits > 0 && (classes >= 3 || (value.count >= 12 && entropy(value) >= 3.0))
+            guard shaped || decodedPasswordShape(value) else { return nil }
         } else {
             // Random tokens of 16 or more characters hold a digit (all but a few in a thousand);
             // names in code (`Client.Credentials`) do not.
@@ -142,22 +175,42 @@ extension SecretRules {
         return SecretMatch(rule: "generic-secret", summary: "credential assigned to '\(key)'", start: v, end: end)
     }
 
+    /// A padded base64 value that decodes to a printable password with a digit and letters.
+    static func decodedPasswordShape(_ value: Bytes) -> Bool {
+        guard value.count >= 12, value.count % 4 == 0, value.allSatisfy({ isBase64($0) || $0 == c("=") }), let decoded = decodeBase64(value),
+              decoded.count >= 8, decoded.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+        else { return false }
+        return hasCredentialShape(decoded)
+    }
+
+    /// `8-4-4-4-12` hex digits.
+    static func isUUID(_ value: Bytes) -> Bool {
+        guard value.count == 36 else { return false }
+        for (index, byte) in value.enumerated() {
+            if [8, 13, 18, 23].contains(index) { if byte != c("-") { return false } } else if !isLowerHex(byte) && !(byte >= 0x41 && byte <= 0x46) { return false }
+        }
+        return true
+    }
+
+    /// A key that names a digest of a secret, not the secret (`token_sha256`, `secret_hash`).
+    static func isDigestName(_ key: String) -> Bool {
+        let lower = key.lowercased()
+        return ["hash", "sha", "digest", "checksum", "fingerprint", "md5"].contains { lower.contains($0) }
+    }
+
+    /// Whether the value at `v` sits under an `encryptedData:` block (Bitnami sealed secrets)
+    /// in the lines just above it.
+    static func encryptedAbove(_ b: Bytes, _ v: Int) -> Bool {
+        let start = max(0, v - 160)
+        let text = String(decoding: Bytes(rebasing: b[start..<v]), as: UTF8.self)
+        return text.contains("encryptedData:") || text.contains("ENC[")
+    }
+
     /// `Basic base64(user:password)` or `Bearer token`.
     static func authorizationHeader(at v: Int, _ b: Bytes) -> SecretMatch? {
-        if hasPrefix(b, v, "Basic ") || hasPrefix(b, v, "basic ") {
-            let start = v + 6
-            let length = run(b, from: start, limit: 1024, { isBase64($0) || $0 == c("=") })
-            guard length >= 8, let decoded = decodeBase64(Bytes(rebasing: b[start..<(start + length)])),
-                  let colon = decoded.firstIndex(of: c(":")), colon > 0, colon + 1 < decoded.count,
-                  decoded.allSatisfy({ $0 >= 0x20 && $0 < 0x7F })
-            else { return nil }
-            let password = Array(decoded[(colon + 1)...])
-            let isWord = password.withUnsafeBufferPointer { isPlaceholder($0) || isPlaceholderWord($0) }
-            guard !isWord else { return nil }
-            return SecretMatch(rule: "http-basic-auth", summary: "HTTP Basic credentials", start: start, end: start + length)
-        }
-        if hasPrefix(b, v, "Bearer ") || hasPrefix(b, v, "bearer ") || hasPrefix(b, v, "token ") {
-            let start = v + (b[v] == c("t") ? 6 : 7)
+        if hasPrefix(b, v, "Basic ") || hasPrefix(b, v, "basic ") { return basicValue(at: v + 6, b) }
+        if hasPrefix(b, v, "Bearer ") || hasPrefix(b, v, "bearer ") || hasPrefix(b, v, "token ") || hasPrefix(b, v, "SSWS ") {
+            let start = v + (b[v] == c("t") ? 6 : b[v] == c("S") ? 5 : 7)
             let length = run(b, from: start, limit: 4096, { isTokenByte($0) || ".~+/=".utf8.contains($0) })
             let token = Bytes(rebasing: b[start..<(start + length)])
             guard length >= 20, !isPlaceholder(token), entropy(token) >= 3.3, count(token, isDigit) >= 1 else { return nil }

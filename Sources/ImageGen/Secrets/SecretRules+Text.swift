@@ -42,15 +42,19 @@ extension SecretRules {
             || (value.count >= 3 && value.allSatisfy { isUpper($0) || $0 == c("_") })
     }
 
-    /// `name.name(.name)*`, identifiers joined by dots: a member access in code.
+    /// `name.name(.name)*`, identifiers joined by dots: a member access in code. A part as long
+    /// and as mixed as a random token (`hvs.<90 characters>`) is not a name.
     static func isMemberAccess(_ value: Bytes) -> Bool {
         var sawDot = false
         var atStart = true
-        for byte in value {
+        var partStart = 0
+        for (index, byte) in value.enumerated() {
             if byte == c(".") {
                 if atStart { return false }
+                if looksRandom(Bytes(rebasing: value[partStart..<index])) { return false }
                 sawDot = true
                 atStart = true
+                partStart = index + 1
             } else if atStart {
                 guard isLetter(byte) || byte == c("_") else { return false }
                 atStart = false
@@ -58,7 +62,12 @@ extension SecretRules {
                 return false
             }
         }
-        return sawDot && !atStart
+        return sawDot && !atStart && !looksRandom(Bytes(rebasing: value[partStart...]))
+    }
+
+    /// 24 characters or more with digits and both cases, high in entropy: made, not named.
+    static func looksRandom(_ part: Bytes) -> Bool {
+        part.count >= 24 && count(part, isDigit) >= 2 && part.contains(where: isUpper) && part.contains(where: isLower) && entropy(part) >= 3.5
     }
 
     static func containsExample(_ b: Bytes, _ from: Int, _ to: Int) -> Bool {

@@ -21,24 +21,33 @@ enum SecretRules {
 
     static func match(at i: Int, in b: Bytes) -> SecretMatch? {
         switch b[i] {
-        case c("A"): return awsKeyID(i, b) ?? prefixed(i, b, "AIza", rule: "google-api-key", "Google API key", exactly: 35, of: isTokenByte)
-        case c("g"): return github(i, b) ?? prefixed(i, b, "glpat-", rule: "gitlab-token", "GitLab personal access token", atLeast: 20, of: isTokenByte, digits: 1)
-        case c("s"), c("r"): return stripe(i, b) ?? (b[i] == c("s") ? openAIOrAnthropic(i, b) : nil)
+        case c("A"):
+            return awsKeyID(i, b) ?? prefixed(i, b, "AIza", rule: "google-api-key", "Google API key", exactly: 35, of: isTokenByte)
+                ?? prefixed(i, b, "AGE-SECRET-KEY-1", rule: "age-secret-key", "age secret key", exactly: 58, of: { isUpperOrDigit($0) }) ?? accountPair(i, b)
+        case c("B"), c("b"): return basicCredentials(i, b)
+        case c("g"): return github(i, b) ?? gitlab(i, b)
+        case c("s"): return stripe(i, b) ?? openAIOrAnthropic(i, b)
+        case c("r"): return stripe(i, b) ?? redisPassword(i, b)
         case c("x"): return slack(i, b)
         case c("n"): return prefixed(i, b, "npm_", rule: "npm-token", "npm access token", exactly: 36, of: isAlnum, digits: 1)
         case c("p"):
             return prefixed(i, b, "pypi-AgEIcHlwaS5vcmc", rule: "pypi-token", "PyPI API token", atLeast: 50, of: isTokenByte) ?? netrcPassword(i, b)
         case c("h"): return prefixed(i, b, "hf_", rule: "huggingface-token", "Hugging Face token", atLeast: 30, of: isAlnum, mixedCase: true)
-        case c("d"): return digitalOcean(i, b)
+        case c("d"): return digitalOcean(i, b) ?? doppler(i, b) ?? prefixed(i, b, "dapi", rule: "databricks-token", "Databricks token", atLeast: 32, of: isTokenByte, digits: 2)
         case c("k"): return prefixed(i, b, "key-", rule: "mailgun-api-key", "Mailgun API key", exactly: 32, of: isLowerOrDigit, digits: 2)
         case c("S"):
             return prefixed(i, b, "SK", rule: "twilio-api-key", "Twilio API key", exactly: 32, of: isLowerHex, digits: 4) ?? sendGrid(i, b)
         case c("H"): return prefixed(i, b, "HRKU-", rule: "heroku-api-key", "Heroku API key", atLeast: 40, of: isTokenByte)
+        case c("P"): return postman(i, b)
         case c("e"): return jwt(i, b)
         case c("L"): return base64PrivateKey(i, b)
         case c("M"), c("N"), c("O"): return discordToken(i, b)
-        case c("-"): return privateKey(i, b)
-        case c("="), c(":"): return b[i] == c(":") && hasPrefix(b, i + 1, "//") ? url(i, b) : assignment(i, b)
+        case c("-"): return privateKey(i, b) ?? commandFlag(i, b)
+        case c("<"): return xmlElement(i, b)
+        case c(":"):
+            if hasPrefix(b, i + 1, "//") { return url(i, b) }
+            return telegram(i, b) ?? pgpass(i, b) ?? assignment(i, b)
+        case c("="): return assignment(i, b)
         case c("\""): return dockerConfigAuth(i, b)
         default: return nil
         }
@@ -83,6 +92,32 @@ enum SecretRules {
         return nil
     }
 
+    /// GitLab's tokens: personal, runner, deploy, trigger, CI build, OAuth app, feed tokens.
+    static func gitlab(_ i: Int, _ b: Bytes) -> SecretMatch? {
+        for prefix: StaticString in ["glpat-", "glrt-", "gldt-", "glptt-", "glcbt-", "gloas-", "glft-", "glsoat-"] where hasPrefix(b, i, prefix) {
+            return prefixed(i, b, prefix, rule: "gitlab-token", "GitLab token", atLeast: 20, of: isTokenByte, digits: 1)
+        }
+        return nil
+    }
+
+    /// Doppler's tokens: `dp.st.` (service, with an environment segment), `dp.sa.`, `dp.ct.`,
+    /// `dp.scim.`, `dp.audit.`.
+    static func doppler(_ i: Int, _ b: Bytes) -> SecretMatch? {
+        guard boundaryBefore(b, i), hasPrefix(b, i, "dp.") else { return nil }
+        let length = run(b, from: i + 3, limit: 256, { isTokenByte($0) || $0 == c(".") })
+        let body = Bytes(rebasing: b[(i + 3)..<(i + 3 + length)])
+        guard length >= 40, body.contains(where: isUpper), body.contains(where: isLower), entropy(body) >= 4.0, !isPlaceholder(body) else { return nil }
+        return SecretMatch(rule: "doppler-token", summary: "Doppler token", start: i, end: i + 3 + length)
+    }
+
+    /// `PMAK-` + 24 hex + `-` + 34 hex: a Postman API key.
+    static func postman(_ i: Int, _ b: Bytes) -> SecretMatch? {
+        guard boundaryBefore(b, i), hasPrefix(b, i, "PMAK-"), run(b, from: i + 5, limit: 25, isLowerHex) == 24, i + 29 < b.count, b[i + 29] == c("-"),
+              run(b, from: i + 30, limit: 35, isLowerHex) == 34
+        else { return nil }
+        return SecretMatch(rule: "postman-api-key", summary: "Postman API key", start: i, end: i + 64)
+    }
+
     static func stripe(_ i: Int, _ b: Bytes) -> SecretMatch? {
         for prefix: StaticString in ["sk_live_", "sk_test_", "rk_live_", "rk_test_"] where hasPrefix(b, i, prefix) {
             return prefixed(i, b, prefix, rule: "stripe-key", "Stripe secret key", atLeast: 20, of: isAlnum, digits: 1)
@@ -105,6 +140,11 @@ enum SecretRules {
     }
 
     static func slack(_ i: Int, _ b: Bytes) -> SecretMatch? {
+        if hasPrefix(b, i, "xapp-"), boundaryBefore(b, i) {
+            let length = run(b, from: i + 5, limit: 255, { isAlnum($0) || $0 == c("-") })
+            guard length >= 30, count(Bytes(rebasing: b[(i + 5)..<(i + 5 + length)]), isDigit) >= 6 else { return nil }
+            return SecretMatch(rule: "slack-token", summary: "Slack app token", start: i, end: i + 5 + length)
+        }
         guard boundaryBefore(b, i), hasPrefix(b, i, "xox"), i + 5 <= b.count, "abprse".utf8.contains(b[i + 3]), b[i + 4] == c("-") else { return nil }
         let length = run(b, from: i + 5, limit: 255, { isAlnum($0) || $0 == c("-") })
         let body = Bytes(rebasing: b[(i + 5)..<(i + 5 + length)])
