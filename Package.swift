@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "ContainerBasics", "TestSupport"]),
         .testTarget(name: "ContainerRegistryTests", dependencies: ["ContainerRegistry", "ContainerBasics", "TestSupport"]),
         .testTarget(name: "ImageGenTests", dependencies: ["ImageGen", "ImageGenCLI", "DockerEngine", "ContainerRegistry", "TestSupport", "imagegen"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["ImageGen", "ImageGenCLI", "DockerEngine", "ContainerRegistry", "TestSupport", "imagegen"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["ImageGen", "ImageGenCLI", "DockerEngine", "ContainerRegistry", "TestSupport", "imagegen", .product(name: "Crypto", package: "swift-crypto")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -56,12 +56,20 @@ public struct ImageInspect: Decodable, Sendable, Hashable {
         public var cmd: [String]?
         public var entrypoint: [String]?
         public var healthcheck: Healthcheck?
+        /// `EXPOSE`d ports (`8080/tcp`), and `VOLUME`s, as the keys of the engine's objects.
+        public var exposedPorts: [String: Empty]?
+        public var volumes: [String: Empty]?
+        public var stopSignal: String?
+        public var shell: [String]?
 
         enum CodingKeys: String, CodingKey {
             case user = "User", env = "Env", labels = "Labels", workingDir = "WorkingDir", cmd = "Cmd", entrypoint = "Entrypoint",
-                 healthcheck = "Healthcheck"
+                 healthcheck = "Healthcheck", exposedPorts = "ExposedPorts", volumes = "Volumes", stopSignal = "StopSignal", shell = "Shell"
         }
     }
+
+    /// `{}`, the value of a port or volume key.
+    public struct Empty: Decodable, Sendable, Hashable {}
 
     /// `HEALTHCHECK`, as the engine records it (durations in nanoseconds).
     public struct Healthcheck: Decodable, Sendable, Hashable {

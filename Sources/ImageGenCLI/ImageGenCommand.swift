@@ -14,7 +14,7 @@ public struct ImageGenCommand: AsyncParsableCommand {
         version: ImageGenVersion.current,
         subcommands: [
             ValidateCommand.self, GenerateCommand.self, PlanCommand.self, BuildCommand.self, VerifyCommand.self, ReleaseCommand.self,
-            SchemaCommand.self, SecretsCommand.self, ContextCommand.self, InitCommand.self, IndexCommand.self, LayerIndexCommand.self,
+            SchemaCommand.self, SecretsCommand.self, ContextCommand.self, InitCommand.self, ImportCommand.self, IndexCommand.self, LayerIndexCommand.self,
         ]
     )
 

@@ -181,10 +181,15 @@ public struct Builder: Sendable {
                 return .skip(reason: "its base image was not resolved", failed: true)
             }
         }
-        guard let parent = group.first?.parentLayer else { return .ready(resolved) }
-        guard let parentOutcomes = outcomes[parent] else { return .wait }
-        if parentOutcomes.allSatisfy({ [.built, .cached, .pulled].contains($0.state) }) { return .ready(resolved) }
-        return .skip(reason: "layer '\(parent)' it is built on did not build", failed: false)
+        // Its parent and the layers it copies from, each built on every platform.
+        for dependency in group.first?.dependencies ?? [] {
+            guard let dependencyOutcomes = outcomes[dependency] else { return .wait }
+            if !dependencyOutcomes.allSatisfy({ [.built, .cached, .pulled].contains($0.state) }) {
+                let how = dependency == group.first?.parentLayer ? "it is built on" : "it copies from"
+                return .skip(reason: "layer '\(dependency)' \(how) did not build", failed: false)
+            }
+        }
+        return .ready(resolved)
     }
 
     // MARK: - One layer, every platform
@@ -327,6 +332,14 @@ public struct Builder: Sendable {
             parameters.buildArgs[ImageLabels.fromArg] = layer.parentLayer == nil ? base.from : layer.from
         }
 
+        // `COPY --chmod` and the like: BuildKit's, whatever the run's default.
+        if layer.needsBuildKit, parameters.builder == .classic {
+            guard options.builder != .classic else {
+                return failed(layer, message: "its Dockerfile uses COPY --chmod (copy mode:), which only BuildKit builds; build with --builder auto or buildkit",
+                              tracker: StepTracker(layer: layer.displayName), started: started)
+            }
+            parameters.builder = .buildkit
+        }
         let entries = layer.entries(buildCA: options.buildCA)
         var tracker = StepTracker(layer: layer.displayName)
         let emit = events

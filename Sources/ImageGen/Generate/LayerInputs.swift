@@ -8,7 +8,7 @@ public enum LayerInputs {
 
     static func make(
         recipe: String, layer: ResolvedLayer, imageName: Repository, parentHash: ContentHash?, dockerfile: [UInt8],
-        files: [ContextEntry], digests: [FileKey: FileDigest], platform: Platform? = nil
+        files: [ContextEntry], digests: [FileKey: FileDigest], platform: Platform? = nil, copied: [(layer: String, contentHash: ContentHash)] = []
     ) -> JSONValue {
         var object: [String: JSONValue] = [
             "format": .string(format),
@@ -19,6 +19,11 @@ public enum LayerInputs {
             "args": .object(layer.args.mapValues(JSONValue.string)),
             "files": .array(files.map { fileInput($0, digests: digests) }),
         ]
+        // Layers whose files it copies (copy: {from: LAYER}); only where there are any, so that
+        // other layers' hashes stay as they were.
+        if !copied.isEmpty {
+            object["copiesFrom"] = .array(copied.map { ["layer": .string($0.layer), "contentHash": .string($0.contentHash.hex)] })
+        }
         // Only a recipe that lists platforms has one here: the hashes of the others stay as they were.
         if let platform { object["platform"] = .string(platform.description) }
         // Pinned repositories: the commit each was baked at (their files are listed too).

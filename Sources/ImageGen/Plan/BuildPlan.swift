@@ -15,6 +15,8 @@ public struct LayerPlan: Sendable {
     /// The labels the Dockerfile's `LABEL` lines write (the content hash, the base image and,
     /// with platforms, the base name come from build args and are not among them).
     public var labels: [String: String] = [:]
+    /// The Dockerfile has what only BuildKit builds (`COPY --chmod`).
+    public var needsBuildKit = false
 
     /// The build context's entries in archive order, the Dockerfile among them. Worked out on
     /// each use: `plan` never needs them.
@@ -42,6 +44,8 @@ public struct LayerPlan: Sendable {
 
     public var name: String { layer.name }
     public var parentLayer: String? { if case .layer(let name) = layer.parent { name } else { nil } }
+    /// Layers that must be built before this one: its parent and those it copies from.
+    public var dependencies: [String] { (parentLayer.map { [$0] } ?? []) + layer.copiesFrom }
 
     /// The tag that names this layer's image by content: the hash's first digits.
     public var tag: Tag { contentHash.tag }

@@ -46,11 +46,20 @@ public enum Planner {
                     parentHash = parent.contentHash
                 }
                 defaultFrom = defaultFrom ?? from
+                // Layers it copies from: their images by content hash, and their hashes among its inputs.
+                var copyFrom: [String: String] = [:]
+                var copied: [(layer: String, contentHash: ContentHash)] = []
+                for name in layer.copiesFrom {
+                    guard let source = planned[Platform.qualified(name, platform)] else { continue }
+                    copyFrom[name] = source.reference.description
+                    copied.append((name, source.contentHash))
+                }
                 let imageName = recipe.imageName(of: layer.name)
-                let dockerfile = DockerfileRenderer.render(layer, recipe: recipe.recipe, from: from, fromArgument: platform == nil ? nil : defaultFrom)
+                let dockerfile = DockerfileRenderer.render(layer, recipe: recipe.recipe, from: from, fromArgument: platform == nil ? nil : defaultFrom, copyFrom: copyFrom)
                 let dockerfileBytes = Array(dockerfile.utf8)
                 let fingerprint = memo.map { _ in
-                    Self.fingerprint(recipe: recipe.name, layer: layer, imageName: imageName, parentHash: parentHash, dockerfile: dockerfileBytes, platform: platform)
+                    Self.fingerprint(recipe: recipe.name, layer: layer, imageName: imageName, parentHash: parentHash, dockerfile: dockerfileBytes, platform: platform,
+                                     copied: copied.map(\.contentHash))
                 }
                 let contentHash: ContentHash
                 let canonical: [UInt8]
@@ -61,7 +70,7 @@ public enum Planner {
                     guard let digests = digestsOnce() else { return (nil, diagnostics) }
                     canonical = LayerInputs.make(
                         recipe: recipe.name, layer: layer, imageName: imageName, parentHash: parentHash,
-                        dockerfile: dockerfileBytes, files: layer.sources.normalizedForArchive(), digests: digests, platform: platform
+                        dockerfile: dockerfileBytes, files: layer.sources.normalizedForArchive(), digests: digests, platform: platform, copied: copied
                     ).canonicalBytes
                     contentHash = ContentHash(ofCanonicalInputs: canonical)
                     if let memo, let fingerprint, Self.settled(layer.sources, before: startedAt) {
@@ -72,6 +81,7 @@ public enum Planner {
                     layer: layer, platform: platform, imageName: imageName, contentHash: contentHash, from: from,
                     dockerfile: dockerfile, canonicalInputs: canonical)
                 plan.labels = DockerfileRenderer.writtenLabels(layer, recipe: recipe.recipe, from: from, multiPlatform: platform != nil)
+                plan.needsBuildKit = DockerfileRenderer.instructions(layer, recipe: recipe.recipe, from: from, copyFrom: copyFrom).contains(where: \.needsBuildKit)
                 planned[key] = plan
                 layers.append(plan)
             }
@@ -115,8 +125,11 @@ public enum Planner {
     }
 
     /// Everything a layer's inputs are made from, with file stamps in place of file contents.
-    static func fingerprint(recipe: String, layer: ResolvedLayer, imageName: Repository, parentHash: ContentHash?, dockerfile: [UInt8], platform: Platform? = nil) -> String {
+    static func fingerprint(
+        recipe: String, layer: ResolvedLayer, imageName: Repository, parentHash: ContentHash?, dockerfile: [UInt8], platform: Platform? = nil, copied: [ContentHash] = []
+    ) -> String {
         var fingerprint = Fingerprint()
+        for hash in copied { fingerprint.add("copied:" + hash.hex) }
         fingerprint.add(LayerInputs.format)
         fingerprint.add(platform?.description ?? "")
         fingerprint.add(Int64(SecretScanner.rulesVersion))

@@ -63,8 +63,14 @@ extension RecipeLoader {
         var spec = HealthcheckSpec(command: [], location: reader.location(node))
         for (key, _, value) in pairs {
             switch key {
-            case "command": spec.command = readExecForm(value, what: "healthcheck.command", reader: reader) ?? []
+            case "command":
+                if case .sequence = value {
+                    spec.command = readExecForm(value, what: "healthcheck.command", reader: reader) ?? []
+                } else if let shell = reader.string(value, what: "healthcheck.command") {
+                    spec.shellCommand = shell.value
+                }
             case "retries": spec.retries = reader.int(value, what: "healthcheck.retries", range: 0...100)?.value
+            case "none": spec.none = reader.bool(value, what: "healthcheck.none") ?? false
             default:
                 guard let text = reader.string(value, what: "healthcheck.\(key)") else { continue }
                 if !Self.isDuration(text.value) {
@@ -78,8 +84,12 @@ extension RecipeLoader {
                 }
             }
         }
-        if !pairs.contains(where: { $0.key == "command" }) { reader.error("healthcheck needs a 'command' (exec form, e.g. [\"curl\", \"-f\", \"http://localhost:4096/\"])", node) }
-        return spec.command.isEmpty ? nil : spec
+        if spec.none {
+            if pairs.count > 1 { reader.error("healthcheck none: true takes no other key", node) }
+            return spec
+        }
+        if !pairs.contains(where: { $0.key == "command" }) { reader.error("healthcheck needs a 'command' (exec form, e.g. [\"curl\", \"-f\", \"http://localhost:4096/\"]), or none: true", node) }
+        return spec.command.isEmpty && spec.shellCommand == nil ? nil : spec
     }
 
     /// A Docker duration: numbers with units ns, us, ms, s, m, h (`1m30s`).

@@ -80,15 +80,15 @@ extension RecipeLoader {
         }
     }
 
-    static func readUser(_ node: Node, reader: YAMLReader) -> UserSpec? {
-        guard let pairs = reader.mapping(node, what: "user", allowed: userKeys) else { return nil }
-        var name: String?, uid: Int?, gid: Int?, home: String?, shell: String?
+    static func readUser(_ node: Node, reader: YAMLReader, what: String = "user") -> UserSpec? {
+        guard let pairs = reader.mapping(node, what: what, allowed: userKeys) else { return nil }
+        var name: String?, uid: Int?, gid: Int?, home: String?, shell: String?, create = true
         for (key, _, value) in pairs {
             switch key {
             case "name":
-                if let text = reader.string(value, what: "user.name") {
+                if let text = reader.string(value, what: "\(what).name") {
                     if text.value == "root" {
-                        reader.error("user.name 'root': the account already exists (the build would fail at groupadd) and the image must run as a non-root user; pick another name, e.g. 'agent'", value)
+                        reader.error("\(what).name 'root': the account already exists (the build would fail at groupadd) and the image must run as a non-root user; pick another name, e.g. 'agent' (or, to run as root on purpose, leave user: out and give the layer policy: {allow-root: \"why\"})", value)
                     } else if let problem = Names.userNameProblem(text.value) {
                         reader.error(problem, value)
                     } else {
@@ -96,26 +96,29 @@ extension RecipeLoader {
                     }
                 }
             case "uid":
-                if let number = reader.int(value, what: "user.uid", range: 0...2_147_483_647) {
+                if let number = reader.int(value, what: "\(what).uid", range: 0...2_147_483_647) {
                     if number.value == 0 {
-                        reader.error("user.uid 0 is root: the image must run as a non-root user", value)
+                        reader.error("\(what).uid 0 is root: the image must run as a non-root user", value)
                     } else {
                         uid = number.value
                     }
                 }
-            case "gid": gid = reader.int(value, what: "user.gid", range: 0...2_147_483_647)?.value
+            case "gid": gid = reader.int(value, what: "\(what).gid", range: 0...2_147_483_647)?.value
             case "home":
-                if let text = reader.string(value, what: "user.home") {
-                    if let problem = Names.imagePathProblem(text.value, what: "user.home") { reader.error(problem, value) } else { home = text.value }
+                if let text = reader.string(value, what: "\(what).home") {
+                    if let problem = Names.imagePathProblem(text.value, what: "\(what).home") { reader.error(problem, value) } else { home = text.value }
                 }
-            case "shell": shell = reader.string(value, what: "user.shell")?.value
+            case "shell": shell = reader.string(value, what: "\(what).shell")?.value
+            case "create": create = reader.bool(value, what: "\(what).create") ?? true
             default: break
             }
         }
-        if name == nil, !pairs.contains(where: { $0.key == "name" }) { reader.error("user needs a 'name'", node) }
-        if uid == nil, !pairs.contains(where: { $0.key == "uid" }) { reader.error("user needs a 'uid' (e.g. uid: 1000)", node) }
+        if name == nil, !pairs.contains(where: { $0.key == "name" }) { reader.error("\(what) needs a 'name'", node) }
+        if uid == nil, !pairs.contains(where: { $0.key == "uid" }) { reader.error("\(what) needs a 'uid' (e.g. uid: 1000)", node) }
         guard let name, let uid else { return nil }
-        return UserSpec(name: name, uid: uid, gid: gid ?? uid, home: home ?? "/home/\(name)", shell: shell, location: reader.location(node))
+        var user = UserSpec(name: name, uid: uid, gid: gid ?? uid, home: home ?? "/home/\(name)", shell: shell, location: reader.location(node))
+        user.create = create
+        return user
     }
 
     static func readCopies(_ node: Node, reader: YAMLReader) -> [CopySpec] {
@@ -123,34 +126,77 @@ extension RecipeLoader {
             reader.error("copy must be a list of {src, dest}, found \(YAMLReader.describe(node))", node)
             return []
         }
-        return items.compactMap { item -> CopySpec? in
-            guard let pairs = reader.mapping(item, what: "copy entry", allowed: copyKeys) else { return nil }
-            var source: Located<String>?, destination: Located<String>?, ownedByUser = false
-            for (key, _, value) in pairs {
-                switch key {
-                case "src": source = reader.string(value, what: "copy.src")
-                case "dest":
-                    destination = reader.string(value, what: "copy.dest")
-                    if let dest = destination, let problem = Names.imagePathProblem(dest.value, what: "copy.dest") {
-                        reader.error(problem, value)
-                        destination = nil
-                    }
-                case "owner":
-                    if let owner = reader.string(value, what: "copy.owner") {
-                        switch owner.value {
-                        case "user": ownedByUser = true
-                        case "root": ownedByUser = false
-                        default: reader.error("copy.owner must be 'user' or 'root', found '\(owner.value)'", value)
-                        }
-                    }
-                default: break
+        return items.compactMap { readCopy($0, what: "copy entry", reader: reader) }
+    }
+
+    /// `{src: PATH | [PATH…], dest, owner: user|root, chown: U:G, mode: "0755", from: IMAGE|LAYER}`.
+    /// In a step, a relative `dest` is the builder's: relative to the `WORKDIR` at that point.
+    static func readCopy(_ item: Node, what: String, reader: YAMLReader, relativeDestination: Bool = false) -> CopySpec? {
+        guard let pairs = reader.mapping(item, what: what, allowed: copyKeys) else { return nil }
+        var sources: [Located<String>] = [], destination: Located<String>?, ownedByUser = false
+        var chown: Located<String>?, mode: Located<String>?, from: Located<String>?
+        for (key, _, value) in pairs {
+            switch key {
+            case "src":
+                if case .sequence = value {
+                    sources = reader.stringList(value, what: "copy.src")
+                    if sources.isEmpty { reader.error("copy.src is an empty list", value) }
+                } else if let source = reader.string(value, what: "copy.src") {
+                    sources = [source]
                 }
+            case "dest":
+                destination = reader.string(value, what: "copy.dest")
+                if let dest = destination, !(relativeDestination && !dest.value.isEmpty && !dest.value.hasPrefix("/")),
+                   let problem = Names.imagePathProblem(dest.value, what: "copy.dest") {
+                    reader.error(problem, value)
+                    destination = nil
+                }
+            case "owner":
+                if let owner = reader.string(value, what: "copy.owner") {
+                    switch owner.value {
+                    case "user": ownedByUser = true
+                    case "root": ownedByUser = false
+                    default: reader.error("copy.owner must be 'user' or 'root', found '\(owner.value)' (for other owners, chown: \"uid:gid\")", value)
+                    }
+                }
+            case "chown":
+                if let text = reader.string(value, what: "copy.chown") {
+                    let parts = text.value.split(separator: ":", omittingEmptySubsequences: false)
+                    if (1...2).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || "_-.$".contains($0) } }) {
+                        chown = text
+                    } else {
+                        reader.error("copy.chown '\(text.value)' must be USER[:GROUP], names or numbers", value)
+                    }
+                }
+            case "mode":
+                if let text = reader.string(value, what: "copy.mode") {
+                    if text.value.count <= 4, let bits = UInt32(text.value, radix: 8), bits <= 0o7777 {
+                        mode = text
+                    } else {
+                        reader.error("copy.mode '\(text.value)' must be octal permission bits, like \"0755\" (quoted: YAML reads 0755 as a number)", value)
+                    }
+                }
+            case "from": from = reader.string(value, what: "copy.from")
+            default: break
             }
-            if source == nil, !pairs.contains(where: { $0.key == "src" }) { reader.error("copy entry needs 'src'", item) }
-            if destination == nil, !pairs.contains(where: { $0.key == "dest" }) { reader.error("copy entry needs 'dest'", item) }
-            guard let source, let destination else { return nil }
-            return CopySpec(source: source, destination: destination, ownedByUser: ownedByUser)
         }
+        if pairs.contains(where: { $0.key == "owner" }), chown != nil { reader.error("copy takes 'owner' or 'chown', not both", item) }
+        if sources.isEmpty, !pairs.contains(where: { $0.key == "src" }) { reader.error("\(what) needs 'src'", item) }
+        if destination == nil, !pairs.contains(where: { $0.key == "dest" }) { reader.error("\(what) needs 'dest'", item) }
+        guard !sources.isEmpty, let destination else { return nil }
+        if sources.count > 1, !destination.value.hasSuffix("/") {
+            reader.diagnostics.error("copy.dest '\(destination.value)' must end with '/' when several sources are copied into it", at: destination.location)
+        }
+        if from == nil {
+            for source in sources where source.value.contains("*") || source.value.contains("?") {
+                reader.diagnostics.error("copy.src '\(source.value)': a pattern is not a path; name the file or its directory", at: source.location)
+            }
+        }
+        var copy = CopySpec(sources: sources, destination: destination, ownedByUser: ownedByUser)
+        copy.chown = chown
+        copy.mode = mode
+        copy.from = from
+        return copy
     }
 
     static func readContext(_ node: Node, reader: YAMLReader) -> ContextSpec? {

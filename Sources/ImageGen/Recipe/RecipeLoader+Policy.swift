@@ -14,6 +14,14 @@ extension RecipeLoader {
             case "required-labels": policy.requiredLabels = reader.stringList(value, what: "policy.required-labels")
             case "probe-timeout": policy.probeTimeout = reader.int(value, what: "policy.probe-timeout (seconds)", range: 1...3600)
             case "secrets": policy.scanSecrets = reader.bool(value, what: "policy.secrets") ?? true
+            case "allow-root":
+                if let reason = reader.string(value, what: "policy.allow-root") {
+                    if reason.value.trimmingCharacters(in: .whitespaces).count < 3 || ["true", "yes", "false", "no"].contains(reason.value.lowercased()) {
+                        reader.error("policy.allow-root takes the reason the image runs as root (allow-root: \"a devcontainer base: VS Code connects as root\"); it goes into verify's report", value)
+                    } else {
+                        policy.allowRoot = reason
+                    }
+                }
             case "files":
                 guard let filePairs = reader.mapping(value, what: "policy.files", allowed: filePolicyKeys) else { continue }
                 for (fileKey, _, list) in filePairs {

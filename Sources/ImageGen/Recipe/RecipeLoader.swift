@@ -6,18 +6,28 @@ import Yams
 /// Loading checks the shape of the file only; names, the layer graph and files on disk are
 /// checked by ``RecipeResolver``.
 public enum RecipeLoader {
-    static let rootKeys = ["recipe", "version", "description", "labels", "args", "platforms", "cache", "layers", "toolsets"]
+    static let rootKeys = ["recipe", "version", "description", "labels", "args", "platforms", "cache", "tags", "variants", "layers", "toolsets"]
     static let cacheKeys = ["registry", "mode"]
     static let layerKeys = [
-        "from", "description", "distro", "packages", "pip", "npm", "user", "workdir", "env", "copy", "run", "toolsets",
-        "probes", "context", "labels", "cmd", "entrypoint", "healthcheck", "policy", "platforms",
+        "from", "description", "distro", "image", "tags", "release", "packages", "pip", "npm", "user", "workdir", "env", "copy", "run", "steps",
+        "toolsets", "probes", "context", "labels", "expose", "volumes", "stopsignal", "shell", "cmd", "entrypoint", "healthcheck", "policy", "platforms",
     ]
+    /// The layer keys that are instructions in the simple form's fixed order; a layer with
+    /// `steps:` writes them as steps instead.
+    static let simpleInstructionKeys = ["packages", "pip", "npm", "workdir", "env", "copy", "run", "toolsets", "expose", "volumes", "stopsignal", "shell", "cmd", "entrypoint", "healthcheck"]
     static let probeKeys = ["run", "expect"]
-    static let healthcheckKeys = ["command", "interval", "timeout", "start-period", "retries"]
-    static let userKeys = ["name", "uid", "gid", "home", "shell"]
-    static let copyKeys = ["src", "dest", "owner"]
+    static let healthcheckKeys = ["command", "interval", "timeout", "start-period", "retries", "none"]
+    static let userKeys = ["name", "uid", "gid", "home", "shell", "create"]
+    static let copyKeys = ["src", "dest", "owner", "chown", "mode", "from"]
     static let contextKeys = ["dir", "package", "dest", "manifest"]
-    static let policyKeys = ["max-size", "max-added", "max-waste", "required-labels", "files", "probe-timeout", "secrets"]
+    static let policyKeys = ["max-size", "max-added", "max-waste", "required-labels", "files", "probe-timeout", "secrets", "allow-root"]
+    /// Unknown layer keys that other tools use, and what to write here instead.
+    static let layerKeyHints = [
+        "ports": "expose", "volume": "volumes", "stop_signal": "stopsignal", "stop-signal": "stopsignal", "add": "copy", "arg": "steps (- arg: {NAME: value}) or the recipe's args",
+        "args": "the recipe's args (at the top), or steps (- arg: {NAME: value})", "maintainer": "labels", "label": "labels", "command": "cmd",
+        "working_dir": "workdir", "working-dir": "workdir", "environment": "env", "image_name": "image", "name": "image", "tag": "tags",
+        "internal": "release (release: false)", "onbuild": "nothing: ONBUILD has no equivalent", "instructions": "steps",
+    ]
     static let filePolicyKeys = ["exists", "absent"]
     static let toolsetKeys = ["packages", "pip", "npm", "run", "probes", "env"]
 
@@ -40,14 +50,19 @@ public enum RecipeLoader {
             reader.diagnostics.error("recipe is not valid UTF-8 text", at: SourceLocation(file: path, line: 1, column: 1))
             return (nil, reader.diagnostics)
         }
+        reader.sourceLines = text.split(separator: "\n", omittingEmptySubsequences: false)
         let (composed, findings) = YAMLComposer.compose(text, file: path)
         for finding in findings { reader.diagnostics.append(finding) }
         guard let root = composed else {
             if findings.isEmpty { reader.diagnostics.error("recipe is empty", at: SourceLocation(file: path, line: 1, column: 1)) }
             return (nil, reader.diagnostics)
         }
-        let recipe = readRecipe(root, reader: reader, path: path, overrides: overrides)
-        return (recipe, reader.diagnostics)
+        guard var recipe = readRecipe(root, reader: reader, path: path, overrides: overrides) else { return (nil, reader.diagnostics) }
+        var diagnostics = reader.diagnostics
+        if recipe.hasVariants {
+            recipe = expandVariants(recipe, root: root, text: text, path: path, overrides: overrides, diagnostics: &diagnostics)
+        }
+        return (recipe, diagnostics)
     }
 
     // MARK: - Root
@@ -96,11 +111,15 @@ public enum RecipeLoader {
 
         var recipe = Recipe(path: path, directory: directory.isEmpty ? "." : directory, name: name, nameLocation: nameLocation)
         recipe.args = args
-        if let node = value("version")?.value, let text = reader.string(node, what: "version") {
-            do {
-                recipe.version = Located(try SemVer(parsing: text.value), at: text.location)
-            } catch {
-                reader.error("\(error)", node)
+        if let node = value("version")?.value, let text = reader.string(node, what: "version", interpolate: false) {
+            if text.value.contains("${") {
+                reader.error("version takes no args: an arg here would silently make a pre-release (1.0.0-${X}); put a variant's name in tags: (\"{version}-${X}\") instead", node)
+            } else {
+                do {
+                    recipe.version = Located(try SemVer(parsing: text.value), at: text.location)
+                } catch {
+                    reader.error("\(error)", node)
+                }
             }
         }
         if let node = value("description")?.value { recipe.description = reader.string(node, what: "description")?.value }
@@ -109,6 +128,8 @@ public enum RecipeLoader {
         }
         if let node = value("cache")?.value { recipe.cache = readCache(node, reader: reader) }
         if let node = value("platforms")?.value { recipe.platforms = readPlatforms(node, what: "platforms", reader: reader) }
+        if let node = value("tags")?.value { recipe.tags = readTags(node, what: "tags", reader: reader) }
+        if let node = value("variants")?.value { recipe.variants = readVariants(node, args: args, reader: reader) }
         if let node = value("toolsets")?.value, node.null == nil, let toolsetPairs = reader.mapping(node, what: "toolsets") {
             for (toolsetName, keyNode, body) in toolsetPairs {
                 if let problem = Names.problem(withName: toolsetName, kind: "toolset name") { reader.error(problem, keyNode) }
@@ -154,11 +175,38 @@ public enum RecipeLoader {
 
     static func readLayer(_ name: String, keyNode: Node, body: Node, reader: YAMLReader) -> LayerSpec {
         var layer = LayerSpec(name: name, location: reader.location(keyNode))
+        layer.comments = reader.comments(above: keyNode)
         reader.usedArgs = []
-        guard let pairs = reader.mapping(body, what: "layer '\(name)'", allowed: layerKeys) else { return layer }
-        for (key, _, node) in pairs {
+        reader.keyHints = layerKeyHints
+        let mapping = reader.mapping(body, what: "layer '\(name)'", allowed: layerKeys)
+        reader.keyHints = [:]
+        guard let pairs = mapping else { return layer }
+        for (key, keyNode, node) in pairs {
+            if simpleInstructionKeys.contains(key) { layer.instructionKeys.append(Located(key, at: reader.location(keyNode))) }
             switch key {
-            case "from": layer.from = reader.string(node, what: "from")
+            case "from":
+                layer.from = reader.string(node, what: "from")
+                if case .scalar(let scalar) = node, scalar.string.contains("${"), !scalar.string.contains("$${") { layer.fromTemplate = scalar.string }
+            case "image":
+                if let image = reader.string(node, what: "image") {
+                    do {
+                        let reference = try ImageReference(parsing: image.value)
+                        if reference.tag != nil || reference.digest != nil {
+                            reader.error("image '\(image.value)' names a repository, without a tag or digest (tags come from tags: and the release's version)", node)
+                        } else {
+                            layer.image = image
+                        }
+                    } catch {
+                        reader.error("image '\(image.value)' is not a repository name: \(error)", node)
+                    }
+                }
+            case "tags": layer.tags = readTags(node, what: "layer '\(name)' tags", reader: reader)
+            case "release": layer.release = reader.bool(node, what: "release") ?? true
+            case "steps": layer.steps = readSteps(node, reader: reader)
+            case "expose": layer.expose = readPorts(node, reader: reader)
+            case "volumes": layer.volumes = readVolumes(node, reader: reader)
+            case "stopsignal": layer.stopsignal = readStopSignal(node, reader: reader)
+            case "shell": layer.shell = readExecForm(node, what: "shell", reader: reader)
             case "description": layer.description = reader.string(node, what: "description")?.value
             case "distro":
                 if let text = reader.string(node, what: "distro") {
@@ -194,6 +242,14 @@ public enum RecipeLoader {
         }
         if layer.from == nil {
             reader.error("layer '\(name)' has no 'from': name an image (debian:bookworm-slim) or another layer", keyNode)
+        }
+        if layer.steps != nil {
+            for key in layer.instructionKeys {
+                let step = ["volumes": "volume", "toolsets": "packages", "pip": "run", "npm": "run"][key.value] ?? key.value
+                reader.diagnostics.error(
+                    "layer '\(name)' has steps:, so '\(key.value)' belongs among them where it runs (- \(step): …); steps and the simple form's fixed order do not mix",
+                    at: key.location)
+            }
         }
         layer.usedArgs = reader.usedArgs
         return layer

@@ -60,6 +60,32 @@ public enum RecipeResolver {
             }
         }
 
+        // 1b. Layers a layer copies files from (`copy: {from: LAYER}`), built before it.
+        var copiesFrom: [String: [String]] = [:]
+        for layer in recipe.layers {
+            for copy in layer.allCopies {
+                guard let from = copy.from, !from.value.contains("${") else { continue }
+                if byName[from.value] != nil {
+                    if from.value == layer.name {
+                        diagnostics.error("layer '\(layer.name)' copies from itself", at: from.location)
+                    } else if !recipe.platforms.isEmpty || layer.platforms != nil {
+                        diagnostics.error("copy.from: copying from a layer ('\(from.value)') is not available in a recipe with platforms: yet; copy from an image, or build the files in this layer", at: from.location)
+                    } else if !(copiesFrom[layer.name] ?? []).contains(from.value) {
+                        copiesFrom[layer.name, default: []].append(from.value)
+                    }
+                    continue
+                }
+                do {
+                    let reference = try ImageReference(parsing: from.value)
+                    if !reference.isPinned {
+                        diagnostics.error("copy.from: '\(from.value)' names no layer and no pinned image; pin it with a version tag or @sha256 digest\(suggestion(for: from.value, among: names).map { "; did you mean the layer '\($0)'?" } ?? "")", at: from.location)
+                    }
+                } catch {
+                    diagnostics.error("copy.from: '\(from.value)' names no layer and is not a valid image reference (\(error))\(didYouMean(from.value, among: names))", at: from.location)
+                }
+            }
+        }
+
         // 2. Cycles: each layer has one parent, so a cycle is a parent chain that comes back.
         var inCycle = Set<String>()
         for layer in recipe.layers where !inCycle.contains(layer.name) {
@@ -80,6 +106,29 @@ public enum RecipeResolver {
                 chain.append(parent)
                 current = parent
             }
+        }
+
+        // 2b. Cycles that go through a copy: a layer copying from its own descendant.
+        for layer in recipe.layers where !inCycle.contains(layer.name) {
+            var path: [String] = []
+            func visit(_ name: String) -> [String]? {
+                if let start = path.firstIndex(of: name) { return Array(path[start...]) + [name] }
+                guard !inCycle.contains(name) || name == layer.name, path.count < recipe.layers.count + 1 else { return nil }
+                path.append(name)
+                defer { path.removeLast() }
+                var next = copiesFrom[name] ?? []
+                if case .layer(let parent)? = parents[name] { next.append(parent) }
+                for target in next { if let cycle = visit(target) { return cycle } }
+                return nil
+            }
+            guard let cycle = visit(layer.name), cycle.first == layer.name else { continue }
+            let text = cycle.joined(separator: " → ")
+            for (index, name) in cycle.dropLast().enumerated() where copiesFrom[name]?.contains(cycle[index + 1]) == true {
+                if let from = byName[name]?.allCopies.compactMap(\.from).first(where: { $0.value == cycle[index + 1] }) {
+                    diagnostics.error("dependency cycle through copy from: \(text)", at: from.location)
+                }
+            }
+            inCycle.formUnion(cycle)
         }
 
         // 3. Toolsets named by layers exist; unused ones are worth a warning.
@@ -110,7 +159,9 @@ public enum RecipeResolver {
                     guard let found = resolved[name] else { continue }
                     parentLayer = found
                 }
-                let layerResult = resolveLayer(layer, parent: parent, parentLayer: parentLayer, recipe: recipe, options: options, diagnostics: &diagnostics)
+                guard (copiesFrom[layer.name] ?? []).allSatisfy({ resolved[$0] != nil }) else { continue }
+                var layerResult = resolveLayer(layer, parent: parent, parentLayer: parentLayer, recipe: recipe, options: options, diagnostics: &diagnostics)
+                layerResult.copiesFrom = copiesFrom[layer.name] ?? []
                 resolved[layer.name] = layerResult
                 ordered.append(layerResult)
                 remaining.removeAll { $0.name == layer.name }
@@ -124,12 +175,13 @@ public enum RecipeResolver {
             checkedFiles += resolveLayer(layer, parent: nil, parentLayer: nil, recipe: recipe, options: options, diagnostics: &diagnostics).sources
         }
 
-        for layer in ordered where layer.user == nil {
+        for layer in ordered where layer.runAs == nil && layer.spec.policy.allowRoot == nil {
             let isLeaf = !ordered.contains { if case .layer(layer.name) = $0.parent { true } else { false } }
             if isLeaf {
-                diagnostics.warning("layer '\(layer.name)' runs as the base image's user (usually root); give it or an ancestor a 'user:'", at: layer.spec.location)
+                diagnostics.warning("layer '\(layer.name)' runs as the base image's user (usually root); give it or an ancestor a 'user:', or say why with policy: {allow-root: \"…\"}", at: layer.spec.location)
             }
         }
+        checkReleaseNames(recipe, layers: ordered, diagnostics: &diagnostics)
         return (ResolvedRecipe(recipe: recipe, layers: ordered, checkedFiles: checkedFiles), diagnostics)
     }
 
@@ -154,7 +206,10 @@ public enum RecipeResolver {
                 distro = inferred
             } else {
                 distro = .debian
-                diagnostics.error("cannot tell which distro '\(reference)' is; add 'distro: debian', 'alpine' or 'busybox' to layer '\(spec.name)'", at: spec.from?.location ?? spec.location)
+                // Only what imagegen writes for the distro needs it: a steps layer of RUNs does not.
+                if spec.needsDistro {
+                    diagnostics.error("cannot tell which distro '\(reference)' is; add 'distro: debian', 'alpine' or 'busybox' to layer '\(spec.name)'", at: spec.from?.location ?? spec.location)
+                }
             }
         case .layer?:
             rootImage = parentLayer?.rootImage ?? ImageReference(path: "scratch")
@@ -173,7 +228,7 @@ public enum RecipeResolver {
 
         // Packages: layer's and toolsets', each checked once, then sorted (reviewable, stable).
         var packages = Set<PackageName>()
-        for package in spec.packages + toolsets.flatMap(\.packages) {
+        for package in spec.packages + toolsets.flatMap(\.packages) + spec.stepPackages {
             do {
                 let name = try PackageName(parsing: package.value)
                 if let problem = name.problem(for: distro) {
@@ -186,7 +241,7 @@ public enum RecipeResolver {
             }
         }
         if !packages.isEmpty, distro.packageManager == .none {
-            let location = (spec.packages.first ?? toolsets.flatMap(\.packages).first)?.location ?? spec.location
+            let location = (spec.packages.first ?? toolsets.flatMap(\.packages).first ?? spec.stepPackages.first)?.location ?? spec.location
             diagnostics.error("layer '\(spec.name)' installs packages but its distro (\(distro.rawValue)) has no package manager", at: location)
         }
 
@@ -220,7 +275,18 @@ public enum RecipeResolver {
         }
 
         let inheritedUser = parentLayer?.user
-        let user = spec.user ?? inheritedUser
+        var user = spec.user ?? inheritedUser
+        var runAs = spec.user.map { "\($0.uid):\($0.gid)" } ?? parentLayer?.runAs
+        if let steps = spec.steps {
+            (user, runAs) = followUser(through: steps, inherited: (inheritedUser, parentLayer?.runAs), layer: spec.name, diagnostics: &diagnostics)
+        }
+        for account in spec.declaredAccounts where account.create {
+            if case .image(let reference)? = parent, let problem = KnownAccounts.collision(account, on: reference, distro: distro) {
+                diagnostics.error(problem, at: account.location)
+            } else if case .layer? = parent, let problem = KnownAccounts.collision(account, on: rootImage, distro: distro) {
+                diagnostics.error(problem, at: account.location)
+            }
+        }
         let workdir = spec.workdir?.value ?? parentLayer?.workdir
 
         var args: [String: String] = [:]
@@ -254,6 +320,8 @@ public enum RecipeResolver {
             sources: sources, context: context)
         resolved.languagePackages = languagePackages
         resolved.builderPackages = builderPackages
+        resolved.runAs = runAs
+        resolved.inheritedRunAs = parentLayer?.runAs
         resolved.inheritedPackages = inheritedPackages
         resolved.platforms = platforms
         return resolved
@@ -266,25 +334,29 @@ public enum RecipeResolver {
         _ spec: LayerSpec, user: UserSpec?, recipe: Recipe, options: ResolveOptions, diagnostics: inout Diagnostics
     ) -> ([ContextEntry], BakedContext?) {
         var entries: [ContextEntry] = []
-        for copy in spec.copy {
-            if let problem = Names.relativePathProblem(copy.source.value, what: "copy.src") {
-                diagnostics.error(problem, at: copy.source.location)
-                continue
-            }
-            if copy.ownedByUser, user == nil {
+        for copy in spec.allCopies {
+            if copy.ownedByUser, user == nil, spec.steps == nil {
                 diagnostics.error("copy.owner is 'user' but layer '\(spec.name)' has no user", at: copy.source.location)
             }
-            let relative = DockerIgnore.clean(copy.source.value)
+            guard copy.from == nil else { continue }
+            for source in copy.sources {
+            if let problem = Names.relativePathProblem(source.value, what: "copy.src") {
+                diagnostics.error(problem, at: source.location)
+                continue
+            }
+            let relative = DockerIgnore.clean(source.value)
             let walker = ContextWalker(root: join(recipe.directory, relative), displayRoot: join(recipe.directory, relative), archivePrefix: ContextLayout.copyPath(relative))
             let (found, problems) = walker.walk()
             for problem in problems {
                 if problem.path == walker.displayRoot {
-                    diagnostics.error("copy.src '\(copy.source.value)' \(problem.message)", at: copy.source.location)
+                    diagnostics.error("copy.src '\(source.value)' \(problem.message)", at: source.location)
                 } else {
                     diagnostics.error(problem.message, at: SourceLocation(file: problem.path, line: 0, column: 0))
                 }
             }
-            entries.append(contentsOf: found)
+            // Sources copied twice (two steps) are one entry of the build context.
+            entries.append(contentsOf: found.filter { entry in !entries.contains { $0.path == entry.path } })
+            }
         }
         var baked: BakedContext?
         if let context = spec.context {

@@ -28,6 +28,10 @@ public enum RecipeSchema {
                 case "args": map("Values for ${NAME} in the recipe's strings; --arg NAME=VALUE overrides one.")
                 case "cache": cache
                 case "platforms": platforms("The platforms every layer is built for; default: the engine's own.")
+                case "tags": tagTemplates("Release tag templates for every layer; default {version}, {major}.{minor}, {major}, latest (with -{variant} when the recipe has variants).")
+                case "variants":
+                    .object(["type": "object", "description": "A matrix over args: the family is built once per combination, its layers named <layer>-<variant>.",
+                             "minProperties": 1, "additionalProperties": .object(["type": "array", "minItems": 1, "uniqueItems": true, "items": scalar("A value of the arg.")])])
                 case "layers":
                     .object(["type": "object", "description": "The layers, by name.", "minProperties": 1,
                              "additionalProperties": layer, "propertyNames": namePattern])
@@ -46,6 +50,14 @@ public enum RecipeSchema {
             case "from": scalar("An image reference with a tag or digest (debian:bookworm-slim), or another layer's name.")
             case "description": scalar("What the layer adds.")
             case "distro": .object(["enum": ["debian", "alpine", "busybox"], "description": "The package manager's family; inherited from the parent layer."])
+            case "image": scalar("The image's repository (acme/base-notebook, ghcr.io/team/ros), without a tag; default <recipe>-<layer>.")
+            case "tags": tagTemplates("Release tag templates for this layer (the recipe's tags: otherwise).")
+            case "release": .object(["type": "boolean", "description": "false: an internal layer, built and used by the layers above, never released (default true)."])
+            case "steps": list(step, "Instructions in the order written, in place of the simple keys' fixed order.")
+            case "expose": list(port, "Ports the image listens on (EXPOSE).")
+            case "volumes": list(scalar("An absolute path."), "Volumes (VOLUME).")
+            case "stopsignal": scalar("The signal that stops the container (STOPSIGNAL): SIGTERM, SIGINT, 15…")
+            case "shell": execForm("SHELL for the RUN steps, in exec form.")
             case "packages": list(scalar("A package name."), "OS packages to install.")
             case "pip": list(scalar("name==version"), "Python packages, pinned, installed in a builder stage into a venv under /opt/imagegen/pip/<layer> (on PATH).")
             case "npm": list(scalar("name@version"), "Node.js packages, pinned, installed in a builder stage under /opt/imagegen/npm/<layer> (on PATH).")
@@ -89,10 +101,11 @@ public enum RecipeSchema {
         object("The non-root user the image runs as.", required: ["name", "uid"], properties: properties(RecipeLoader.userKeys) { key in
             switch key {
             case "name": scalar("The user name.")
-            case "uid": .object(["type": "integer", "minimum": 1, "maximum": 2_147_483_647, "description": "Not 0: images run as a non-root user."])
-            case "gid": .object(["type": "integer", "minimum": 0, "maximum": 2_147_483_647, "description": "Defaults to the uid."])
+            case "uid": integerOrArg(.object(["type": "integer", "minimum": 1, "maximum": 2_147_483_647, "description": "Not 0: images run as a non-root user."]))
+            case "gid": integerOrArg(.object(["type": "integer", "minimum": 0, "maximum": 2_147_483_647, "description": "Defaults to the uid."]))
             case "home": scalar("Defaults to /home/<name>.")
             case "shell": scalar("The login shell.")
+            case "create": .object(["type": "boolean", "description": "false: the base image has the account already (node's node, 1000:1000); adopt it instead of creating it."])
             default: unknown(key)
             }
         })
@@ -113,9 +126,10 @@ public enum RecipeSchema {
 
     static var healthcheck: JSONValue {
         let duration = JSONValue.object(["type": "string", "pattern": "^([0-9]+(ns|us|ms|s|m|h))+$", "description": "A duration: 30s, 1m30s, 500ms."])
-        return object("HEALTHCHECK, in exec form.", required: ["command"], properties: properties(RecipeLoader.healthcheckKeys) { key in
+        return object("HEALTHCHECK, in exec form.", properties: properties(RecipeLoader.healthcheckKeys) { key in
             switch key {
-            case "command": execForm("The check, in exec form; exit 0 means healthy.")
+            case "command": .object(["anyOf": [execForm("The check, in exec form; exit 0 means healthy."), scalar("The check, in shell form.")]])
+            case "none": .object(["type": "boolean", "description": "true: no health check, not even the parent's (HEALTHCHECK NONE)."])
             case "interval", "timeout", "start-period": duration
             case "retries": .object(["type": "integer", "minimum": 0, "maximum": 100, "description": "Failures in a row before unhealthy."])
             default: unknown(key)
@@ -126,9 +140,12 @@ public enum RecipeSchema {
     static var copy: JSONValue {
         object("A file or directory to copy.", required: ["src", "dest"], properties: properties(RecipeLoader.copyKeys) { key in
             switch key {
-            case "src": scalar("A path relative to the recipe.")
+            case "src": .object(["anyOf": [scalar("A path relative to the recipe (with from: a path in that image)."), list(scalar("A path."), "Several paths; dest ends with /.")]])
             case "dest": scalar("An absolute path in the image.")
             case "owner": .object(["enum": ["user", "root"], "description": "Who owns the copy (root unless user)."])
+            case "chown": scalar("USER[:GROUP] the copy belongs to (COPY --chown), in place of owner.")
+            case "mode": .object(["type": "string", "pattern": "^[0-7]{1,4}$", "description": "Permission bits, octal and quoted (\"0755\"): COPY --chmod, built with BuildKit."])
+            case "from": scalar("Copy out of an image (pinned) or another layer of the recipe instead of the recipe's directory.")
             default: unknown(key)
             }
         })
@@ -172,9 +189,48 @@ public enum RecipeSchema {
                 })
             case "probe-timeout": .object(["type": "integer", "minimum": 1, "maximum": 3600, "description": "Seconds each probe may run."])
             case "secrets": .object(["type": "boolean", "description": "Scan every layer for secrets (default true)."])
+            case "allow-root": scalar("Why the image runs as root on purpose; verify passes user.non-root and reports the reason.")
             default: unknown(key)
             }
         })
+    }
+
+    static var step: JSONValue {
+        let kinds: [String: JSONValue] = [
+            "run": .object(["anyOf": [scalar("A shell command; each line of a block is a continuation line of one RUN."), execForm("RUN in exec form.")]]),
+            "copy": copy,
+            "env": map("Environment variables (one ENV)."),
+            "workdir": scalar("WORKDIR: an absolute path."),
+            "user": .object(["anyOf": [scalar("USER as written: a name or uid[:gid]."), user]]),
+            "packages": list(scalar("A package name, or name=version pattern."), "OS packages installed here (as root)."),
+            "shell": execForm("SHELL, in exec form."),
+            "arg": .object(["anyOf": [scalar("ARG NAME."), map("ARG NAME=default: one arg.")]]),
+            "expose": list(port, "EXPOSE."),
+            "volume": list(scalar("An absolute path."), "VOLUME."),
+            "stopsignal": scalar("STOPSIGNAL."),
+            "label": map("LABEL (values as the builder reads them: $ARG expands)."),
+            "healthcheck": healthcheck,
+            "cmd": .object(["anyOf": [execForm("CMD, exec form."), scalar("CMD, shell form.")]]),
+            "entrypoint": .object(["anyOf": [execForm("ENTRYPOINT, exec form."), scalar("ENTRYPOINT, shell form.")]]),
+        ]
+        return .object(["type": "object", "description": "One instruction: a single key.", "minProperties": 1, "maxProperties": 1,
+                        "additionalProperties": false, "properties": properties(RecipeLoader.stepKeys) { kinds[$0] ?? unknown($0) }])
+    }
+
+    static var port: JSONValue {
+        .object(["anyOf": [.object(["type": "integer", "minimum": 1, "maximum": 65535]),
+                           .object(["type": "string", "pattern": "^[0-9]+(-[0-9]+)?(/(tcp|udp|sctp))?$"])], "description": "A port or range, optionally /tcp, /udp or /sctp."])
+    }
+
+    static func tagTemplates(_ description: String) -> JSONValue {
+        list(.object(["type": "string", "pattern": "^[A-Za-z0-9_.{}$-]+$",
+                      "description": "A tag template: {version}, {major}, {minor}, {patch}, {variant}, ${ARG} and literal text (v{version}, {version}-trixie, latest)."]),
+             description)
+    }
+
+    /// An integer, or a string of args that makes one (`${UID}`).
+    static func integerOrArg(_ integer: JSONValue) -> JSONValue {
+        .object(["anyOf": [integer, .object(["type": "string", "pattern": "\\$\\{", "description": "Args that make an integer."])]])
     }
 
     static var fileRule: JSONValue {

@@ -16,6 +16,14 @@ public struct ResolvedLayer: Sendable, Hashable {
     public var user: UserSpec?
     /// The user of the parent image, which a `USER root` switch must come back from.
     public var inheritedUser: UserSpec?
+    /// The image's final `USER` (`1000:1000`, or a steps layer's `USER` as written); nil: the
+    /// base image's.
+    public var runAs: String? = nil
+    /// The parent image's final `USER`.
+    public var inheritedRunAs: String? = nil
+    /// Layers of the recipe this one copies files from (`copy: {from: LAYER}`): built before it,
+    /// and their content hashes are among its inputs.
+    public var copiesFrom: [String] = []
     public var workdir: String?
     /// This layer's packages and its toolsets', sorted and without duplicates.
     public var packages: [PackageName]
@@ -63,17 +71,22 @@ public struct ResolvedRecipe: Sendable {
 
     public func layer(named name: String) -> ResolvedLayer? { layers.first { $0.name == name } }
 
-    /// `<recipe>-<layer>` (both names were checked to make a valid repository path).
-    public func imageName(of layer: String) -> Repository { Repository(validatedPath: "\(recipe.name)-\(layer)") }
+    /// The layer's `image:`, else `<recipe>-<layer>` (both names were checked to make a valid
+    /// repository path).
+    public func imageName(of layer: String) -> Repository {
+        if let image = recipe.layer(named: layer)?.image, let repository = try? Repository(parsing: image.value) { return repository }
+        return Repository(validatedPath: "\(recipe.name)-\(layer)")
+    }
 
-    /// The named layers with every layer they depend on, in build order.
+    /// The named layers (a layer's name, or the name all its variants share) with every layer
+    /// they depend on (parents, and layers they copy from), in build order.
     public func selecting(_ names: [String]) -> [ResolvedLayer] {
         var wanted = Set<String>()
-        for name in names {
-            var current = layer(named: name)
-            while let layer = current, wanted.insert(layer.name).inserted {
-                if case .layer(let parent) = layer.parent { current = self.layer(named: parent) } else { current = nil }
-            }
+        var pending = layers.filter { layer in names.contains(layer.name) || names.contains(layer.spec.baseName) }.map(\.name)
+        while let name = pending.popLast() {
+            guard wanted.insert(name).inserted, let layer = layer(named: name) else { continue }
+            if case .layer(let parent) = layer.parent { pending.append(parent) }
+            pending += layer.copiesFrom
         }
         return layers.filter { wanted.contains($0.name) }
     }

@@ -12,7 +12,6 @@ extension Releaser {
     func runMultiPlatform() async throws -> Report {
         var report = Report(recipe: plan.name, info: options.info, dryRun: options.dryRun)
         let version = options.info.version
-        let (exactTag, floatingTags) = TagPlanner.tags(for: version)
         guard (options.push || options.dryRun), !prefix.isEmpty else {
             report.failure = "a multi-platform release is an image index, which only a registry holds: give --push --registry HOST[/NAMESPACE] (or --dry-run with --registry)"
             return report
@@ -43,20 +42,30 @@ extension Releaser {
             var layers: [LayerPlan]
             var repository: Repository
             var reference: LayerPlan
+            var exactTag: Tag
+            var floatingTags: [Tag]
             var exact: TagPlanner.Action
             var remoteExact: TagPlanner.Current?
             var remoteFloating: [Tag: TagPlanner.Current] = [:]
         }
         var releases: [LayerRelease] = []
         do {
-            for name in plan.layerNames {
+            for name in plan.layerNames where plan.layer(named: name)?.layer.spec.release == true {
                 let layers = plan.layers.filter { $0.name == name }
                 let reference = layers.first { $0.platform == referencePlatform } ?? layers[0]
+                // The index is pushed under the first exact tag (its platforms under `<tag>-<arch>`);
+                // further exact tags get that index as floating tags do.
+                let (exactTags, floating) = tags(of: reference)
+                guard let exactTag = exactTags.first else {
+                    throw ReleaseError.refused("layer '\(name)': a multi-platform release needs a tag template with {version} (its platforms are pushed as <tag>-<arch>)")
+                }
+                let floatingTags = Array(exactTags.dropFirst()) + floating
                 let architecture = reference.platform?.architecture ?? RegistryClient.architecture
                 let repository = try repository(of: reference)
                 let remote = try await registryState(registry, repository: repository, tag: exactTag, architecture: architecture)
                 let action = try TagPlanner.exact(exactTag, repository: repository, version: version, contentHash: reference.contentHash, current: remote, place: " in the registry")
-                var release = LayerRelease(name: name, layers: layers, repository: repository, reference: reference, exact: action, remoteExact: remote)
+                var release = LayerRelease(name: name, layers: layers, repository: repository, reference: reference, exactTag: exactTag, floatingTags: floatingTags,
+                                           exact: action, remoteExact: remote)
                 for tag in floatingTags { release.remoteFloating[tag] = try await registryState(registry, repository: repository, tag: tag, architecture: architecture) }
                 releases.append(release)
             }
@@ -85,7 +94,7 @@ extension Releaser {
                         if layer.platform == release.reference.platform { targets[release.name] = id }
                         images.append(.init(platform: layer.platform ?? referencePlatform, source: id.description, engine: engine(for: layer.platform)))
                     }
-                    entries[release.name] = try await ImageIndexPublisher(repository: release.repository, auth: auth).pushPlatforms(images, tag: exactTag, progress: progress)
+                    entries[release.name] = try await ImageIndexPublisher(repository: release.repository, auth: auth).pushPlatforms(images, tag: release.exactTag, progress: progress)
                 }
             } catch let failure as ImageIndexPublisher.Failure {
                 report.failure = "\(failure); no release tag was written"
@@ -100,9 +109,9 @@ extension Releaser {
         // 4. The tags: the exact one, then the floating ones, forward only.
         for release in releases {
             let target = targets[release.name]
-            report.tags.append(TagOutcome(layer: release.name, repository: release.repository, tag: exactTag, action: release.exact,
+            report.tags.append(TagOutcome(layer: release.name, repository: release.repository, tag: release.exactTag, action: release.exact,
                                           image: release.remoteExact?.imageID ?? target))
-            for tag in floatingTags {
+            for tag in release.floatingTags {
                 let current = release.remoteFloating[tag]
                 var action = TagPlanner.floating(tag, version: version, target: target, current: current)
                 if options.dryRun, case .move = action, let current, current.version == version, current.contentHash == release.reference.contentHash {
@@ -129,7 +138,7 @@ extension Releaser {
                     report.tags[index].index = try await publisherFor(release.repository).writeIndex(platformEntries, tag: outcome.tag).digest
                 } else {
                     // The version was released before: the floating tag gets that very index.
-                    guard let (descriptor, body) = try await registry.rawManifest(repository: release.repository.path, reference: exactTag.value) else { continue }
+                    guard let (descriptor, body) = try await registry.rawManifest(repository: release.repository.path, reference: release.exactTag.value) else { continue }
                     try await registry.pushManifest(repository: release.repository.path, reference: outcome.tag.value, mediaType: descriptor.mediaType, body: body)
                     report.tags[index].index = descriptor.digest
                 }

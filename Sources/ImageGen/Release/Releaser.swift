@@ -80,11 +80,20 @@ public struct Releaser: Sendable {
         }
     }
 
+    /// The layers a release tags: all but internal ones (`release: false`), which are built,
+    /// verified and used, never published.
+    var releasedLayers: [LayerPlan] { plan.layers.filter(\.layer.spec.release) }
+
+    /// A layer's tags for this release (its `tags:`, the recipe's, or the defaults), exact first.
+    func tags(of layer: LayerPlan) -> (exact: [Tag], floating: [Tag]) {
+        let templates = (layer.layer.spec.tags ?? plan.recipe.recipe.tags)?.map(\.value)
+        return TagTemplate.tags(for: options.info.version, templates: templates, variant: layer.layer.spec.variant)
+    }
+
     public func run() async throws -> Report {
         if plan.isMultiPlatform { return try await runMultiPlatform() }
         var report = Report(recipe: plan.name, info: options.info, dryRun: options.dryRun)
         let version = options.info.version
-        let (exactTag, floatingTags) = TagPlanner.tags(for: version)
 
         // 1. Every layer built and verified, or nothing happens.
         progress("verifying \(plan.layers.count) layers")
@@ -113,29 +122,37 @@ public struct Releaser: Sendable {
         if let registry { progress("reading the release's tags in \(registry.host)") }
 
         // 2. Exact tags: refuse before touching anything if one names another image, here or in
-        //    the registry.
+        //    the registry. The first exact tag decides whether the layer is released already.
         var releaseImages: [String: ImageID] = [:]     // layer → image the release tags
         var toStamp: [LayerPlan] = []
         var remoteFloating: [String: TagPlanner.Current] = [:]   // "repository:tag" → registry state
-        var toPull: [LayerPlan] = []
-        for layer in plan.layers {
+        var toPull: [(layer: LayerPlan, tag: Tag)] = []
+        for layer in releasedLayers {
             do {
                 let repository = try repository(of: layer)
-                var current = try await state(of: repository.reference(exactTag))
-                let remote = try await remoteState(repository, exactTag)
-                if let remote {
-                    _ = try TagPlanner.exact(exactTag, repository: repository, version: version, contentHash: layer.contentHash, current: remote, place: " in the registry")
-                    if current == nil {
-                        // Released from another machine: this run's tags will name that very
-                        // image, pulled once every check has passed.
-                        current = remote
-                        toPull.append(layer)
+                let (exactTags, floatingTags) = tags(of: layer)
+                var decided = false
+                for (index, exactTag) in exactTags.enumerated() {
+                    var current = try await state(of: repository.reference(exactTag))
+                    let remote = try await remoteState(repository, exactTag)
+                    if let remote {
+                        _ = try TagPlanner.exact(exactTag, repository: repository, version: version, contentHash: layer.contentHash, current: remote, place: " in the registry")
+                        if current == nil, index == 0 {
+                            // Released from another machine: this run's tags will name that very
+                            // image, pulled once every check has passed.
+                            current = remote
+                            toPull.append((layer, exactTag))
+                        }
                     }
+                    let action = try TagPlanner.exact(exactTag, repository: repository, version: version, contentHash: layer.contentHash, current: current)
+                    if index == 0 {
+                        if case .keep = action, let current { releaseImages[layer.name] = current.imageID } else { toStamp.append(layer) }
+                        decided = true
+                    }
+                    report.tags.append(TagOutcome(layer: layer.name, repository: repository, tag: exactTag, action: action, image: current?.imageID))
                 }
+                if !decided { toStamp.append(layer) }
                 for tag in floatingTags { remoteFloating[repository.reference(tag)] = try await remoteState(repository, tag) }
-                let action = try TagPlanner.exact(exactTag, repository: repository, version: version, contentHash: layer.contentHash, current: current)
-                if case .keep = action, let current { releaseImages[layer.name] = current.imageID } else { toStamp.append(layer) }
-                report.tags.append(TagOutcome(layer: layer.name, repository: repository, tag: exactTag, action: action, image: current?.imageID))
             } catch let refusal as ReleaseError {
                 report.failure = refusal.description
                 report.tags = []
@@ -147,23 +164,28 @@ public struct Releaser: Sendable {
         //    so the content-hash images (and the cache) are untouched; or, for a version already in
         //    the registry, its image from there.
         if !options.dryRun {
-            for layer in toPull {
+            for (layer, tag) in toPull {
                 let repository = try repository(of: layer)
-                progress("pulling \(repository.reference(exactTag)), released before")
-                try await engine.pull(ImageReference(repository, tag: exactTag), registryAuth: auth?.header)
-                if let pulled = try await state(of: repository.reference(exactTag)) { releaseImages[layer.name] = pulled.imageID }
+                progress("pulling \(repository.reference(tag)), released before")
+                try await engine.pull(ImageReference(repository, tag: tag), registryAuth: auth?.header)
+                if let pulled = try await state(of: repository.reference(tag)) { releaseImages[layer.name] = pulled.imageID }
             }
-            for layer in toStamp {
+            for layer in toStamp where releaseImages[layer.name] == nil {
                 progress("stamping \(layer.reference) with version \(version)")
                 releaseImages[layer.name] = try await stamp(layer)
             }
         }
 
         // 4. Floating tags: forward only.
-        for layer in plan.layers {
+        for layer in releasedLayers {
             let repository = try repository(of: layer)
             let target = releaseImages[layer.name]
-            if let index = report.tags.firstIndex(where: { $0.layer == layer.name && $0.tag == exactTag }) { report.tags[index].image = target }
+            let (exactTags, floatingTags) = tags(of: layer)
+            for index in report.tags.indices where report.tags[index].layer == layer.name && exactTags.contains(report.tags[index].tag) {
+                // A second exact tag already on this release's image is kept; a new one names it.
+                if case .keep = report.tags[index].action, report.tags[index].image != target, target != nil { report.tags[index].action = .create }
+                report.tags[index].image = target
+            }
             for tag in floatingTags {
                 if let remote = remoteFloating[repository.reference(tag)], let newer = remote.version, newer.comparePrecedence(version) > 0 {
                     report.tags.append(TagOutcome(layer: layer.name, repository: repository, tag: tag,
@@ -182,10 +204,14 @@ public struct Releaser: Sendable {
                 report.tags.append(TagOutcome(layer: layer.name, repository: repository, tag: tag, action: action, image: image))
             }
         }
-        // Layer by layer, the exact tag first.
-        let order = Dictionary(uniqueKeysWithValues: plan.layers.enumerated().map { ($1.name, $0) })
-        let tagOrder = Dictionary(uniqueKeysWithValues: ([exactTag] + floatingTags).enumerated().map { ($1, $0) })
-        report.tags.sort { (order[$0.layer] ?? 0, tagOrder[$0.tag] ?? 0) < (order[$1.layer] ?? 0, tagOrder[$1.tag] ?? 0) }
+        // Layer by layer, exact tags first, each in its template's order.
+        let order = Dictionary(uniqueKeysWithValues: releasedLayers.enumerated().map { ($1.name, $0) })
+        var tagOrder: [String: [Tag: Int]] = [:]
+        for layer in releasedLayers {
+            let (exact, floating) = tags(of: layer)
+            tagOrder[layer.name] = Dictionary((exact + floating).enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+        report.tags.sort { (order[$0.layer] ?? 0, tagOrder[$0.layer]?[$0.tag] ?? 0) < (order[$1.layer] ?? 0, tagOrder[$1.layer]?[$1.tag] ?? 0) }
         if options.dryRun { return report }
 
         // 5. Tags, all at the end; on any failure every tag moved or created here is put back.

@@ -13,6 +13,10 @@ public enum ImageLabels {
     public static let baseImage = "dev.imagegen.base-image"
     public static let recipe = "dev.imagegen.recipe"
     public static let layer = "dev.imagegen.layer"
+    /// The variant a layer was built for (`variants:`), only in recipes with variants.
+    public static let variant = "dev.imagegen.variant"
+    /// "true" on a layer that is built and used but never released (`release: false`).
+    public static let internalLayer = "dev.imagegen.internal"
     /// On the containers verify runs probes in.
     public static let probe = "dev.imagegen.probe"
     /// On the containers that hold a layer's build lock: who holds it, and for which image.

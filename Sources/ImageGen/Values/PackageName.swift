@@ -9,11 +9,18 @@ public struct PackageName: Hashable, Sendable, Comparable, CustomStringConvertib
         guard let first = text.first, first.isASCII, first.isLetter || first.isNumber else {
             throw .unsafePackageName(text, character: nil)
         }
-        if let bad = text.first(where: { !($0.isASCII && ($0.isLetter || $0.isNumber || ".+-_:~=@".contains($0))) }) {
+        // A version may be a pattern or a constraint (`ros-jazzy-ros-core=0.11.0-1*`,
+        // `curl>8.5`): those characters only after the name, and the name is quoted in RUN.
+        let nameEnd = text.firstIndex { "=<>~@:/".contains($0) } ?? text.endIndex
+        if let bad = text[..<nameEnd].first(where: { !($0.isASCII && ($0.isLetter || $0.isNumber || ".+-_".contains($0))) })
+            ?? text[nameEnd...].first(where: { !($0.isASCII && ($0.isLetter || $0.isNumber || ".+-_:~=@*?<>/".contains($0))) }) {
             throw .unsafePackageName(text, character: bad)
         }
         value = text
     }
+
+    /// As a `RUN` line writes it: quoted when a version pattern or constraint would be shell syntax.
+    public var rendered: String { value.contains(where: { "*?<>".contains($0) }) ? "'\(value)'" : value }
 
     public var description: String { value }
 

@@ -33,6 +33,14 @@ extension Policies {
         if failure == nil, let expected, let uid, uid != expected.uid {
             failure = "the image runs as uid \(uid), but the recipe asks for \(expected.name) with uid \(expected.uid)"
         }
+        // Root on purpose (a devcontainer base, ROS): passed, and the report says why, never silently.
+        if let reason = image.policy.allowRoot, uid == nil, failure != nil {
+            checks.append(.passed(image.name, "user.non-root", "user", "runs as root, allowed: \(reason.value)", measured: .string(configured),
+                                  details: ["\(reason.location): policy.allow-root"]))
+            checks.append(secondRoot(image, accounts: accounts))
+            checks.append(.passed(image.name, "user.workdir", "user", "runs as root (allowed): every directory is writable"))
+            return checks
+        }
         checks.append(failure.map {
             .failed(image.name, "user.non-root", "user", $0, measured: .string(configured), threshold: threshold, details: declared.map { [$0] } ?? [])
         } ?? .passed(image.name, "user.non-root", "user", "runs as \(configured) (uid \(uid ?? -1))", measured: .string(configured), threshold: threshold))

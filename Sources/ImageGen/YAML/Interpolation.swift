@@ -8,6 +8,23 @@ struct Interpolation {
         var problems: [(offset: Int, message: String)] = []
     }
 
+    /// The arg names `${…}` in `text` refers to, each once, in order.
+    static func names(in text: String) -> [String] {
+        var names: [String] = []
+        var rest = Substring(text)
+        while let start = rest.range(of: "${") {
+            if start.lowerBound > rest.startIndex, rest[rest.index(before: start.lowerBound)] == "$" {
+                rest = rest[start.upperBound...]
+                continue
+            }
+            guard let close = rest[start.upperBound...].firstIndex(of: "}") else { break }
+            let name = String(rest[start.upperBound..<close])
+            if !names.contains(name) { names.append(name) }
+            rest = rest[rest.index(after: close)...]
+        }
+        return names
+    }
+
     static func apply(_ text: String, args: [String: String]) -> Result {
         guard text.contains("$") else { return Result(value: text) }
         let scalars = Array(text.unicodeScalars)

@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// Typed reads of a composed YAML tree that record a diagnostic (with line and column) for every
@@ -12,8 +13,29 @@ final class YAMLReader {
 
     /// Secrets already reported, so a value and its substituted form do not both report one.
     private var reportedSecrets = Set<String>()
+    /// The file's lines, for the comments written above a step.
+    var sourceLines: [Substring] = []
+    /// Keys other tools use for what this format calls otherwise: `unknown key 'ports'` says
+    /// to write `expose`.
+    var keyHints: [String: String] = [:]
 
     init(file: String) { self.file = file }
+
+    /// The `#` comment lines directly above `node`'s line (no blank line between), without `# `.
+    func comments(above node: Node) -> [String] {
+        guard let line = node.mark?.line, line >= 2, line - 1 <= sourceLines.count else { return [] }
+        var result: [String] = []
+        var index = line - 2
+        while index >= 0 {
+            let text = sourceLines[index].drop { $0 == " " || $0 == "\t" }
+            guard text.hasPrefix("#") else { break }
+            var comment = text.dropFirst()
+            if comment.hasPrefix(" ") { comment = comment.dropFirst() }
+            result.insert(String(comment), at: 0)
+            index -= 1
+        }
+        return result
+    }
 
     /// Reports every secret in `text` (a value of the file) as an error at its position, naming
     /// the rule and never the value. Every string the file holds passes here: values as written
@@ -71,7 +93,8 @@ final class YAMLReader {
             if key.hasPrefix(YAMLComposer.setAsidePrefix) { continue }
             refuseSecrets(key, in: scalar, at: location(keyNode), what: "a key of \(what)")
             if let allowed, !allowed.contains(key) {
-                error("unknown key '\(key)' in \(what)\(didYouMean(key, among: allowed))", keyNode)
+                let hint = keyHints[key.lowercased()].flatMap { allowed.contains(String($0.prefix { $0 != " " })) ? "; write \($0)" : nil }
+                error("unknown key '\(key)' in \(what)\(hint ?? didYouMean(key, among: allowed))", keyNode)
                 continue
             }
             pairs.append((key, keyNode, value))
@@ -114,8 +137,19 @@ final class YAMLReader {
         }
     }
 
+    /// An integer, written as one or as a string of args that makes one (`uid: ${UID}`).
     func int(_ node: Node, what: String, range: ClosedRange<Int>) -> Located<Int>? {
-        guard case .scalar = node, node.tag.rawValue == Tag.Name.int.rawValue, let value = node.int else {
+        var parsed: Int?
+        if case .scalar(let scalar) = node, node.tag.rawValue == Tag.Name.int.rawValue {
+            parsed = node.int
+        } else if case .scalar(let scalar) = node, scalar.string.contains("${"), let text = string(node, what: what) {
+            guard let number = Int(text.value.trimmingCharacters(in: .whitespaces)) else {
+                error("\(what) must be an integer; with its args it is '\(text.value)'", node)
+                return nil
+            }
+            parsed = number
+        }
+        guard let value = parsed else {
             error("\(what) must be an integer, found \(Self.describe(node))", node)
             return nil
         }
