@@ -16,7 +16,17 @@ struct InitCommand: ParsableCommand {
     enum Template: String, ExpressibleByArgument, CaseIterable {
         case minimal
         case opencodeSandbox = "opencode-sandbox"
+
+        var summary: String {
+            switch self {
+            case .minimal: "one layer on Debian: a non-root user, a workdir, a package, a probe"
+            case .opencodeSandbox: "the OpenCode task sandbox: base, developer, sandbox and context layers on Debian trixie, with its FEAT-026 context"
+            }
+        }
     }
+
+    @Flag(help: "List the starters --from takes, and exit.")
+    var list = false
 
     @Argument(help: "Where to write (created if missing).")
     var directory = "."
@@ -25,6 +35,11 @@ struct InitCommand: ParsableCommand {
     var from: Template = .minimal
 
     func run() throws {
+        if list {
+            for template in Template.allCases { Console.out("\(template.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)) \(template.summary)") }
+            Console.out("(a family of Dockerfiles: imagegen import DIR… --out recipe.yaml)")
+            return
+        }
         guard let files = StarterTemplates.all[from.rawValue] else {
             throw CommandFailure("error: no template '\(from.rawValue)'", code: .badInput)
         }

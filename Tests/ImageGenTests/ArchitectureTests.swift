@@ -5,7 +5,7 @@ import Testing
 /// types of the folders before it in this order (a back edge fails here, naming both ends).
 @Suite("architecture")
 struct ArchitectureTests {
-    static let order = ["Support", "Values", "Diagnostics", "Secrets", "YAML", "Archive", "Context", "Recipe", "Generate", "Plan",
+    static let order = ["Support", "Values", "Diagnostics", "Secrets", "YAML", "Archive", "Context", "Recipe", "Generate", "Import", "Plan",
                         "EngineState", "Build", "Verify", "Release"]
 
     static func sources(_ folder: String) throws -> [(file: String, code: [String])] {
