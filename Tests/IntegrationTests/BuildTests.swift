@@ -62,7 +62,8 @@ struct BuildTests {
             // Each layer built once on the engine, not twice.
             #expect(states["base"]?.sorted() == ["built", "cached"], "\(states)")
             #expect(states["top"]?.sorted() == ["built", "cached"], "\(states)")
-            #expect(results.contains { $0.stdout.contains("waiting for another build of") })
+            // (Whether the second run had to wait depends on when it got there; the in-memory test
+            // of the lock checks the waiting itself.)
             // No report names an image that lost its tag.
             let plan = try planRecipe(try #require(scratch.read("recipe.yaml")), in: scratch)
             for layer in plan.layers {

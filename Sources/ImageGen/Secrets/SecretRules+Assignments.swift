@@ -123,12 +123,16 @@ extension SecretRules {
             }
             guard secretKeySuffixes.contains(where: { hasSuffix(key, $0) }) else { return nil }
             let isPassword = passwordSuffixes.contains { hasSuffix(key, $0) }
-            return genericValue(at: v, quote: quote, b, password: isPassword, key: String(decoding: Bytes(rebasing: b[keyStart..<keyEnd]), as: UTF8.self))
+            let name = String(decoding: Bytes(rebasing: b[keyStart..<keyEnd]), as: UTF8.self)
+            // A setting (`JWT_SECRET=…`, a YAML key on its own line), not a key in the middle of
+            // code (a minified bundle's `{apiKey:"…"}`, which ships public search keys).
+            let setting = name.allSatisfy { $0.isUppercase || $0.isNumber || $0 == "_" } || startsLine(b, keyStart)
+            return genericValue(at: v, quote: quote, b, password: isPassword, key: name, setting: setting)
         }
     }
 
     /// The value of a credential-named key, when it looks like a real one.
-    static func genericValue(at v: Int, quote: UInt8?, _ b: Bytes, password: Bool, key: String) -> SecretMatch? {
+    static func genericValue(at v: Int, quote: UInt8?, _ b: Bytes, password: Bool, key: String, setting: Bool = true) -> SecretMatch? {
         var end = v
         if let quote {
             // Inside quotes too, a credential is made of credential characters only: a quoted
@@ -153,7 +157,7 @@ extension SecretRules {
         // Hex: a digest or an id more often than a credential, unless it is as long as keys are
         // (32 digits and more) and the name says secret (`JWT_SECRET`, `DD_API_KEY`).
         if value.allSatisfy(isLowerHex) || value.allSatisfy({ isDigit($0) || ($0 >= 0x41 && $0 <= 0x46) }) {
-            guard !password, value.count >= 32, entropy(value) >= 3.0, !isDigestName(key) else { return nil }
+            guard !password, setting, value.count >= 32, entropy(value) >= 3.0, !isDigestName(key) else { return nil }
             return SecretMatch(rule: "generic-secret", summary: "credential assigned to '\(key)'", start: v, end: end)
         }
         // A UUID under a name that says token or key is one (Heroku, Consul, npm's legacy tokens):
@@ -173,6 +177,15 @@ extension SecretRules {
             else { return nil }
         }
         return SecretMatch(rule: "generic-secret", summary: "credential assigned to '\(key)'", start: v, end: end)
+    }
+
+    /// Whether only spaces, a quote, `export ` or a list's `- ` stand between the line's start and `i`.
+    static func startsLine(_ b: Bytes, _ i: Int) -> Bool {
+        var k = i - 1
+        while k >= 0, b[k] == 0x20 || b[k] == 0x09 || b[k] == 0x22 || b[k] == 0x27 || b[k] == c("-") { k -= 1 }
+        if k >= 6, hasPrefix(b, k - 5, "export") { k -= 6 }
+        while k >= 0, b[k] == 0x20 || b[k] == 0x09 { k -= 1 }
+        return k < 0 || b[k] == 0x0A
     }
 
     /// A padded base64 value that decodes to a printable password with a digit and letters.

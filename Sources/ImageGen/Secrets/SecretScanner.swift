@@ -47,7 +47,7 @@ public struct SecretFinding: Sendable, Hashable, CustomStringConvertible {
 public struct SecretScanner: Sendable {
     /// Bumped whenever a rule is added or changed, so that caches holding "this file has no
     /// secret" (``FileDigestCache``, ``LayerInputsCache``, the layer index) scan again.
-    public static let rulesVersion = 5
+    public static let rulesVersion = 6
 
     /// Longest stretch a rule reads past its first byte before it decides; bytes are scanned only
     /// once this much look-ahead has arrived (or the input ended).
