@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "imagegen", targets: ["imagegen"]),
-        .library(name: "ImageGen", targets: ["ImageGen"]),
+        .library(name: "ImageGen", targets: ["ImageGen", "ImageGenValues", "BuildContext", "Recipes", "Planning", "LayerInspection", "RegistryCache"]),
         .library(name: "DockerEngine", targets: ["DockerEngine"]),
         .library(name: "ContainerRegistry", targets: ["ContainerRegistry"]),
     ],
@@ -49,17 +49,33 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        // imagegen, by pipeline stage: each target may use the ones listed before it (the
+        // compiler refuses a back edge; ArchitectureTests keeps this order).
+        // Values, names, diagnostics, secrets and the YAML reader every stage shares.
+        .target(
+            name: "ImageGenValues",
+            dependencies: ["ContainerBasics", "CByteScan", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // Build contexts: tar reading and writing, directory walks, .dockerignore, file digests,
+        // the FEAT-026 context manifest and pinned repositories.
+        .target(
+            name: "BuildContext",
+            dependencies: ["ImageGenValues", "ContainerBasics", "CArchive", "CSystemShims", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // Recipes: the model, loader and resolver, their instructions and Dockerfiles, and import.
+        .target(name: "Recipes", dependencies: ["ImageGenValues", "BuildContext", "ContainerBasics", .product(name: "Yams", package: "Yams")]),
+        // Content hashes, the build plan, generated/.
+        .target(name: "Planning", dependencies: ["Recipes", "BuildContext", "ImageGenValues", "ContainerBasics"]),
+        // Reading image layers (the engine's export, its storage, a helper container) into indexes.
+        .target(name: "LayerInspection", dependencies: ["BuildContext", "ImageGenValues", "ContainerBasics", "DockerEngine"]),
+        // The registry as the content-hash cache: cached layers and shared layer indexes.
+        .target(name: "RegistryCache", dependencies: ["Planning", "LayerInspection", "ImageGenValues", "ContainerBasics", "ContainerRegistry", "DockerEngine"]),
+        // The stages that talk to engines and registries: engine state, build, verify, release.
         .target(
             name: "ImageGen",
             dependencies: [
-                "CArchive",
-                "CSystemShims",
-                "CByteScan",
-                "ContainerBasics",
-                "ContainerRegistry",
-                "DockerEngine",
-                .product(name: "Yams", package: "Yams"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                "ImageGenValues", "BuildContext", "Recipes", "Planning", "LayerInspection", "RegistryCache",
+                "ContainerBasics", "ContainerRegistry", "DockerEngine",
             ]
         ),
         .target(
@@ -77,8 +93,20 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["CPseudoTerminal"], path: "Tests/TestSupport"),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "ContainerBasics", "TestSupport"]),
         .testTarget(name: "ContainerRegistryTests", dependencies: ["ContainerRegistry", "ContainerBasics", "TestSupport"]),
-        .testTarget(name: "ImageGenTests", dependencies: ["ImageGen", "ImageGenCLI", "DockerEngine", "ContainerRegistry", "TestSupport", "imagegen"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["ImageGen", "ImageGenCLI", "DockerEngine", "ContainerRegistry", "TestSupport", "imagegen", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(
+            name: "ImageGenTests",
+            dependencies: [
+                "ImageGen", "ImageGenValues", "BuildContext", "Recipes", "Planning", "LayerInspection", "RegistryCache", "ImageGenCLI", "DockerEngine",
+                "ContainerRegistry", "TestSupport", "imagegen", "CByteScan",
+            ]
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "ImageGen", "ImageGenValues", "BuildContext", "Recipes", "Planning", "LayerInspection", "RegistryCache", "ImageGenCLI", "DockerEngine",
+                "ContainerRegistry", "TestSupport", "imagegen", .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

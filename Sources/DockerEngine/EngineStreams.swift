@@ -1,3 +1,4 @@
+import ContainerBasics
 import Foundation
 
 /// The decoded messages of a build, as they arrive.

@@ -1,6 +1,13 @@
 import ArgumentParser
 import Foundation
 import ImageGen
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
 
 /// `--build-ca FILE` (or IMAGEGEN_BUILD_CA): certificates the pip and npm builder stages trust,
 /// for a TLS-intercepting proxy. They reach builder stages only, never an image, and are not a

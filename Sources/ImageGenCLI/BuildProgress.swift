@@ -1,5 +1,12 @@
 import Foundation
 import ImageGen
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
 
 /// Shows build events: on a terminal, one row per layer redrawn in place (state, step N/M,
 /// elapsed; see ``LiveView``); in CI, plain log lines prefixed by layer; with JSON, one event per

@@ -2,6 +2,13 @@ import ArgumentParser
 import DockerEngine
 import Foundation
 import ImageGen
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
 
 /// `--cache REGISTRY[/NAMESPACE]` and `--cache-mode`: the registry that is the layers'
 /// content-hash cache. The flag wins over IMAGEGEN_CACHE, which wins over the recipe's `cache:`;

@@ -3,6 +3,13 @@ import ImageGen
 #if canImport(Glibc)
 import Glibc
 #endif
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
 
 /// Where commands write: results to stdout, diagnostics and progress to stderr. Everything
 /// passes the redactor first.

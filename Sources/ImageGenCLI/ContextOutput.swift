@@ -3,6 +3,13 @@ import ImageGen
 #if canImport(Glibc)
 import Glibc
 #endif
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
 
 /// Writing a tar build context to a file, atomically.
 enum ContextOutput {

@@ -2,6 +2,13 @@ import ArgumentParser
 import DockerEngine
 import Foundation
 import ImageGen
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
 
 /// How to reach the Docker engine: DOCKER_HOST and friends, or --host.
 struct EngineOptions: ParsableArguments {

@@ -4,6 +4,13 @@ import ImageGen
 #if canImport(Glibc)
 import Glibc
 #endif
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
 
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,13 @@
 import ArgumentParser
 import Foundation
 import ImageGen
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
 
 /// `imagegen`: recipes to stacked container images.
 public struct ImageGenCommand: AsyncParsableCommand {

@@ -1,6 +1,13 @@
 import ArgumentParser
 import Foundation
 import ImageGen
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
 
 /// `imagegen import`: a family of Dockerfiles as a recipe.
 struct ImportCommand: ParsableCommand {

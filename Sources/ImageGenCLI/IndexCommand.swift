@@ -2,6 +2,13 @@ import ArgumentParser
 import DockerEngine
 import Foundation
 import ImageGen
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
 
 /// `imagegen index REGISTRY/REPOSITORY:TAG PLATFORM=IMAGE…`: one tag for several platforms, from
 /// images in the engine (or in each platform's engine, `--engine`): how a base made offline for

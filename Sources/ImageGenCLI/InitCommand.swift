@@ -1,6 +1,13 @@
 import ArgumentParser
 import Foundation
 import ImageGen
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
 
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,13 @@
 import ArgumentParser
 import Foundation
 import ImageGen
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
 
 /// `imagegen layer-index DIR…`: what the helper container runs (see ``LayerHelper``). Indexes
 /// each layer directory of the engine's overlay2 storage and prints one JSON line per directory:

@@ -1,3 +1,10 @@
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
 /// The live part of a terminal's build progress: one row per layer, redrawn in place.
 ///
 /// A pure value: ``frame(_:width:colour:)`` returns the bytes that replace the previous frame

@@ -1,6 +1,13 @@
 import ArgumentParser
 import DockerEngine
 import ImageGen
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
 
 struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

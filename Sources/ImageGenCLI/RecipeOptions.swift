@@ -1,5 +1,12 @@
 import ArgumentParser
 import ImageGen
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
 
 /// The recipe a command works on, with arg overrides.
 struct RecipeOptions: ParsableArguments {

@@ -1,5 +1,12 @@
 import ArgumentParser
 import ImageGen
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
 
 struct SchemaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -4,6 +4,13 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
 
 /// What the terminal on stderr can show, as the docker CLI and buildx decide it: live updates on
 /// a terminal unless `TERM=dumb`, colour unless `NO_COLOR` is set, and a width from

@@ -2,6 +2,13 @@ import ArgumentParser
 import DockerEngine
 import Foundation
 import ImageGen
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
 
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,6 +2,12 @@ import DockerEngine
 import Foundation
 import Testing
 @testable import ImageGen
+@testable import ImageGenValues
+@testable import BuildContext
+@testable import Recipes
+@testable import Planning
+@testable import LayerInspection
+@testable import RegistryCache
 
 /// A base image's identity holds across machines: its pinned digest, else its registry digest for
 /// the repository named, else the digest of its root file system (diff IDs), never the image ID.

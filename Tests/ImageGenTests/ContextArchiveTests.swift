@@ -1,6 +1,12 @@
 import Foundation
 import Testing
 @testable import ImageGen
+@testable import ImageGenValues
+@testable import BuildContext
+@testable import Recipes
+@testable import Planning
+@testable import LayerInspection
+@testable import RegistryCache
 
 /// The build context tar: deterministic bytes, normalized headers, and hashes that move only
 /// when an input does.

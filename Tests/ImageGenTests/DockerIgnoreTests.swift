@@ -1,5 +1,11 @@
 import Testing
 @testable import ImageGen
+@testable import ImageGenValues
+@testable import BuildContext
+@testable import Recipes
+@testable import Planning
+@testable import LayerInspection
+@testable import RegistryCache
 
 /// `.dockerignore` semantics, checked against what moby's patternmatcher decides.
 @Suite(".dockerignore")

@@ -1,6 +1,12 @@
 import Foundation
 import Testing
 @testable import ImageGen
+@testable import ImageGenValues
+@testable import BuildContext
+@testable import Recipes
+@testable import Planning
+@testable import LayerInspection
+@testable import RegistryCache
 
 /// The digest cache's rule: a remembered digest is reused only while device, inode, size, mtime
 /// and ctime all match, and only for files that were not written within the racy window.

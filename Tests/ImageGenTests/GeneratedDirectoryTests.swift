@@ -1,6 +1,12 @@
 import Foundation
 import Testing
 @testable import ImageGen
+@testable import ImageGenValues
+@testable import BuildContext
+@testable import Recipes
+@testable import Planning
+@testable import LayerInspection
+@testable import RegistryCache
 
 @Suite("generate and plan --explain")
 struct GeneratedDirectoryTests {

@@ -1,6 +1,12 @@
 import Foundation
 import Testing
 @testable import ImageGen
+@testable import ImageGenValues
+@testable import BuildContext
+@testable import Recipes
+@testable import Planning
+@testable import LayerInspection
+@testable import RegistryCache
 
 /// Every Dockerfile imagegen generates is clean under hadolint, with the repository's
 /// `.hadolint.yaml` (whose only ignores are justified there).

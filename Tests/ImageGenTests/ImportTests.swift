@@ -1,6 +1,12 @@
 import Foundation
 import Testing
 @testable import ImageGen
+@testable import ImageGenValues
+@testable import BuildContext
+@testable import Recipes
+@testable import Planning
+@testable import LayerInspection
+@testable import RegistryCache
 
 /// `imagegen import` without an engine: the Dockerfile reader, what cannot map (each at its
 /// Dockerfile:line:col), and import → generate → import.

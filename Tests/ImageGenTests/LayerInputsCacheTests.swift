@@ -1,6 +1,12 @@
 import Foundation
 import Testing
 @testable import ImageGen
+@testable import ImageGenValues
+@testable import BuildContext
+@testable import Recipes
+@testable import Planning
+@testable import LayerInspection
+@testable import RegistryCache
 
 /// The layer memo: a second plan with nothing changed reuses each layer's inputs, and any change
 /// a file's stamp can show (content, inode, ctime) or a parent's hash makes it plan afresh.

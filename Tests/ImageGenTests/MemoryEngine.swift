@@ -1,6 +1,12 @@
 import DockerEngine
 import Foundation
 @testable import ImageGen
+@testable import ImageGenValues
+@testable import BuildContext
+@testable import Recipes
+@testable import Planning
+@testable import LayerInspection
+@testable import RegistryCache
 
 /// An engine in memory, for driving ``Builder``, ``Verifier`` and ``Releaser`` without dockerd:
 /// an image store with tags and labels, builds that make an image per Dockerfile (its `LABEL`

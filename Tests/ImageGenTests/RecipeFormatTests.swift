@@ -1,6 +1,12 @@
 import Foundation
 import Testing
 @testable import ImageGen
+@testable import ImageGenValues
+@testable import BuildContext
+@testable import Recipes
+@testable import Planning
+@testable import LayerInspection
+@testable import RegistryCache
 
 /// The recipe format's keys for real families (#19): each one's Dockerfile, its hash input, and
 /// its mistakes at their line and column.

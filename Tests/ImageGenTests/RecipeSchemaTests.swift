@@ -1,6 +1,12 @@
 import Foundation
 import Testing
 @testable import ImageGen
+@testable import ImageGenValues
+@testable import BuildContext
+@testable import Recipes
+@testable import Planning
+@testable import LayerInspection
+@testable import RegistryCache
 
 /// The recipe's JSON Schema: it names exactly the keys the loader reads, the copy in the
 /// repository is current, and check-jsonschema (from PyPI) reaches imagegen's verdict on recipes

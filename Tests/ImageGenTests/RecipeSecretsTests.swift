@@ -1,6 +1,12 @@
 import Foundation
 import Testing
 @testable import ImageGen
+@testable import ImageGenValues
+@testable import BuildContext
+@testable import Recipes
+@testable import Planning
+@testable import LayerInspection
+@testable import RegistryCache
 @testable import ImageGenCLI
 
 /// Fakes of each kind the tests plant, made at run time (the repository holds none).

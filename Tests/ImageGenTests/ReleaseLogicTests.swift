@@ -2,6 +2,12 @@ import ContainerRegistry
 import Foundation
 import Testing
 @testable import ImageGen
+@testable import ImageGenValues
+@testable import BuildContext
+@testable import Recipes
+@testable import Planning
+@testable import LayerInspection
+@testable import RegistryCache
 
 @Suite("release rules")
 struct ReleaseLogicTests {

@@ -2,6 +2,12 @@ import CByteScan
 import Foundation
 import Testing
 @testable import ImageGen
+@testable import ImageGenValues
+@testable import BuildContext
+@testable import Recipes
+@testable import Planning
+@testable import LayerInspection
+@testable import RegistryCache
 
 /// The rules measured on what people actually paste: scripts/secret-corpus makes, at run time,
 /// fakes of every kind the rules know and look-alikes that are not secrets.

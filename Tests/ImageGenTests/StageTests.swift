@@ -2,6 +2,12 @@ import DockerEngine
 import Foundation
 import Testing
 @testable import ImageGen
+@testable import ImageGenValues
+@testable import BuildContext
+@testable import Recipes
+@testable import Planning
+@testable import LayerInspection
+@testable import RegistryCache
 
 /// Builder, Verifier and Releaser driven through the in-memory engine: their own logic (what is
 /// built, skipped, checked, tagged), without dockerd.

@@ -2,6 +2,12 @@ import ContainerRegistry
 import DockerEngine
 import Foundation
 @testable import ImageGen
+@testable import ImageGenValues
+@testable import BuildContext
+@testable import Recipes
+@testable import Planning
+@testable import LayerInspection
+@testable import RegistryCache
 import Testing
 
 /// `imagegen build` against the real engine: caching, partial rebuilds, failures, both builders.

@@ -1,6 +1,12 @@
 import DockerEngine
 import Foundation
 @testable import ImageGen
+@testable import ImageGenValues
+@testable import BuildContext
+@testable import Recipes
+@testable import Planning
+@testable import LayerInspection
+@testable import RegistryCache
 import Testing
 
 /// Baked context (FEAT-026) on a real engine: configs at their targets, pinned repositories, packages.

@@ -1,6 +1,12 @@
 import DockerEngine
 import Foundation
 @testable import ImageGen
+@testable import ImageGenValues
+@testable import BuildContext
+@testable import Recipes
+@testable import Planning
+@testable import LayerInspection
+@testable import RegistryCache
 import Testing
 
 /// `platforms: [linux/amd64, linux/arm64]` on a real engine and a real registry: the base is a

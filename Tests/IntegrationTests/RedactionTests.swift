@@ -1,6 +1,12 @@
 import DockerEngine
 import Foundation
 @testable import ImageGen
+@testable import ImageGenValues
+@testable import BuildContext
+@testable import Recipes
+@testable import Planning
+@testable import LayerInspection
+@testable import RegistryCache
 import Testing
 
 /// What a build or a probe prints passes the redactor: a step that echoes a token puts

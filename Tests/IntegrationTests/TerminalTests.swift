@@ -1,6 +1,12 @@
 import DockerEngine
 import Foundation
 @testable import ImageGen
+@testable import ImageGenValues
+@testable import BuildContext
+@testable import Recipes
+@testable import Planning
+@testable import LayerInspection
+@testable import RegistryCache
 import Testing
 @testable import ImageGenCLI
 

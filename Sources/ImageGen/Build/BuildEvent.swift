@@ -1,3 +1,12 @@
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
+import ContainerRegistry
+import DockerEngine
 /// Progress of a build, one event at a time, for the terminal, CI logs or JSON.
 public enum BuildEvent: Sendable, Equatable {
     /// The layers this run will consider, in build order.

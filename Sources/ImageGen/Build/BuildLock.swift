@@ -5,6 +5,14 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
+import ContainerRegistry
 
 /// One build of a layer's image (its reference: name and content-hash tag) at a time on an
 /// engine, whoever runs it: two CI jobs on one runner, two shells, two hosts sharing an engine.

@@ -1,4 +1,12 @@
 import DockerEngine
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
+import ContainerRegistry
 
 /// How `imagegen build` runs.
 public struct BuildOptions: Sendable {

@@ -1,5 +1,13 @@
 import DockerEngine
 import Foundation
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
+import ContainerRegistry
 
 /// Builds a plan's layers on a Docker engine: parents before children, independent layers at
 /// the same time (up to `jobs`), skipping every layer already built for its content hash and base

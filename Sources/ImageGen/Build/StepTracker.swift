@@ -1,5 +1,13 @@
 import Foundation
 import DockerEngine
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
+import ContainerRegistry
 
 /// Follows a build's messages for one layer: which step runs, the output lines worth showing,
 /// the last lines (for a failure report), the image ID, and the error, for either builder.

@@ -1,4 +1,12 @@
 import DockerEngine
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
+import ContainerRegistry
 
 /// The identity of each external base image, the same on every machine that has the same base:
 /// its pinned digest; else the registry digest the engine recorded when it pulled it; else, for

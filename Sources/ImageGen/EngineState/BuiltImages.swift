@@ -1,4 +1,12 @@
 import DockerEngine
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
+import ContainerRegistry
 
 /// Is a layer already built? An image counts only if it carries the layer's content hash and
 /// was built on the same base image (by ID or pinned digest) as the one the engine has now.
@@ -46,8 +54,5 @@ public enum BuiltImages {
     }
 
     /// A base identity (a digest, or a list of them) as messages show it.
-    static func shortIdentity(_ identity: String) -> String {
-        if identity.hasPrefix("rootfs:"), let digest = try? Digest(parsing: String(identity.dropFirst(7))) { return "rootfs " + digest.short }
-        return (try? Digest(parsing: identity))?.short ?? String(identity.prefix(shortHashLength))
-    }
+    static func shortIdentity(_ identity: String) -> String { BaseIdentity.short(identity) }
 }

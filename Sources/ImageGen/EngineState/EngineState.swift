@@ -1,4 +1,12 @@
 import DockerEngine
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
+import ContainerRegistry
 
 /// What the engine says about a plan before building: each external base's identity, and for
 /// each layer whether it is already built for its content hash (and, with a cache registry,

@@ -1,6 +1,13 @@
 import ContainerRegistry
 import DockerEngine
 import Foundation
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
 
 /// A base image for one platform of a multi-platform recipe. The engine's classic image store
 /// keeps one image per tag, so `debian:trixie-slim` cannot name an amd64 and an arm64 image in it

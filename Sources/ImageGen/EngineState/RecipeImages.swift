@@ -1,4 +1,12 @@
 import DockerEngine
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
+import ContainerRegistry
 
 /// The images of a recipe the engine has, listed once (listing filters every image the engine
 /// holds, about 0.1 s with a hundred images here) and only when a layer's tag is missing.

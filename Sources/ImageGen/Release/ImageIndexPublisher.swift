@@ -1,6 +1,13 @@
 import ContainerRegistry
 import DockerEngine
 import Foundation
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
 
 /// Publishes one tag for several platforms: each platform's image is pushed by its engine under
 /// a platform tag (`<tag>-<arch>`; the engine pushes only tags), then one OCI image index listing

@@ -1,3 +1,12 @@
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
+import ContainerRegistry
+import DockerEngine
 /// Why a release stops: before it changes anything (a refusal, a version git cannot tell, a
 /// registry it cannot read), each with what to do about it.
 public enum ReleaseError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -1,4 +1,13 @@
 import Foundation
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
+import ContainerRegistry
+import DockerEngine
 
 /// Where the release's version, revision and creation time come from.
 public struct ReleaseInfo: Sendable, Equatable {

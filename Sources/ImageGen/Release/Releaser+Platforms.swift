@@ -1,6 +1,13 @@
 import ContainerRegistry
 import DockerEngine
 import Foundation
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
 
 /// A release of a multi-platform recipe: each release tag becomes one OCI image index in the
 /// registry, listing every platform's release image; the engine cannot write one, so the registry

@@ -1,6 +1,13 @@
 import ContainerRegistry
 import DockerEngine
 import Foundation
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
 
 /// `imagegen release`: semver tags for every layer of the family, only after verify passes,
 /// all or nothing.

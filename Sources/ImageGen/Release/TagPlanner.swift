@@ -1,3 +1,12 @@
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
+import ContainerRegistry
+import DockerEngine
 /// Which tags a release gives each image, and what happens to each: the pure part of a release,
 /// decided from the version and what the tags point at now.
 ///

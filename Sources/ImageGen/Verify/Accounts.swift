@@ -1,3 +1,12 @@
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
+import ContainerRegistry
+import DockerEngine
 /// An image's `/etc/passwd` and `/etc/group`, each entry with the line it came from, so a
 /// check can point at the line that is wrong.
 struct Accounts {

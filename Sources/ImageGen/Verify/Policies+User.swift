@@ -1,3 +1,12 @@
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
+import ContainerRegistry
+import DockerEngine
 /// The user an image runs as: not root, the account the recipe declares (name, uid, gid, home)
 /// as the image's own `/etc/passwd` and `/etc/group` say, no second root, and a workdir it
 /// may write. A later `run:` can rewrite the account files, so the checks read them from the

@@ -1,5 +1,13 @@
 import DockerEngine
 import Foundation
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
+import ContainerRegistry
 
 /// An image of the family with everything the checks look at.
 struct ImageUnderTest {

@@ -1,5 +1,13 @@
 import DockerEngine
 import Foundation
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
+import ContainerRegistry
 
 /// Runs a layer's probe commands in one container of its image, as the image's user, network
 /// off, each under a timeout; the container is removed afterwards.

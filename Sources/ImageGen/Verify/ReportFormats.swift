@@ -1,4 +1,13 @@
 import Foundation
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
+import ContainerRegistry
+import DockerEngine
 
 /// `verify` reports: text for people, JSON for machines (schema in docs/verify-report.md), and
 /// JUnit XML for CI test reporters.

@@ -1,5 +1,13 @@
 import DockerEngine
 import Foundation
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
+import ContainerRegistry
 
 /// Runs every policy on every selected layer's image and collects one report.
 public struct Verifier: Sendable {

@@ -1,3 +1,12 @@
+import ContainerBasics
+import ImageGenValues
+import BuildContext
+import Recipes
+import Planning
+import LayerInspection
+import RegistryCache
+import ContainerRegistry
+import DockerEngine
 /// The outcome of one check on one layer's image.
 public struct CheckResult: Sendable, Equatable {
     public enum Status: String, Sendable { case passed, failed }

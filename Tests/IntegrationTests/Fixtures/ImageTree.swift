@@ -2,6 +2,12 @@ import Crypto
 import DockerEngine
 import Foundation
 @testable import ImageGen
+@testable import ImageGenValues
+@testable import BuildContext
+@testable import Recipes
+@testable import Planning
+@testable import LayerInspection
+@testable import RegistryCache
 import Testing
 
 /// An image's final file tree, read from the engine's export: every path with its type, mode,

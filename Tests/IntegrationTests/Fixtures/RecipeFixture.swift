@@ -1,6 +1,12 @@
 import DockerEngine
 import Foundation
 @testable import ImageGen
+@testable import ImageGenValues
+@testable import BuildContext
+@testable import Recipes
+@testable import Planning
+@testable import LayerInspection
+@testable import RegistryCache
 import Testing
 
 /// What an integration test of a recipe works with: the engine, a name no other test uses
