@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "imagegen",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "imagegen", targets: ["imagegen"]),
         .library(name: "ImageGen", targets: ["ImageGen", "ImageGenValues", "BuildContext", "Recipes", "Planning", "LayerInspection", "RegistryCache"]),

@@ -13,13 +13,13 @@ public struct DockerEngine: Sendable {
     public var endpointDescription: String { transport.endpointDescription }
 
     /// Connects to the engine the environment names (DOCKER_HOST, …).
-    public static func connect(environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> DockerEngine {
-        try await connect(endpoint: try EngineEndpoint.fromEnvironment(environment))
+    public static func connect(environment: [String: String] = ProcessInfo.processInfo.environment, connections: EngineConnections = .process) async throws -> DockerEngine {
+        try await connect(endpoint: try EngineEndpoint.fromEnvironment(environment), connections: connections)
     }
 
-    public static func connect(endpoint: EngineEndpoint) async throws -> DockerEngine {
+    public static func connect(endpoint: EngineEndpoint, connections: EngineConnections = .process) async throws -> DockerEngine {
         try EndpointProbe.check(endpoint)
-        let transport = try await HTTPEngineTransport.open(endpoint)
+        let transport = try await HTTPEngineTransport.open(endpoint, connections: connections)
         return try await connect(transport: transport, pinnedAPIVersion: endpoint.pinnedAPIVersion)
     }
 

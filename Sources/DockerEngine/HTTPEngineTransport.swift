@@ -9,9 +9,8 @@ import NIOSSL
 /// The engine transport over HTTP/1.1: a Unix socket (`http+unix://`) or TCP, with TLS client
 /// certificates when the endpoint has them.
 ///
-/// Clients are shared per endpoint for the life of the process, as `HTTPClient.shared` is: a
-/// client dropped without `shutdown()` traps in AsyncHTTPClient, and every early exit (an error,
-/// Ctrl-C) would otherwise have to remember it. Connections stay pooled between calls.
+/// Its HTTP client (and ssh tunnel) belong to an ``EngineConnections`` pool, which outlives the
+/// transport and is shut down by its owner; connections stay pooled between calls.
 public final class HTTPEngineTransport: EngineTransport {
     public let endpoint: EngineEndpoint
     private let client: HTTPClient
@@ -21,11 +20,12 @@ public final class HTTPEngineTransport: EngineTransport {
     public var endpointDescription: String { endpoint.description }
 
     /// The transport for an endpoint (through its ssh tunnel, for `ssh://`).
-    public static func open(_ endpoint: EngineEndpoint) async throws -> HTTPEngineTransport {
-        try HTTPEngineTransport(endpoint: endpoint)
+    public static func open(_ endpoint: EngineEndpoint, connections: EngineConnections = .process) async throws -> HTTPEngineTransport {
+        try HTTPEngineTransport(endpoint: endpoint, connections: connections)
     }
 
-    public init(endpoint: EngineEndpoint) throws(DockerEngineError) {
+    public init(endpoint: EngineEndpoint, connections: EngineConnections = .process,
+                environment: [String: String] = ProcessInfo.processInfo.environment) throws(DockerEngineError) {
         self.endpoint = endpoint
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(3600))
@@ -42,7 +42,7 @@ public final class HTTPEngineTransport: EngineTransport {
             let hostPart = host.contains(":") ? "[\(host)]" : host
             baseURL = (endpoint.tls == nil ? "http://" : "https://") + "\(hostPart):\(port)"
         case .ssh:
-            let shared = try SSHTunnel.shared(for: endpoint)
+            let shared = try connections.tunnel(for: endpoint, environment: environment)
             tunnel = shared
             baseURL = "http+unix://" + URLEncoding.encode(shared.socketPath)
         }
@@ -59,7 +59,7 @@ public final class HTTPEngineTransport: EngineTransport {
                 throw .tls(endpoint: endpoint.description, reason: "cannot load the certificates: \(error)")
             }
         }
-        client = ClientPool.client(for: endpoint, configuration: configuration)
+        client = try connections.client(for: endpoint, configuration: configuration)
     }
 
     public func send(_ request: EngineRequest, apiVersion: APIVersion?) async throws -> EngineResponse {
@@ -143,21 +143,6 @@ public final class HTTPEngineTransport: EngineTransport {
             return DockerEngineError.notRunning(endpoint: endpoint, reason: reason)
         }
         return DockerEngineError.connectionLost(endpoint: endpoint, during: request, reason: text)
-    }
-}
-
-/// One AsyncHTTPClient per endpoint, never shut down.
-private enum ClientPool {
-    nonisolated(unsafe) private static var clients: [EngineEndpoint: HTTPClient] = [:]
-    private static let lock = NSLock()
-
-    static func client(for endpoint: EngineEndpoint, configuration: HTTPClient.Configuration) -> HTTPClient {
-        lock.lock()
-        defer { lock.unlock() }
-        if let client = clients[endpoint] { return client }
-        let client = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: configuration)
-        clients[endpoint] = client
-        return client
     }
 }
 

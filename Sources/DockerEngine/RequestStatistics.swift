@@ -1,27 +1,16 @@
-import Foundation
+import ContainerBasics
 
-/// Thread-safe counts of requests by call name.
-public final class RequestStatistics: @unchecked Sendable {
-    private let lock = NSLock()
-    private var counts: [String: Int] = [:]
+/// Counts of requests by call name, shared by every task using one engine client.
+public final class RequestStatistics: Sendable {
+    private let counts = Locked<[String: Int]>([:])
 
     public init() {}
 
     func record(_ name: String) {
-        lock.lock()
-        counts[name, default: 0] += 1
-        lock.unlock()
+        counts.withLock { $0[name, default: 0] += 1 }
     }
 
-    public func count(_ name: String) -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return counts[name, default: 0]
-    }
+    public func count(_ name: String) -> Int { counts.value[name, default: 0] }
 
-    public var all: [String: Int] {
-        lock.lock()
-        defer { lock.unlock() }
-        return counts
-    }
+    public var all: [String: Int] { counts.value }
 }

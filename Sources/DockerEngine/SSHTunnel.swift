@@ -13,26 +13,13 @@ import Glibc
 /// ways. ssh runs with the user's own configuration (keys, known hosts, agent);
 /// `IMAGEGEN_SSH_COMMAND` replaces the `ssh` command (`ssh -F path/config`), as `GIT_SSH_COMMAND`
 /// does for git. What ssh says on failure is kept for the error a user sees.
-final class SSHTunnel: @unchecked Sendable {
+final class SSHTunnel: Sendable {
     let socketPath: String
     let command: [String]
     private let directory: String
     private let listener: Int32
-    private let lock = NSLock()
-    private var failure: (message: String, at: UInt64)?
-
-    /// One tunnel per ssh endpoint for the life of the process (as the HTTP clients are).
-    static func shared(for endpoint: EngineEndpoint, environment: [String: String] = ProcessInfo.processInfo.environment) throws(DockerEngineError) -> SSHTunnel {
-        lock.lock()
-        defer { lock.unlock() }
-        if let tunnel = tunnels[endpoint] { return tunnel }
-        let tunnel = try SSHTunnel(endpoint: endpoint, environment: environment)
-        tunnels[endpoint] = tunnel
-        return tunnel
-    }
-
-    nonisolated(unsafe) private static var tunnels: [EngineEndpoint: SSHTunnel] = [:]
-    private static let lock = NSLock()
+    /// The last ssh failure, and when (a `DispatchTime` in nanoseconds).
+    private let lastError = Locked<(message: String, at: UInt64)?>(nil)
 
     /// The ssh command line for an endpoint (without the `ssh` program's own options).
     static func command(for endpoint: EngineEndpoint, environment: [String: String]) throws(DockerEngineError) -> [String] {
@@ -50,7 +37,8 @@ final class SSHTunnel: @unchecked Sendable {
         return arguments
     }
 
-    private init(endpoint: EngineEndpoint, environment: [String: String]) throws(DockerEngineError) {
+    /// One tunnel per ssh endpoint, kept by an ``EngineConnections`` pool.
+    init(endpoint: EngineEndpoint, environment: [String: String]) throws(DockerEngineError) {
         command = try Self.command(for: endpoint, environment: environment)
         guard let program = ExecutableSearch.find(command[0], path: environment["PATH"]) else {
             throw .configuration("DOCKER_HOST \(endpoint) needs '\(command[0])' (an OpenSSH client), which is not on PATH")
@@ -100,10 +88,15 @@ final class SSHTunnel: @unchecked Sendable {
         }
     }
 
-    private func lastFailure() -> (message: String, at: UInt64)? {
-        lock.lock()
-        defer { lock.unlock() }
-        return failure
+    private func lastFailure() -> (message: String, at: UInt64)? { lastError.value }
+
+    /// Stops accepting connections and removes the socket (connections under way finish).
+    func stop() {
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+        unlink(socketPath)
+        rmdir(directory)
+        Self.cleanup.withLock { $0.removeAll { $0.socket == socketPath } }
     }
 
     private func acceptLoop(command: [String]) {
@@ -173,9 +166,7 @@ final class SSHTunnel: @unchecked Sendable {
     }
 
     private func record(_ message: String) {
-        lock.lock()
-        failure = (message, DispatchTime.now().uptimeNanoseconds)
-        lock.unlock()
+        lastError.set((message, DispatchTime.now().uptimeNanoseconds))
     }
 
     /// Copies from one socket to another until end of input or an error on either side.
@@ -197,17 +188,21 @@ final class SSHTunnel: @unchecked Sendable {
 
     // MARK: - Cleanup at exit
 
-    nonisolated(unsafe) private static var cleanup: [(directory: String, socket: String)] = []
+    /// Tunnels' directories, removed at exit if no shutdown did (a process ended by an error).
+    private static let cleanup = Locked<[(directory: String, socket: String)]>([])
 
     private static func registerCleanup(directory: String, socket: String) {
-        if cleanup.isEmpty {
+        let first = cleanup.withLock { entries in
+            defer { entries.append((directory, socket)) }
+            return entries.isEmpty
+        }
+        if first {
             atexit {
-                for entry in SSHTunnel.cleanup {
+                for entry in SSHTunnel.cleanup.value {
                     unlink(entry.socket)
                     rmdir(entry.directory)
                 }
             }
         }
-        cleanup.append((directory, socket))
     }
 }

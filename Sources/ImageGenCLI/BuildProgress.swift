@@ -12,13 +12,13 @@ import RegistryCache
 /// elapsed; see ``LiveView``); in CI, plain log lines prefixed by layer; with JSON, one event per
 /// line on stdout.
 ///
-/// Every piece of mutable state is behind `lock`, taken once per entry point (an event, a
-/// timer tick, a resize, a note) and never re-entered: the methods called with it held are the
-/// `…Locked` ones, which read and write plain local copies.
-final class BuildProgress: @unchecked Sendable {
+/// Everything that changes is one `Screen`, behind one lock taken once per entry point (an event,
+/// a tick, a note) and never re-entered. On a terminal a task ticks twice a second: it redraws the
+/// elapsed times and follows the terminal's width (a resize shows within half a second).
+final class BuildProgress: Sendable {
     enum Mode: Sendable { case terminal, plain, json }
 
-    private struct LayerState {
+    private struct LayerState: Sendable {
         var state = "waiting"
         var tone = LiveView.Tone.muted
         var step = ""
@@ -26,93 +26,102 @@ final class BuildProgress: @unchecked Sendable {
         var finished: Double?
     }
 
+    private struct Failure: Sendable {
+        var layer: String
+        var message: String
+        var step: String?
+        var lastLines: [String]
+    }
+
+    /// What the live view shows and has drawn.
+    private struct Screen: Sendable {
+        var order: [String] = []
+        var layers: [String: LayerState] = [:]
+        var view = LiveView()
+        var width: Int
+        var stopped = false
+        var failures: [Failure] = []
+        var ticker: Task<Void, Never>?
+    }
+
     private let mode: Mode
     private let colour: Bool
     private let columns: @Sendable () -> Int
     private let write: @Sendable (String) -> Void
-    private let lock = NSLock()
-    private var order: [String] = []
-    private var layers: [String: LayerState] = [:]
-    private var view = LiveView()
-    private var width: Int
-    private var stopped = false
-    private var failures: [(layer: String, message: String, step: String?, lastLines: [String])] = []
-    private var sources: [DispatchSourceProtocol] = []
+    private let screen: Locked<Screen>
 
-    /// `columns` is asked on start and after each resize; `write` puts bytes on the terminal.
+    /// `columns` is asked on start and at each tick; `write` puts bytes on the terminal.
     init(mode: Mode, colour: Bool = false, columns: @escaping @Sendable () -> Int = { TerminalInfo.columns() },
          write: @escaping @Sendable (String) -> Void = { Console.writeError($0) }) {
         self.mode = mode
         self.colour = colour
         self.columns = columns
         self.write = write
-        self.width = columns()
+        self.screen = Locked(Screen(width: columns()))
         guard mode == .terminal else { return }
-        let timer = DispatchSource.makeTimerSource(queue: .global())
-        timer.schedule(deadline: .now() + 0.5, repeating: 0.5)
-        timer.setEventHandler { [weak self] in self?.tick(resized: false) }
-        let resize = DispatchSource.makeSignalSource(signal: SIGWINCH, queue: .global())
-        resize.setEventHandler { [weak self] in self?.tick(resized: true) }
-        sources = [timer, resize]
-        for source in sources { source.resume() }
+        let ticker = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: 500_000_000)
+                self?.tick()
+            }
+        }
+        screen.withLock { $0.ticker = ticker }
     }
 
     deinit {
-        for source in sources { source.cancel() }
+        screen.value.ticker?.cancel()
     }
 
     func handle(_ event: BuildEvent) {
-        lock.lock()
-        defer { lock.unlock() }
         switch mode {
         case .json: emitJSON(event)
         case .plain: emitPlain(event)
         case .terminal:
-            if case .cacheWarning(let message) = event, !stopped {
-                noteLocked(message)
-                return
+            screen.withLock { screen in
+                if case .cacheWarning(let message) = event, !screen.stopped {
+                    note(message, on: &screen)
+                    return
+                }
+                update(&screen, event)
+                if !screen.stopped { draw(&screen) }
             }
-            updateLocked(event)
-            if !stopped { drawLocked() }
         }
         if case .failed(let layer, let message, let step, let lastLines, _) = event {
-            failures.append((layer, message, step, lastLines))
+            screen.withLock { $0.failures.append(Failure(layer: layer, message: message, step: step, lastLines: lastLines)) }
         }
     }
 
     /// Writes a line above the live rows (which are drawn again below it).
     func note(_ text: String) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard mode == .terminal, !stopped else {
-            Console.error(text)
-            return
+        let shown = screen.withLock { screen -> Bool in
+            guard mode == .terminal, !screen.stopped else { return false }
+            note(text, on: &screen)
+            return true
         }
-        noteLocked(text)
+        if !shown { Console.error(text) }
     }
 
-    private func noteLocked(_ text: String) {
-        write(view.clear(width: width) + Console.redacted(text) + "\n")
-        drawLocked()
+    private func note(_ text: String, on screen: inout Screen) {
+        write(screen.view.clear(width: screen.width) + Console.redacted(text) + "\n")
+        draw(&screen)
     }
 
     /// Stops live updates, leaving the last frame on screen and the cursor below it: called when
     /// the run ends, whether it succeeded, failed or was interrupted. Safe to call more than once.
     func stop() {
-        for source in sources { source.cancel() }
-        lock.lock()
-        defer { lock.unlock() }
-        guard !stopped else { return }
-        if mode == .terminal { drawLocked() }
-        view.release()
-        stopped = true
+        screen.withLock { screen in
+            screen.ticker?.cancel()
+            screen.ticker = nil
+            guard !screen.stopped else { return }
+            if mode == .terminal { draw(&screen) }
+            screen.view.release()
+            screen.stopped = true
+        }
     }
 
     /// Stops live updates and prints failures and the summary table.
     func finish(_ report: BuildReport) {
         stop()
-        lock.lock()
-        defer { lock.unlock() }
         if mode == .json {
             Console.out(JSONValue.object([
                 "event": "summary", "succeeded": .bool(report.succeeded), "uploads": .int(Int64(report.uploads)), "builder": .string(report.builder),
@@ -126,7 +135,7 @@ final class BuildProgress: @unchecked Sendable {
             ]).canonical)
             return
         }
-        for failure in failures {
+        for failure in screen.value.failures {
             var text = "\nerror: layer '\(failure.layer)' failed"
             if let step = failure.step { text += " at: \(step)" }
             if !failure.lastLines.isEmpty {
@@ -198,17 +207,17 @@ final class BuildProgress: @unchecked Sendable {
 
     // MARK: - Terminal
 
-    private func updateLocked(_ event: BuildEvent) {
+    private func update(_ screen: inout Screen, _ event: BuildEvent) {
         let now = Date()
         func change(_ layer: String, _ body: (inout LayerState) -> Void) {
-            var state = layers[layer] ?? LayerState()
+            var state = screen.layers[layer] ?? LayerState()
             body(&state)
-            layers[layer] = state
+            screen.layers[layer] = state
         }
         switch event {
         case .planned(let names):
-            order = names
-            for name in names where layers[name] == nil { layers[name] = LayerState() }
+            screen.order = names
+            for name in names where screen.layers[name] == nil { screen.layers[name] = LayerState() }
         case .started(let layer):
             change(layer) { $0.state = "checking"; $0.tone = .active; $0.started = now }
         case .cached(let layer, _):
@@ -238,24 +247,24 @@ final class BuildProgress: @unchecked Sendable {
         }
     }
 
-    private func tick(resized: Bool) {
-        let newWidth = resized ? columns() : nil
-        lock.lock()
-        defer { lock.unlock() }
-        guard !stopped else { return }
-        if let newWidth { width = newWidth }
-        drawLocked()
+    /// Twice a second: the elapsed times move, and the rows follow the terminal's width.
+    private func tick() {
+        let width = columns()
+        screen.withLock { screen in
+            guard !screen.stopped else { return }
+            screen.width = width
+            draw(&screen)
+        }
     }
 
-    private func drawLocked() {
-        guard mode == .terminal, !order.isEmpty else { return }
+    private func draw(_ screen: inout Screen) {
+        guard mode == .terminal, !screen.order.isEmpty else { return }
         let now = Date()
-        let rows = order.map { name -> LiveView.Row in
-            let state = layers[name] ?? LayerState()
+        let rows = screen.order.map { name -> LiveView.Row in
+            let state = screen.layers[name] ?? LayerState()
             let seconds = state.finished ?? state.started.map { now.timeIntervalSince($0) }
             return LiveView.Row(name: name, state: state.state, tone: state.tone, seconds: seconds, detail: Console.redacted(state.step))
         }
-        write(view.frame(rows, width: width, colour: colour))
+        write(screen.view.frame(rows, width: screen.width, colour: colour))
     }
-
 }

@@ -113,13 +113,15 @@ func withInterruptHandling<T: Sendable>(
 ) async throws -> T {
     let task = Task { try await body() }
     signal(SIGINT, SIG_IGN)
-    // The handler runs on a serial queue, one signal at a time: the flag needs no lock.
     let queue = DispatchQueue(label: "imagegen.interrupt")
     let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: queue)
-    let interrupted = InterruptFlag()
+    let interrupted = Locked(false)
     source.setEventHandler {
-        if interrupted.raised { exit(130) }
-        interrupted.raised = true
+        let again = interrupted.withLock { raised in
+            defer { raised = true }
+            return raised
+        }
+        if again { exit(130) }
         notice("interrupted: stopping; layers already built are kept (Ctrl-C again to quit at once)")
         task.cancel()
     }
@@ -131,7 +133,3 @@ func withInterruptHandling<T: Sendable>(
     return try await task.value
 }
 
-/// Set by the first Ctrl-C; read and written only on the interrupt handler's serial queue.
-private final class InterruptFlag: @unchecked Sendable {
-    var raised = false
-}

@@ -12,7 +12,7 @@ import Planning
 import LayerInspection
 import RegistryCache
 
-struct GenerateCommand: ParsableCommand {
+struct GenerateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Write each layer's Dockerfile and hash inputs under generated/, and optionally its tar build context.",
@@ -42,8 +42,8 @@ struct GenerateCommand: ParsableCommand {
         if check, contextOut != nil { throw ValidationError("--check writes nothing; drop --context-out") }
     }
 
-    func run() throws {
-        let plan = try options.loadPlan()
+    func run() async throws {
+        let plan = try await options.loadPlan()
         if check {
             let differences = GeneratedDirectory.check(plan, against: out)
             if differences.isEmpty {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ImageGen
+import DockerEngine
 import ContainerBasics
 import ImageGenValues
 import BuildContext
@@ -27,8 +28,15 @@ public struct ImageGenCommand: AsyncParsableCommand {
 
     public init() {}
 
-    /// Runs the command line; argument mistakes exit with 2, as every other bad input does.
+    /// Runs the command line; argument mistakes exit with 2, as every other bad input does. The
+    /// process's engine connections are shut down at the end, whatever happened.
     public static func runMain(_ arguments: [String]? = nil) async -> Int32 {
+        let code = await run(arguments)
+        await EngineConnections.process.shutdown()
+        return code
+    }
+
+    static func run(_ arguments: [String]?) async -> Int32 {
         do {
             var command = try parseQuickly(arguments ?? Array(CommandLine.arguments.dropFirst()))
             if var asyncCommand = command as? AsyncParsableCommand {

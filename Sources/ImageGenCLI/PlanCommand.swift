@@ -33,7 +33,7 @@ struct PlanCommand: AsyncParsableCommand {
     @OptionGroup var cache: CacheOptions
 
     func run() async throws {
-        let plan = try options.loadPlan()
+        let plan = try await options.loadPlan()
         let explanations = explain ? PlanExplainer.explain(plan, generatedDirectory: generated) : []
         var engine: EngineView = .offline
         if !offline {

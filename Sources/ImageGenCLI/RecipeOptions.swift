@@ -42,8 +42,8 @@ struct RecipeOptions: ParsableArguments {
     }
 
     /// Loads, resolves and plans the recipe, printing every diagnostic; exits 2 on any error.
-    func loadPlan() throws -> BuildPlan {
-        let (plan, diagnostics) = Planner.plan(recipeAt: recipe, overrides: try overrides(), options: resolveOptions)
+    func loadPlan() async throws -> BuildPlan {
+        let (plan, diagnostics) = await Planner.planned(recipeAt: recipe, overrides: try overrides(), options: resolveOptions)
         let failed = Console.report(diagnostics)
         guard let plan, !failed else { throw ExitCode.badInput }
         return plan

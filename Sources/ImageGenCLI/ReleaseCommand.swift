@@ -64,7 +64,7 @@ struct ReleaseCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let plan = try options.loadPlan()
+        let plan = try await options.loadPlan()
         let directory = (options.recipe as NSString).deletingLastPathComponent
         let semver: SemVer
         if let version {

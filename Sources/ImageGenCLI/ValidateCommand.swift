@@ -8,7 +8,7 @@ import Planning
 import LayerInspection
 import RegistryCache
 
-struct ValidateCommand: ParsableCommand {
+struct ValidateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Check a recipe and the files it bakes in; report every problem as file:line:col.",
@@ -16,8 +16,8 @@ struct ValidateCommand: ParsableCommand {
 
     @OptionGroup var options: RecipeOptions
 
-    func run() throws {
-        let plan = try options.loadPlan()
+    func run() async throws {
+        let plan = try await options.loadPlan()
         let files = plan.layers.reduce(0) { $0 + $1.layer.sources.filter { $0.kind == .file }.count }
         Console.error("\(options.recipe): ok (\(Console.count(plan.layers.count, "layer")), \(Console.count(files, "context file")))")
     }

@@ -41,7 +41,7 @@ struct VerifyCommand: AsyncParsableCommand {
     var layersFrom: Verifier.LayersFrom = .auto
 
     func run() async throws {
-        let plan = try options.loadPlan()
+        let plan = try await options.loadPlan()
         for layer in layers where plan.layer(named: layer) == nil {
             throw CommandFailure("error: unknown layer '\(layer)'; the recipe has \(plan.layers.map(\.name).joined(separator: ", "))", code: .badInput)
         }

@@ -16,7 +16,7 @@ import ImageGenValues
 /// moment it was read: a file written in the same clock tick as it was hashed could change again
 /// without its timestamps moving (git's "racily clean" case), so such a file is hashed again next
 /// time instead.
-public final class FileDigestCache: @unchecked Sendable {
+public final class FileDigestCache: Sendable {
     public struct Record: Sendable, Hashable {
         public var stamp: FileStamp
         public var sha256: String
@@ -31,9 +31,9 @@ public final class FileDigestCache: @unchecked Sendable {
     public static var racyWindowNanoseconds: Int64 { FileStamp.racyWindowNanoseconds }
 
     private let records: RecordFile<FileKey, Record>
-    private let lock = NSLock()
-    public private(set) var hits = 0
-    public private(set) var misses = 0
+    private let counts = Locked(HitCounts())
+    public var hits: Int { counts.value.hits }
+    public var misses: Int { counts.value.misses }
 
     /// A cache kept in `file` (nil keeps it in memory for this run only). The file is read at
     /// the first lookup, so a run that needs no digest does not pay for it.
@@ -51,7 +51,7 @@ public final class FileDigestCache: @unchecked Sendable {
 
     public func lookup(stamp: FileStamp) -> Record? {
         let record = records.reuse(stamp.key) { $0.stamp == stamp }
-        lock.withLock { if record == nil { misses += 1 } else { hits += 1 } }
+        counts.withLock { $0.count(found: record != nil) }
         return record
     }
 

@@ -53,13 +53,14 @@ public enum Subprocess {
             stdin.fileHandleForWriting.write(Data(input))
             try? stdin.fileHandleForWriting.close()
         }
-        let collected = Collected()
+        // Both pipes read at once, each by a worker of its own, so that neither fills up.
+        let collected = Locked<(stdout: [UInt8], stderr: [UInt8])>(([], []))
         let group = DispatchGroup()
         for (pipe, isError) in [(output, false), (errors, true)] {
             group.enter()
             DispatchQueue.global().async {
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                collected.set(Array(data), error: isError)
+                let data = Array(pipe.fileHandleForReading.readDataToEndOfFile())
+                collected.withLock { if isError { $0.stderr = data } else { $0.stdout = data } }
                 group.leave()
             }
         }
@@ -71,40 +72,17 @@ public enum Subprocess {
         }
         group.wait()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: collected.stdout, stderr: collected.stderr, timedOut: timedOut)
+        let (stdout, stderr) = collected.value
+        return Result(status: process.terminationStatus, stdout: stdout, stderr: stderr, timedOut: timedOut)
     }
 
-    /// The same, from async code: on a thread of its own.
+    /// The same, from async code: off the cooperative pool (``BlockingWork``).
     public static func run(
         _ executable: String, _ arguments: [String], directory: String? = nil, environment: [String: String]? = nil,
         input: [UInt8]? = nil, timeoutSeconds: Double? = nil
     ) async throws -> Result {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                do {
-                    continuation.resume(returning: try run(executable, arguments, directory: directory, environment: environment, input: input,
-                                                           timeoutSeconds: timeoutSeconds))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
+        try await BlockingWork.run {
+            try run(executable, arguments, directory: directory, environment: environment, input: input, timeoutSeconds: timeoutSeconds)
         }
-    }
-
-    /// What the two reader threads collect; each writes its own field once, under the lock.
-    private final class Collected: @unchecked Sendable {
-        private let lock = NSLock()
-        private var out: [UInt8] = []
-        private var err: [UInt8] = []
-
-        func set(_ bytes: [UInt8], error: Bool) {
-            lock.lock()
-            if error { err = bytes } else { out = bytes }
-            lock.unlock()
-        }
-
-        var stdout: [UInt8] { lock.lock(); defer { lock.unlock() }; return out }
-        var stderr: [UInt8] { lock.lock(); defer { lock.unlock() }; return err }
     }
 }
-

@@ -281,7 +281,7 @@ public struct Verifier: Sendable {
                 let (id, directory) = wanted[next]
                 next += 1
                 group.addTask {
-                    let result = try await onThread { () -> Result<LayerBlob, LayerStorage.Failure> in
+                    let result = try await BlockingWork.run { () -> Result<LayerBlob, LayerStorage.Failure> in
                         do { return .success(try LayerStorage.read(directory, key: id.description, options: exportOptions)) } catch let failure as LayerStorage.Failure { return .failure(failure) }
                     }
                     return (id, result)

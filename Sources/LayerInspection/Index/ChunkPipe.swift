@@ -7,6 +7,10 @@ import DockerEngine
 /// Carries chunks from an async producer (an HTTP body) to a consumer thread that reads them
 /// synchronously (libarchive). At most `capacity` chunks wait in between: a slow consumer slows
 /// the producer down instead of filling memory.
+///
+/// Unchecked because it is a channel, not a lock: the consumer thread waits on the condition for
+/// the producer's next chunk, which a `Mutex` cannot do; every field is read and written with
+/// the condition held.
 final class ChunkPipe: @unchecked Sendable {
     private let condition = NSCondition()
     private var chunks: [[UInt8]] = []
@@ -75,20 +79,5 @@ final class ChunkPipe: @unchecked Sendable {
             return waitingProducer
         }
         producer?.resume()
-    }
-}
-
-/// Runs `body` on a thread of its own (for blocking work such as libarchive reading) and awaits it.
-package func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread {
-            do {
-                continuation.resume(returning: try body())
-            } catch {
-                continuation.resume(throwing: error)
-            }
-        }
-        thread.stackSize = 8 << 20
-        thread.start()
     }
 }

@@ -33,7 +33,7 @@ public enum ImageExport {
             }
             group.addTask {
                 do {
-                    let result = try await onThread { try read(pipe, options: options) }
+                    let result = try await BlockingWork.run { try read(pipe, options: options) }
                     pipe.close()
                     return result
                 } catch {

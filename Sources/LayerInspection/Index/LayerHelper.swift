@@ -150,8 +150,7 @@ extension LayerStorage {
     /// What `imagegen layer-index` prints: one JSON line per directory, read as many at a time as
     /// there are cores.
     public static func indexLines(_ directories: [String], options: ImageExport.Options) -> [String] {
-        let lines = LockedArray<String>(count: directories.count)
-        DispatchQueue.concurrentPerform(iterations: directories.count) { index in
+        ParallelMap.run(count: directories.count) { index in
             let directory = directories[index]
             let document: JSONValue
             do {
@@ -160,28 +159,7 @@ extension LayerStorage {
             } catch {
                 document = .object(["directory": .string(directory), "error": .string("\(error)")])
             }
-            lines.set(index, document.canonical)
+            return document.canonical
         }
-        return lines.values
-    }
-}
-
-/// A fixed number of slots that threads fill.
-final class LockedArray<Element: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [Element?]
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ index: Int, _ value: Element) {
-        lock.lock()
-        slots[index] = value
-        lock.unlock()
-    }
-
-    var values: [Element] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots.compactMap { $0 }
     }
 }

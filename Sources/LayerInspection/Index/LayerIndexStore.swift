@@ -10,7 +10,7 @@ import DockerEngine
 /// engine's export entirely (the export is most of verify's time: the engine writes the whole
 /// image out on each `GET /images/get`). The scanner's rules version is part of the key, so a
 /// change of rules scans again.
-public final class LayerIndexStore: @unchecked Sendable {
+public final class LayerIndexStore: Sendable {
     /// Bump when the scanner's rules or what is recorded changes.
     static let version = "layer-index-2"
 

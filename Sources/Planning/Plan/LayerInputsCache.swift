@@ -24,7 +24,7 @@ import Recipes
 /// The file holds one line per layer: name, fingerprint, content hash, and the canonical inputs.
 /// A line whose inputs do not hash to its content hash is ignored, so a damaged memo costs a
 /// slower plan, never a wrong hash.
-public final class LayerInputsCache: @unchecked Sendable {
+public final class LayerInputsCache: Sendable {
     public struct Entry: Sendable, Equatable {
         public var fingerprint: String
         public var contentHash: ContentHash
@@ -34,9 +34,9 @@ public final class LayerInputsCache: @unchecked Sendable {
     static let header = "imagegen-layer-memo 1\n"
 
     private let records: RecordFile<String, Entry>
-    private let lock = NSLock()
-    public private(set) var hits = 0
-    public private(set) var misses = 0
+    private let counts = Locked(HitCounts())
+    public var hits: Int { counts.value.hits }
+    public var misses: Int { counts.value.misses }
 
     /// A memo kept in `file` (nil keeps it in memory for this run only).
     public init(file: String?) {
@@ -51,7 +51,7 @@ public final class LayerInputsCache: @unchecked Sendable {
     /// The remembered inputs of `layer` if its fingerprint is still `fingerprint`.
     public func lookup(layer: String, fingerprint: String) -> Entry? {
         let entry = records.reuse(layer) { $0.fingerprint == fingerprint && ContentHash(ofCanonicalInputs: $0.canonicalInputs) == $0.contentHash }
-        lock.withLock { if entry == nil { misses += 1 } else { hits += 1 } }
+        counts.withLock { $0.count(found: entry != nil) }
         return entry
     }
 

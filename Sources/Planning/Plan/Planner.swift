@@ -163,6 +163,15 @@ public enum Planner {
         entries.allSatisfy { $0.stamp?.settled(before: time) ?? true }
     }
 
+    /// ``plan(recipeAt:overrides:cache:memo:options:)`` from async code: planning reads and hashes
+    /// files on every core and runs git for pinned repositories, which blocks threads, so it runs
+    /// off the cooperative pool (``BlockingWork``) while the caller's task waits.
+    public static func planned(
+        recipeAt path: String, overrides: [String: String] = [:], options: ResolveOptions = ResolveOptions()
+    ) async -> (BuildPlan?, Diagnostics) {
+        await BlockingWork.run { plan(recipeAt: path, overrides: overrides, options: options) }
+    }
+
     /// Loads, resolves and plans a recipe file in one go, with every diagnostic of every stage.
     /// Without a `cache`, uses imagegen's cache directory for both the digest cache and the
     /// ``LayerInputsCache``; with one, the memo is used only if given.
