@@ -312,3 +312,7 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
 }
+
+extension JSONValue.DecodeError: ClassifiedError {
+    public var exitStatus: ExitStatus { .failed }
+}

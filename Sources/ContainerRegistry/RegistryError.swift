@@ -1,3 +1,4 @@
+import ContainerBasics
 /// How a registry request failed, each with what a user can do about it.
 public enum RegistryError: Error, Sendable, CustomStringConvertible, Equatable {
     case unreachable(registry: String, reason: String)
@@ -18,4 +19,8 @@ public enum RegistryError: Error, Sendable, CustomStringConvertible, Equatable {
             return "unexpected answer from the registry \(registry) for \(what): \(reason)"
         }
     }
+}
+
+extension RegistryError: ClassifiedError {
+    public var exitStatus: ExitStatus { .failed }
 }

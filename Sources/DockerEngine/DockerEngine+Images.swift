@@ -104,12 +104,12 @@ extension DockerEngine {
         var decoder = JSONLineDecoder()
         for try await chunk in response.body {
             for message in decoder.feed(chunk) {
-                if case .error(let text, _) = message { throw DockerEngineError.http(status: 200, request: request, message: text) }
+                if case .error(let text, _) = message { throw DockerEngineError.stream(request: request, message: text) }
                 progress(message)
             }
         }
         for message in decoder.finish() {
-            if case .error(let text, _) = message { throw DockerEngineError.http(status: 200, request: request, message: text) }
+            if case .error(let text, _) = message { throw DockerEngineError.stream(request: request, message: text) }
         }
     }
 }

@@ -1,3 +1,5 @@
+import ContainerBasics
+
 /// Every way a call to the Docker engine can fail, each with what a user needs to act on it.
 public enum DockerEngineError: Error, Sendable, CustomStringConvertible, Equatable {
     /// DOCKER_HOST and friends are malformed.
@@ -16,6 +18,9 @@ public enum DockerEngineError: Error, Sendable, CustomStringConvertible, Equatab
     case connectionLost(endpoint: String, during: String, reason: String)
     /// The engine answered with an error status.
     case http(status: Int, request: String, message: String)
+    /// The engine accepted the request, then reported a failure inside its streamed answer (a
+    /// build step, a pull or push) under HTTP 200.
+    case stream(request: String, message: String)
     /// The engine answered with something that is not the API's shape.
     case unexpectedResponse(request: String, reason: String)
     /// A deadline passed.
@@ -39,10 +44,29 @@ public enum DockerEngineError: Error, Sendable, CustomStringConvertible, Equatab
             return "lost the connection to the Docker engine at \(endpoint) during \(during) (\(reason))"
         case .http(let status, let request, let message):
             return "the Docker engine refused \(request): \(message) (HTTP \(status))"
+        case .stream(let request, let message):
+            return "\(request) failed: \(message)"
         case .unexpectedResponse(let request, let reason):
             return "unexpected answer from the Docker engine to \(request): \(reason)"
         case .timeout(let request):
             return "the Docker engine did not answer \(request) in time"
+        }
+    }
+
+    /// The engine answered and said no (an error status, or a failure in a stream): this request
+    /// failed, the engine is there. Any other case means the engine could not be used at all.
+    public var isRefusal: Bool {
+        switch self {
+        case .http, .stream: true
+        default: false
+        }
+    }
+
+    /// The engine's own words, for a refusal.
+    public var refusalMessage: String? {
+        switch self {
+        case .http(_, _, let message), .stream(_, let message): message
+        default: nil
         }
     }
 
@@ -51,4 +75,10 @@ public enum DockerEngineError: Error, Sendable, CustomStringConvertible, Equatab
         if case .http(404, _, _) = self { return true }
         return false
     }
+}
+
+extension DockerEngineError: ClassifiedError {
+    /// The engine could not be reached or refused: 3. (Where a refusal is one layer's failure, a
+    /// build step, the stage reports it and goes on; what reaches a command is the engine's.)
+    public var exitStatus: ExitStatus { .engine }
 }

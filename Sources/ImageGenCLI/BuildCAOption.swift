@@ -20,14 +20,14 @@ struct BuildCAOption: ParsableArguments {
     func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [UInt8]? {
         guard let path = buildCA ?? environment["IMAGEGEN_BUILD_CA"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw CommandFailure("error: --build-ca \(path): cannot read it", code: .badInput)
+            throw CommandFailure("--build-ca \(path): cannot read it", code: .badInput)
         }
         let text = String(decoding: data, as: UTF8.self)
         guard text.contains("-----BEGIN CERTIFICATE-----") else {
-            throw CommandFailure("error: --build-ca \(path): not PEM certificates (no BEGIN CERTIFICATE)", code: .badInput)
+            throw CommandFailure("--build-ca \(path): not PEM certificates (no BEGIN CERTIFICATE)", code: .badInput)
         }
         if let finding = SecretScanner.scan(Array(data)).findings.first {
-            throw CommandFailure("error: --build-ca \(path): holds a secret (\(finding.summary) [\(finding.rule)]); give certificates only", code: .badInput)
+            throw CommandFailure("--build-ca \(path): holds a secret (\(finding.summary) [\(finding.rule)]); give certificates only", code: .badInput)
         }
         return Array(data)
     }

@@ -79,7 +79,7 @@ struct BuildCommand: AsyncParsableCommand {
     func run() async throws {
         let plan = try await options.loadPlan()
         for layer in layers where plan.layer(named: layer) == nil {
-            throw CommandFailure("error: unknown layer '\(layer)'; the recipe has \(plan.layers.map(\.name).joined(separator: ", "))", code: .badInput)
+            throw CommandFailure("unknown layer '\(layer)'; the recipe has \(plan.layers.map(\.name).joined(separator: ", "))", code: .badInput)
         }
         var buildOptions = BuildOptions()
         buildOptions.layers = layers

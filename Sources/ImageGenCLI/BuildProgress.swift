@@ -79,7 +79,7 @@ final class BuildProgress: Sendable {
         case .terminal:
             screen.withLock { screen in
                 if case .cacheWarning(let message) = event, !screen.stopped {
-                    note(message, on: &screen)
+                    note("warning: " + message, on: &screen)
                     return
                 }
                 update(&screen, event)
@@ -171,7 +171,7 @@ final class BuildProgress: Sendable {
         case .cached(let layer, let id): Console.error("[\(layer)] cached \(id.short)")
         case .pulled(let layer, let id, let from): Console.error("[\(layer)] pulled \(id.short) from \(from)")
         case .pushed(let layer, let reference): Console.error("[\(layer)] pushed \(reference)")
-        case .cacheWarning(let message): Console.error(message)
+        case .cacheWarning(let message): Console.warn(message)
         case .uploading(let layer, let bytes): Console.error("[\(layer)] uploading build context (\(ByteSize(bytes: bytes)))")
         case .step(let layer, let index, let total, let instruction): Console.error("[\(layer)] step \(index)/\(total): \(instruction)")
         case .output(let layer, let line): Console.error("[\(layer)]   \(line)")

@@ -22,6 +22,12 @@ enum Console {
         FileHandle.standardError.write(Data((redacted(text) + "\n").utf8))
     }
 
+    /// A failure, on stderr, with the one `error:` prefix every failure gets.
+    static func fail(_ text: String) { error("error: " + text) }
+
+    /// A warning, on stderr, with its `warning:` prefix.
+    static func warn(_ text: String) { error("warning: " + text) }
+
     /// Bytes for the terminal on stderr as they are (escapes included); the caller redacts text.
     static func writeError(_ text: String) {
         FileHandle.standardError.write(Data(text.utf8))

@@ -84,7 +84,7 @@ struct ContextPackageCommand: ParsableCommand {
         do {
             try ContextPackage.write(baked, to: output)
         } catch {
-            throw CommandFailure("error: \(error)", code: .failed)
+            throw CommandFailure("\(error)", code: .failed)
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int64) ?? 0
         Console.error("wrote \(output) (\(ByteSize(bytes: size)), \(ContextPackage.entries(baked).count) entries)")

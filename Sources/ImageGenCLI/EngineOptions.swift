@@ -21,7 +21,7 @@ struct EngineOptions: ParsableArguments {
         do {
             return try EngineEndpoint.fromEnvironment(environment)
         } catch {
-            throw CommandFailure("error: \(error)", code: .badInput)
+            throw CommandFailure("\(error)", code: .badInput)
         }
     }
 
@@ -36,20 +36,20 @@ struct EngineOptions: ParsableArguments {
         var result: [Platform: EngineEndpoint] = [:]
         for item in items {
             guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
-                throw CommandFailure("error: --engine '\(item)' must be PLATFORM=URL, e.g. linux/arm64=ssh://builder@mac-mini", code: .badInput)
+                throw CommandFailure("--engine '\(item)' must be PLATFORM=URL, e.g. linux/arm64=ssh://builder@mac-mini", code: .badInput)
             }
             let platform: Platform
             do {
                 platform = try Platform(parsing: String(item[..<equals]))
             } catch {
-                throw CommandFailure("error: --engine \(item): \(error)", code: .badInput)
+                throw CommandFailure("--engine \(item): \(error)", code: .badInput)
             }
             var hostEnvironment = environment
             hostEnvironment["DOCKER_HOST"] = String(item[item.index(after: equals)...])
             do {
                 result[platform] = try EngineEndpoint.fromEnvironment(hostEnvironment)
             } catch {
-                throw CommandFailure("error: --engine \(item): \(error)", code: .badInput)
+                throw CommandFailure("--engine \(item): \(error)", code: .badInput)
             }
         }
         return result
@@ -62,7 +62,7 @@ struct EngineOptions: ParsableArguments {
             do {
                 engines[platform] = try await DockerEngine.connect(endpoint: endpoint)
             } catch {
-                throw CommandFailure("error: the engine for \(platform) (\(endpoint)): \(error)", code: .engine)
+                throw CommandFailure("the engine for \(platform) (\(endpoint)): \(error)", code: .engine)
             }
         }
         return engines
@@ -78,7 +78,7 @@ struct EngineOptions: ParsableArguments {
             let registration = "/proc/sys/fs/binfmt_misc/qemu-\(platform.machine)"
             guard FileManager.default.fileExists(atPath: registration) else {
                 throw CommandFailure(
-                    "error: \(platform) cannot run on this engine (\(architecture)): no QEMU emulation is registered (\(registration) is missing). "
+                    "\(platform) cannot run on this engine (\(architecture)): no QEMU emulation is registered (\(registration) is missing). "
                         + "Run scripts/binfmt (it needs Debian's qemu-user-static), or build \(platform) on a native engine: --engine \(platform)=URL",
                     code: .engine)
             }
@@ -101,8 +101,8 @@ enum EngineFailure {
     static func wrap(_ error: any Error) -> any Error {
         if let failure = error as? CommandFailure { return failure }
         if error is CancellationError { return CommandFailure("", code: ExitCode(130)) }
-        if let engine = error as? DockerEngineError { return CommandFailure("error: \(engine)", code: .engine) }
-        return CommandFailure("error: \(error)", code: .failed)
+        if let engine = error as? DockerEngineError { return CommandFailure("\(engine)", code: .engine) }
+        return CommandFailure("\(error)", code: .failed)
     }
 }
 

@@ -64,7 +64,7 @@ struct GenerateCommand: AsyncParsableCommand {
         do {
             try GeneratedDirectory.write(plan, to: out)
         } catch {
-            throw CommandFailure("error: \(error)", code: .failed)
+            throw CommandFailure("\(error)", code: .failed)
         }
         Console.error("wrote \(out)/\(plan.name) (\(Console.count(plan.layerNames.count, "layer")))")
         if let layerPlan, let contextOut {
@@ -82,7 +82,7 @@ struct GenerateCommand: AsyncParsableCommand {
                 try stream.write(to: STDOUT_FILENO, path: "stdout")
             } else if ContextOutput.isSpecialFile(path) {
                 let fd = open(path, O_WRONLY | O_CLOEXEC)
-                guard fd >= 0 else { throw CommandFailure("error: cannot open \(path): \(String(cString: strerror(errno)))", code: .failed) }
+                guard fd >= 0 else { throw CommandFailure("cannot open \(path): \(String(cString: strerror(errno)))", code: .failed) }
                 defer { close(fd) }
                 try stream.write(to: fd, path: path)
             } else {
@@ -92,7 +92,7 @@ struct GenerateCommand: AsyncParsableCommand {
         } catch let failure as CommandFailure {
             throw failure
         } catch {
-            throw CommandFailure("error: \(error)", code: .failed)
+            throw CommandFailure("\(error)", code: .failed)
         }
     }
 }

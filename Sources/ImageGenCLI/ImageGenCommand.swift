@@ -48,8 +48,14 @@ public struct ImageGenCommand: AsyncParsableCommand {
         } catch let exit as ExitCode {
             return exit.rawValue
         } catch let failure as CommandFailure {
-            if !failure.message.isEmpty { Console.error(failure.message) }
+            if !failure.message.isEmpty { Console.fail(failure.message) }
             return failure.code.rawValue
+        } catch is CancellationError {
+            return ExitStatus.interrupted.rawValue
+        } catch let error as any ClassifiedError {
+            // Every library error says how it ends a command; none is known here by name.
+            Console.fail(error.description)
+            return error.exitStatus.rawValue
         } catch {
             let code = exitCode(for: error)
             if code == .success || code.rawValue == 0 {
@@ -80,7 +86,7 @@ extension ImageGenCommand {
     }
 }
 
-/// An error that ends a command with a message and an exit code.
+/// An error that ends a command with a message (printed after `error: `) and an exit code.
 public struct CommandFailure: Error, Sendable {
     public var message: String
     public var code: ExitCode

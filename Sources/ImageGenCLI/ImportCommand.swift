@@ -53,7 +53,7 @@ struct ImportCommand: ParsableCommand {
             var isDirectory: ObjCBool = false
             let file = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue ? path + "/Dockerfile" : path
             guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
-                throw CommandFailure("error: cannot read \(file)", code: .badInput)
+                throw CommandFailure("cannot read \(file)", code: .badInput)
             }
             sources.append(.init(path: file, text: text))
         }
@@ -61,12 +61,12 @@ struct ImportCommand: ParsableCommand {
         let name = recipe ?? defaultName(sources)
         var options = DockerfileImporter.Options(recipe: name, recipeDirectory: recipeDirectory)
         for image in images {
-            guard let equals = image.firstIndex(of: "="), equals != image.startIndex else { throw CommandFailure("error: --image '\(image)' must be LAYER=REPOSITORY", code: .badInput) }
+            guard let equals = image.firstIndex(of: "="), equals != image.startIndex else { throw CommandFailure("--image '\(image)' must be LAYER=REPOSITORY", code: .badInput) }
             options.images[String(image[..<equals])] = String(image[image.index(after: equals)...])
         }
         options.tags = tags
         for variant in variants {
-            guard let equals = variant.firstIndex(of: "="), equals != variant.startIndex else { throw CommandFailure("error: --variant '\(variant)' must be ARG=V1,V2", code: .badInput) }
+            guard let equals = variant.firstIndex(of: "="), equals != variant.startIndex else { throw CommandFailure("--variant '\(variant)' must be ARG=V1,V2", code: .badInput) }
             options.variants.append((String(variant[..<equals]), variant[variant.index(after: equals)...].split(separator: ",").map(String.init)))
         }
         let (imported, diagnostics) = DockerfileImporter.importFamily(sources, options: options)
@@ -81,11 +81,11 @@ struct ImportCommand: ParsableCommand {
         var found = loadDiagnostics
         if let loaded { found.append(contentsOf: RecipeResolver.resolve(loaded).1) }
         if let out {
-            if FileManager.default.fileExists(atPath: out), !force { throw CommandFailure("error: \(out) exists; --force to overwrite it", code: .badInput) }
+            if FileManager.default.fileExists(atPath: out), !force { throw CommandFailure("\(out) exists; --force to overwrite it", code: .badInput) }
             do {
                 try AtomicFile.write(Array(text.utf8), to: out, createDirectories: true)
             } catch {
-                throw CommandFailure("error: \(error)", code: .failed)
+                throw CommandFailure("\(error)", code: .failed)
             }
             Console.error("wrote \(out): \(Console.count(imported.layers.count, "layer")); next, `imagegen generate \(out)` and `imagegen build \(out)`")
         } else {

@@ -37,22 +37,22 @@ struct IndexCommand: AsyncParsableCommand {
         do {
             reference = try ImageReference(parsing: target)
         } catch {
-            throw CommandFailure("error: \(target): \(error)", code: .badInput)
+            throw CommandFailure("\(target): \(error)", code: .badInput)
         }
         guard reference.registry != nil, let tag = reference.tag, reference.digest == nil else {
-            throw CommandFailure("error: \(target) must name a registry and a tag, e.g. 127.0.0.1:5000/base/busybox:1", code: .badInput)
+            throw CommandFailure("\(target) must name a registry and a tag, e.g. 127.0.0.1:5000/base/busybox:1", code: .badInput)
         }
         var wanted: [(Platform, String)] = []
         for item in images {
-            guard let equals = item.firstIndex(of: "=") else { throw CommandFailure("error: '\(item)' must be PLATFORM=IMAGE", code: .badInput) }
+            guard let equals = item.firstIndex(of: "=") else { throw CommandFailure("'\(item)' must be PLATFORM=IMAGE", code: .badInput) }
             do {
                 wanted.append((try Platform(parsing: String(item[..<equals])), String(item[item.index(after: equals)...])))
             } catch {
-                throw CommandFailure("error: \(item): \(error)", code: .badInput)
+                throw CommandFailure("\(item): \(error)", code: .badInput)
             }
         }
         guard !wanted.isEmpty, Set(wanted.map(\.0)).count == wanted.count else {
-            throw CommandFailure("error: give each platform once, e.g. linux/amd64=IMAGE linux/arm64=IMAGE", code: .badInput)
+            throw CommandFailure("give each platform once, e.g. linux/amd64=IMAGE linux/arm64=IMAGE", code: .badInput)
         }
         let engine = try await engineOptions.connect()
         let native = try await engineOptions.connectPlatforms()
@@ -63,7 +63,7 @@ struct IndexCommand: AsyncParsableCommand {
             }
             Console.out("\(reference.repository.reference(tag)) is an image index (\(descriptor.digest)) of \(wanted.map(\.0.description).joined(separator: ", "))")
         } catch let failure as ImageIndexPublisher.Failure {
-            throw CommandFailure("error: \(failure)", code: .badInput)
+            throw CommandFailure("\(failure)", code: .badInput)
         } catch {
             throw EngineFailure.wrap(error)
         }

@@ -48,19 +48,19 @@ struct InitCommand: ParsableCommand {
             return
         }
         guard let files = StarterTemplates.all[from.rawValue] else {
-            throw CommandFailure("error: no template '\(from.rawValue)'", code: .badInput)
+            throw CommandFailure("no template '\(from.rawValue)'", code: .badInput)
         }
         let written = files + [("recipe.schema.json", RecipeSchema.document.pretty + "\n")]
         let existing = written.map { directory + "/" + $0.0 }.filter { FileManager.default.fileExists(atPath: $0) }
         guard existing.isEmpty else {
-            throw CommandFailure("error: refusing to overwrite \(existing.joined(separator: ", ")); init writes into an empty place", code: .badInput)
+            throw CommandFailure("refusing to overwrite \(existing.joined(separator: ", ")); init writes into an empty place", code: .badInput)
         }
         do {
             for (path, text) in written {
                 try AtomicFile.write(Array(text.utf8), to: directory + "/" + path, createDirectories: true)
             }
         } catch {
-            throw CommandFailure("error: \(error)", code: .failed)
+            throw CommandFailure("\(error)", code: .failed)
         }
         let recipe = directory == "." ? "recipe.yaml" : directory + "/recipe.yaml"
         Console.error("wrote \(Console.count(written.count, "file")) into \(directory): next, `imagegen validate \(recipe)`, then `imagegen build \(recipe)`")

@@ -73,7 +73,7 @@ struct ReleaseCommand: AsyncParsableCommand {
             do {
                 semver = try await GitInfo.versionFromTag(in: directory)
             } catch {
-                throw CommandFailure("error: \(error)", code: .badInput)
+                throw CommandFailure("\(error)", code: .badInput)
             }
         }
         var releaseOptions = Releaser.Options(info: ReleaseInfo(
@@ -110,7 +110,7 @@ struct ReleaseCommand: AsyncParsableCommand {
                     for check in layer.checks where !check.passed { Console.error("  ✗ \(layer.displayName): \(check.name): \(check.message)") }
                 }
             }
-            throw CommandFailure("error: \(failure)", code: .failed)
+            throw CommandFailure("\(failure)", code: .failed)
         }
     }
 }

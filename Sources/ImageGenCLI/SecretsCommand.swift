@@ -31,7 +31,7 @@ struct SecretsCommand: ParsableCommand {
         for path in paths {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw CommandFailure("error: \(path): no such file or directory", code: .badInput)
+                throw CommandFailure("\(path): no such file or directory", code: .badInput)
             }
             if isDirectory.boolValue {
                 let enumerator = FileManager.default.enumerator(atPath: path)
@@ -47,7 +47,7 @@ struct SecretsCommand: ParsableCommand {
         var count = 0
         for file in files.sorted() {
             guard let data = FileManager.default.contents(atPath: file) else {
-                throw CommandFailure("error: cannot read \(file)", code: .badInput)
+                throw CommandFailure("cannot read \(file)", code: .badInput)
             }
             var findings = SecretScanner.scan(Array(data)).findings
             if let byName = SecretScanner.nameFinding(for: (file as NSString).lastPathComponent) { findings.insert(byName, at: 0) }

@@ -43,7 +43,7 @@ struct VerifyCommand: AsyncParsableCommand {
     func run() async throws {
         let plan = try await options.loadPlan()
         for layer in layers where plan.layer(named: layer) == nil {
-            throw CommandFailure("error: unknown layer '\(layer)'; the recipe has \(plan.layers.map(\.name).joined(separator: ", "))", code: .badInput)
+            throw CommandFailure("unknown layer '\(layer)'; the recipe has \(plan.layers.map(\.name).joined(separator: ", "))", code: .badInput)
         }
         var verifyOptions = Verifier.Options()
         verifyOptions.layers = layers
@@ -66,7 +66,7 @@ struct VerifyCommand: AsyncParsableCommand {
             let order = Dictionary(uniqueKeysWithValues: plan.layers.enumerated().map { ($1.displayName, $0) })
             report.layers.sort { (order[$0.displayName] ?? 0) < (order[$1.displayName] ?? 0) }
         } catch let error as Verifier.StorageUnavailable {
-            throw CommandFailure("error: \(error)", code: .badInput)
+            throw CommandFailure("\(error)", code: .badInput)
         } catch {
             throw EngineFailure.wrap(error)
         }
@@ -80,7 +80,7 @@ struct VerifyCommand: AsyncParsableCommand {
             do {
                 try AtomicFile.write(Array(Redactor.redact(text).utf8), to: output, createDirectories: true)
             } catch {
-                throw CommandFailure("error: \(error)", code: .failed)
+                throw CommandFailure("\(error)", code: .failed)
             }
             Console.error(ReportFormats.summary(report) + " (report: \(output))")
         } else {

@@ -50,7 +50,7 @@ public actor RegistryCacheSession {
     public func takeWarning() -> String? {
         guard let unavailable, !warned else { return nil }
         warned = true
-        return "warning: the cache \(cache) is not used (\(unavailable)); building without it"
+        return "the cache \(cache) is not used (\(unavailable)); building without it"
     }
 
     func disable(_ reason: String) {
@@ -98,7 +98,7 @@ public actor RegistryCacheSession {
         do {
             try await engine.pull(hit, registryAuth: auth.header)
         } catch let error as DockerEngineError {
-            guard case .http = error else { throw error }
+            guard error.isRefusal else { throw error }
             disable("pulling \(hit): \(error)")
             return nil
         }
@@ -130,7 +130,7 @@ public actor RegistryCacheSession {
             try await engine.push(repository, tag: layer.tag, registryAuth: auth.header)
         } catch let error as DockerEngineError {
             try? await engine.removeImage(reference, noPrune: true)
-            guard case .http = error else { throw error }
+            guard error.isRefusal else { throw error }
             disable("pushing \(reference): \(error)")
             return nil
         }

@@ -14,3 +14,7 @@ public struct ArchiveError: Error, Sendable, CustomStringConvertible {
         return ArchiveError(message: "\(operation): \(detail)")
     }
 }
+
+extension ArchiveError: ClassifiedError {
+    public var exitStatus: ExitStatus { .failed }
+}

@@ -267,3 +267,7 @@ public struct DockerIgnore: Sendable {
         return joined.isEmpty ? "." : joined
     }
 }
+
+extension DockerIgnore.ParseError: ClassifiedError {
+    public var exitStatus: ExitStatus { .badInput }
+}

@@ -42,7 +42,7 @@ public struct RepoFetcher: Sendable {
         do {
             return try Subprocess.run("git", arguments, directory: directory, environment: Self.environment(allowingLocal: local), timeoutSeconds: Self.timeout)
         } catch {
-            throw ContextError.repository(scrub("\(error)"))
+            throw ContextError.repository(scrub("\(error)"), cause: error)
         }
     }
 

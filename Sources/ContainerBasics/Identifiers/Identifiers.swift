@@ -172,3 +172,7 @@ extension Digest: Codable {
         try container.encode(description)
     }
 }
+
+extension IdentifierError: ClassifiedError {
+    public var exitStatus: ExitStatus { .badInput }
+}

@@ -20,7 +20,7 @@ public enum Subprocess {
         }
     }
 
-    public struct LaunchError: Error, Sendable, CustomStringConvertible {
+    public struct LaunchError: Error, Sendable, Equatable, CustomStringConvertible {
         public var program: String
         public var reason: String
         public var description: String { "cannot run \(program): \(reason)" }
@@ -85,4 +85,8 @@ public enum Subprocess {
             try run(executable, arguments, directory: directory, environment: environment, input: input, timeoutSeconds: timeoutSeconds)
         }
     }
+}
+
+extension Subprocess.LaunchError: ClassifiedError {
+    public var exitStatus: ExitStatus { .failed }
 }

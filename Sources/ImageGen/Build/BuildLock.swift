@@ -132,3 +132,7 @@ struct BuildLock: Sendable {
         }
     }
 }
+
+extension BuildLock.Failure: ClassifiedError {
+    public var exitStatus: ExitStatus { .failed }
+}

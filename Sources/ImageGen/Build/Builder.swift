@@ -361,7 +361,7 @@ public struct Builder: Sendable {
             } catch let error as DockerEngineError {
                 // The engine refusing the build (a bad Dockerfile, a bad parameter) fails this layer;
                 // an engine that cannot be reached fails the run.
-                guard case .http(_, _, let message) = error else { throw error }
+                guard let message = error.refusalMessage else { throw error }
                 return failed(layer, message: message, tracker: tracker, started: started)
             }
             tracker.finish(emit: emit)

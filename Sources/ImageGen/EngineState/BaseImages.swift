@@ -32,7 +32,7 @@ public enum BaseImages {
                     try await engine.pull(reference)
                     image = try await engine.inspectImage(reference)
                 } catch let error as DockerEngineError {
-                    if case .http(_, _, let message) = error {
+                    if let message = error.refusalMessage {
                         result[reference] = .missing(message: "base image \(reference) could not be pulled: \(message)")
                         continue
                     }

@@ -54,7 +54,7 @@ public enum PlatformBases {
             do {
                 try await engine.pull(pinned, registryAuth: auth.header, platform: platform.description)
             } catch let error as DockerEngineError {
-                guard case .http(_, _, let message) = error else { throw error }
+                guard let message = error.refusalMessage else { throw error }
                 return .missing(message: "base image \(pinned) (\(platform)) could not be pulled: \(message)")
             }
         }

@@ -88,3 +88,7 @@ public struct ImageIndexPublisher: Sendable {
         return try await writeIndex(entries, tag: tag)
     }
 }
+
+extension ImageIndexPublisher.Failure: ClassifiedError {
+    public var exitStatus: ExitStatus { .failed }
+}

@@ -15,11 +15,24 @@ public enum ReleaseError: Error, Sendable, Equatable, CustomStringConvertible {
     /// `--version-from-git` could not find the version.
     case git(String)
     /// The registry could not be read before tagging.
-    case registry(String)
+    case registry(String, cause: RegistryError? = nil)
 
     public var description: String {
         switch self {
-        case .refused(let message), .git(let message), .registry(let message): message
+        case .refused(let message), .git(let message), .registry(let message, _): message
         }
+    }
+}
+
+extension ReleaseError: ClassifiedError {
+    /// A version git cannot tell is bad input; a refusal or an unreadable registry fails the release.
+    public var exitStatus: ExitStatus {
+        if case .git = self { return .badInput }
+        return .failed
+    }
+
+    public var cause: (any Error)? {
+        if case .registry(_, let cause?) = self { return cause }
+        return nil
     }
 }

@@ -107,7 +107,7 @@ extension Releaser {
                 report.failure = "\(failure); no release tag was written"
                 return report
             } catch let error as DockerEngineError {
-                guard case .http = error else { throw error }
+                guard error.isRefusal else { throw error }
                 report.failure = "pushing a platform's image failed: \(error); no release tag was written (platform tags already pushed stay)"
                 return report
             }

@@ -123,7 +123,7 @@ public struct Releaser: Sendable {
             do {
                 return try await registryState(registry, repository: repository, tag: tag)
             } catch let error as RegistryError {
-                throw ReleaseError.registry("cannot read \(repository.reference(tag)) in the registry: \(error); nothing was tagged")
+                throw ReleaseError.registry("cannot read \(repository.reference(tag)) in the registry: \(error); nothing was tagged", cause: error)
             }
         }
         if let registry { progress("reading the release's tags in \(registry.host)") }
@@ -234,10 +234,11 @@ public struct Releaser: Sendable {
                 }
             }
         } catch let error as DockerEngineError {
+            // One owner for each failure: a refused tag is the report's; an engine gone is thrown.
             report.restored = await restore(applied)
+            guard error.isRefusal else { throw error }
             report.failure = "tagging failed: \(error); every tag moved in this run was put back"
-            if case .http = error { return report }
-            throw error
+            return report
         }
 
         // 6. Push every tag that now names this release's image.
@@ -297,7 +298,7 @@ public struct Releaser: Sendable {
             default: break
             }
         }
-        if let failure { throw DockerEngineError.http(status: 200, request: "POST /build (release labels for \(layer.name))", message: failure) }
+        if let failure { throw DockerEngineError.stream(request: "POST /build (release labels for \(layer.name))", message: failure) }
         guard let id else { throw DockerEngineError.unexpectedResponse(request: "POST /build", reason: "no image ID for the release image of \(layer.name)") }
         return id
     }

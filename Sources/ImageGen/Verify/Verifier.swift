@@ -256,7 +256,7 @@ public struct Verifier: Sendable {
                 if mode == .helper { throw StorageUnavailable(description: "--layers-from helper: \(failure)") }
                 options.notes("note: reading layers from the engine's export: the helper container: \(failure)")
             } catch let error as DockerEngineError {
-                guard case .http = error else { throw error }
+                guard error.isRefusal else { throw error }
                 if mode == .helper { throw StorageUnavailable(description: "--layers-from helper: \(error)") }
                 options.notes("note: reading layers from the engine's export: the helper container: \(error)")
             }
@@ -399,4 +399,8 @@ private actor Inspections {
         known[reference] = image
         return image
     }
+}
+
+extension Verifier.StorageUnavailable: ClassifiedError {
+    public var exitStatus: ExitStatus { .failed }
 }

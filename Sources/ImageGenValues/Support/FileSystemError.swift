@@ -36,3 +36,7 @@ public struct FileSystemError: Error, Sendable, CustomStringConvertible {
         return ns.localizedDescription
     }
 }
+
+extension FileSystemError: ClassifiedError {
+    public var exitStatus: ExitStatus { .failed }
+}

@@ -21,3 +21,7 @@ public enum ValueError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension ValueError: ClassifiedError {
+    public var exitStatus: ExitStatus { .badInput }
+}

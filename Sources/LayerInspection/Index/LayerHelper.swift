@@ -163,3 +163,7 @@ extension LayerStorage {
         }
     }
 }
+
+extension LayerHelper.Failure: ClassifiedError {
+    public var exitStatus: ExitStatus { .failed }
+}

@@ -178,3 +178,7 @@ public enum LayerStorage {
         static func isOpaque(_ fd: Int32) -> Bool { imagegen_overlay_opaque(fd) == 1 }
     }
 }
+
+extension LayerStorage.Failure: ClassifiedError {
+    public var exitStatus: ExitStatus { .failed }
+}

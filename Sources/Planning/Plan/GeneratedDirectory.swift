@@ -131,3 +131,7 @@ public enum GeneratedDirectory {
         return differences
     }
 }
+
+extension PlanError: ClassifiedError {
+    public var exitStatus: ExitStatus { .failed }
+}
