@@ -1,8 +1,8 @@
 import ContainerBasics
 import Foundation
 
-/// The `X-Registry-Auth` header for a push: credentials from IMAGEGEN_REGISTRY_USER and
-/// IMAGEGEN_REGISTRY_PASSWORD, or from the docker config file's `auths` (`$DOCKER_CONFIG/config.json`
+/// The `X-Registry-Auth` header for a push: credentials from the environment variables the
+/// caller names (``CredentialVariables``), or from the docker config file's `auths` (`$DOCKER_CONFIG/config.json`
 /// or `~/.docker/config.json`): its credential helper for the registry (`credHelpers`) or its
 /// store (`credsStore`), run as `docker-credential-NAME get` as the docker CLI does, else its
 /// `auths`; or none.
@@ -23,9 +23,24 @@ public struct RegistryAuth: Sendable, CustomStringConvertible {
 
     public var description: String { "credentials from \(source)" }
 
-    public static func resolve(registry: String, environment: [String: String] = ProcessInfo.processInfo.environment) async -> RegistryAuth {
-        if let user = environment["IMAGEGEN_REGISTRY_USER"], let password = environment["IMAGEGEN_REGISTRY_PASSWORD"] {
-            return RegistryAuth(header: encode(username: user, password: password, server: registry), source: "IMAGEGEN_REGISTRY_USER",
+    /// Environment variables a tool reads a registry's user and password from (its own names).
+    public struct CredentialVariables: Sendable {
+        public var user: String
+        public var password: String
+        public init(user: String, password: String) {
+            self.user = user
+            self.password = password
+        }
+
+        /// How a user gives credentials, for an error that needs them.
+        public var hint: String { "\(user) and \(password), or docker login" }
+    }
+
+    public static func resolve(
+        registry: String, environment: [String: String] = ProcessInfo.processInfo.environment, variables: CredentialVariables? = nil
+    ) async -> RegistryAuth {
+        if let variables, let user = environment[variables.user], let password = environment[variables.password] {
+            return RegistryAuth(header: encode(username: user, password: password, server: registry), source: variables.user,
                                 credentials: .init(username: user, password: password))
         }
         let directory = environment["DOCKER_CONFIG"].flatMap { $0.isEmpty ? nil : $0 } ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.docker")

@@ -34,11 +34,14 @@ public struct RegistryClient: Sendable {
     public let host: String
     let baseURL: String
     let credentials: Credentials?
+    let credentialsHint: String
     let transport: any RegistryTransport
     private let tokens = TokenCache()
 
-    public init(host: String, credentials: Credentials?, transport: (any RegistryTransport)? = nil) {
+    /// `credentialsHint` says how a user gives credentials, in the error when the registry wants them.
+    public init(host: String, credentials: Credentials?, transport: (any RegistryTransport)? = nil, credentialsHint: String = "docker login") {
         self.host = host
+        self.credentialsHint = credentialsHint
         let apiHost = host == "docker.io" || host == "index.docker.io" ? "registry-1.docker.io" : host
         self.baseURL = (Self.isLoopback(apiHost) ? "http://" : "https://") + apiHost
         self.credentials = credentials
@@ -192,7 +195,7 @@ public struct RegistryClient: Sendable {
     /// The error for an answer that is not the one wanted.
     func failure(_ response: RegistryResponse, what: String) -> RegistryError {
         switch response.status {
-        case 401, 403: .denied(registry: host, what: what, withCredentials: credentials != nil)
+        case 401, 403: .denied(registry: host, what: what, withCredentials: credentials != nil, hint: credentialsHint)
         default: .http(registry: host, what: what, status: response.status, message: Self.errorMessage(response.body))
         }
     }
@@ -210,7 +213,7 @@ public struct RegistryClient: Sendable {
         let basic = credentials.map { "Basic " + Data("\($0.username):\($0.password)".utf8).base64EncodedString() }
         switch parsed.scheme {
         case "basic":
-            guard let basic else { throw RegistryError.denied(registry: host, what: "authentication", withCredentials: false) }
+            guard let basic else { throw RegistryError.denied(registry: host, what: "authentication", withCredentials: false, hint: credentialsHint) }
             return basic
         case "bearer":
             guard let realm = parsed.parameters["realm"], realm.hasPrefix("https://") || realm.hasPrefix("http://") else {
@@ -224,7 +227,7 @@ public struct RegistryClient: Sendable {
             if let basic { headers.append(("Authorization", basic)) }
             let response = try await transport.get(url: url, headers: headers, limit: 1 << 20)
             guard response.status == 200 else {
-                if response.status == 401 || response.status == 403 { throw RegistryError.denied(registry: host, what: "a pull token", withCredentials: credentials != nil) }
+                if response.status == 401 || response.status == 403 { throw RegistryError.denied(registry: host, what: "a pull token", withCredentials: credentials != nil, hint: credentialsHint) }
                 throw RegistryError.http(registry: host, what: "a pull token", status: response.status, message: Self.errorMessage(response.body))
             }
             let answer = try decode(TokenAnswer.self, response.body, what: "a pull token")

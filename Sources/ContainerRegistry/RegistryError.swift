@@ -2,7 +2,8 @@ import ContainerBasics
 /// How a registry request failed, each with what a user can do about it.
 public enum RegistryError: Error, Sendable, CustomStringConvertible, Equatable {
     case unreachable(registry: String, reason: String)
-    case denied(registry: String, what: String, withCredentials: Bool)
+    /// `hint` says how a user gives credentials (the client's caller words it).
+    case denied(registry: String, what: String, withCredentials: Bool, hint: String = "docker login")
     case http(registry: String, what: String, status: Int, message: String)
     case unexpected(registry: String, what: String, reason: String)
 
@@ -10,9 +11,8 @@ public enum RegistryError: Error, Sendable, CustomStringConvertible, Equatable {
         switch self {
         case .unreachable(let registry, let reason):
             return "cannot reach the registry \(registry) (\(reason))"
-        case .denied(let registry, let what, let withCredentials):
-            return "the registry \(registry) refused \(what): "
-                + (withCredentials ? "the credentials were not accepted" : "it needs credentials (IMAGEGEN_REGISTRY_USER and IMAGEGEN_REGISTRY_PASSWORD, or docker login)")
+        case .denied(let registry, let what, let withCredentials, let hint):
+            return "the registry \(registry) refused \(what): " + (withCredentials ? "the credentials were not accepted" : "it needs credentials (\(hint))")
         case .http(let registry, let what, let status, let message):
             return "the registry \(registry) answered \(what) with HTTP \(status): \(message)"
         case .unexpected(let registry, let what, let reason):

@@ -16,11 +16,22 @@ public final class EngineConnections: Sendable {
         var clients: [EngineEndpoint: HTTPClient] = [:]
         var tunnels: [EngineEndpoint: SSHTunnel] = [:]
         var shutDown = false
+        var sshCommand = ["ssh"]
     }
 
     private let state = Locked(State())
 
     public init() {}
+
+    /// The ssh command (and its options) `ssh://` endpoints connect with, from now on: `["ssh"]`
+    /// unless set (`["ssh", "-F", "path/config"]`).
+    public var sshCommand: [String] {
+        get { state.value.sshCommand }
+    }
+
+    public func setSSHCommand(_ command: [String]) {
+        state.withLock { $0.sshCommand = command.isEmpty ? ["ssh"] : command }
+    }
 
     /// The client for `endpoint`, made with `configuration` the first time.
     func client(for endpoint: EngineEndpoint, configuration: HTTPClient.Configuration) throws(DockerEngineError) -> HTTPClient {
@@ -39,7 +50,7 @@ public final class EngineConnections: Sendable {
             if state.shutDown { return .failure(.configuration("the engine connections were shut down")) }
             if let tunnel = state.tunnels[endpoint] { return .success(tunnel) }
             do throws(DockerEngineError) {
-                let tunnel = try SSHTunnel(endpoint: endpoint, environment: environment)
+                let tunnel = try SSHTunnel(endpoint: endpoint, ssh: state.sshCommand, environment: environment)
                 state.tunnels[endpoint] = tunnel
                 return .success(tunnel)
             } catch {

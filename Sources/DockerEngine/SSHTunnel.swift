@@ -10,9 +10,9 @@ import Glibc
 ///
 /// The HTTP client talks to a Unix socket in a private directory (mode 0700) that this tunnel
 /// listens on; each connection accepted there gets its own ssh process, with bytes pumped both
-/// ways. ssh runs with the user's own configuration (keys, known hosts, agent);
-/// `IMAGEGEN_SSH_COMMAND` replaces the `ssh` command (`ssh -F path/config`), as `GIT_SSH_COMMAND`
-/// does for git. What ssh says on failure is kept for the error a user sees.
+/// ways. ssh runs with the user's own configuration (keys, known hosts, agent); the pool's
+/// ``EngineConnections/sshCommand`` replaces the `ssh` command (`ssh -F path/config`), as
+/// `GIT_SSH_COMMAND` does for git. What ssh says on failure is kept for the error a user sees.
 final class SSHTunnel: Sendable {
     let socketPath: String
     let command: [String]
@@ -22,13 +22,11 @@ final class SSHTunnel: Sendable {
     private let lastError = Locked<(message: String, at: UInt64)?>(nil)
 
     /// The ssh command line for an endpoint (without the `ssh` program's own options).
-    static func command(for endpoint: EngineEndpoint, environment: [String: String]) throws(DockerEngineError) -> [String] {
+    static func command(for endpoint: EngineEndpoint, ssh base: [String] = ["ssh"]) throws(DockerEngineError) -> [String] {
         guard case .ssh(let user, let host, let port, let socketPath) = endpoint.address else {
             throw .configuration("\(endpoint) is not an ssh:// address")
         }
-        let base = (environment["IMAGEGEN_SSH_COMMAND"].flatMap { $0.isEmpty ? nil : $0 } ?? "ssh")
-            .split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-        var arguments = base + ["-o", "ConnectTimeout=30", "-T"]
+        var arguments = (base.isEmpty ? ["ssh"] : base) + ["-o", "ConnectTimeout=30", "-T"]
         if let user { arguments += ["-l", user] }
         if let port { arguments += ["-p", String(port)] }
         arguments += ["--", host, "docker"]
@@ -38,8 +36,8 @@ final class SSHTunnel: Sendable {
     }
 
     /// One tunnel per ssh endpoint, kept by an ``EngineConnections`` pool.
-    init(endpoint: EngineEndpoint, environment: [String: String]) throws(DockerEngineError) {
-        command = try Self.command(for: endpoint, environment: environment)
+    init(endpoint: EngineEndpoint, ssh: [String], environment: [String: String]) throws(DockerEngineError) {
+        command = try Self.command(for: endpoint, ssh: ssh)
         guard let program = ExecutableSearch.find(command[0], path: environment["PATH"]) else {
             throw .configuration("DOCKER_HOST \(endpoint) needs '\(command[0])' (an OpenSSH client), which is not on PATH")
         }

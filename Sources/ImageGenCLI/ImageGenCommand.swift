@@ -31,6 +31,10 @@ public struct ImageGenCommand: AsyncParsableCommand {
     /// Runs the command line; argument mistakes exit with 2, as every other bad input does. The
     /// process's engine connections are shut down at the end, whatever happened.
     public static func runMain(_ arguments: [String]? = nil) async -> Int32 {
+        // imagegen's own knob for ssh:// engines (the client library knows no variable of ours).
+        if let command = ProcessInfo.processInfo.environment["IMAGEGEN_SSH_COMMAND"], !command.isEmpty {
+            EngineConnections.process.setSSHCommand(command.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init))
+        }
         let code = await run(arguments)
         await EngineConnections.process.shutdown()
         return code

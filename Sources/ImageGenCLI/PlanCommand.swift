@@ -95,7 +95,7 @@ enum PlanReport {
         for layer in plan.layers {
             var row = [layer.name, layer.reference.description, layer.contentHash.hex, parentDescription(layer)]
             if let platform = layer.platform { row.insert(platform.description, at: 1) }
-            if case .checked(let status) = engine { row.append(status.describe(layer.displayName)) }
+            if case .checked(let status) = engine { row.append(status.describe(layer.key)) }
             rows.append(row)
         }
         let count = plan.isMultiPlatform
@@ -151,7 +151,7 @@ enum PlanReport {
                 case .layer(let name): object["parent"] = ["layer": .string(name)]
                 case .image(let reference): object["parent"] = ["image": .string(reference.description)]
                 }
-                if case .checked(let status) = engine { object["status"] = .string(status.describe(layer.displayName)) }
+                if case .checked(let status) = engine { object["status"] = .string(status.describe(layer.key)) }
                 if let explanation = byLayer[layer.displayName] {
                     object["changed"] = .bool(!explanation.unchanged)
                     object["changes"] = .array(explanation.changes.map(JSONValue.string))

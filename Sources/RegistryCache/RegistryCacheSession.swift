@@ -36,14 +36,14 @@ public actor RegistryCacheSession {
     }
 
     public static func open(_ cache: RegistryCache, environment: [String: String] = ProcessInfo.processInfo.environment) async -> RegistryCacheSession {
-        let auth = await RegistryAuth.resolve(registry: cache.host, environment: environment)
+        let auth = await RegistryCredentials.resolve(registry: cache.host, environment: environment)
         return RegistryCacheSession(cache: cache, auth: auth)
     }
 
     init(cache: RegistryCache, auth: RegistryAuth, transport: (any RegistryTransport)? = nil) {
         self.cache = cache
         self.auth = auth
-        self.client = RegistryClient(host: cache.host, credentials: auth.credentials, transport: transport)
+        self.client = RegistryCredentials.client(host: cache.host, auth: auth, transport: transport)
     }
 
     /// The warning to give once, after the cache first failed (nil if it did not, or was said).

@@ -95,7 +95,7 @@ struct EngineClientTests {
         let ssh = try EngineEndpoint.fromEnvironment(["DOCKER_HOST": "ssh://ci@build-1.example:2222/run/user/1000/docker.sock"])
         #expect(ssh.address == .ssh(user: "ci", host: "build-1.example", port: 2222, socketPath: "/run/user/1000/docker.sock"))
         #expect(ssh.description == "ssh://ci@build-1.example:2222/run/user/1000/docker.sock")
-        #expect(try SSHTunnel.command(for: ssh, environment: ["IMAGEGEN_SSH_COMMAND": "ssh -F /cfg"]) == [
+        #expect(try SSHTunnel.command(for: ssh, ssh: ["ssh", "-F", "/cfg"]) == [
             "ssh", "-F", "/cfg", "-o", "ConnectTimeout=30", "-T", "-l", "ci", "-p", "2222", "--", "build-1.example",
             "docker", "--host", "unix:///run/user/1000/docker.sock", "system", "dial-stdio",
         ])

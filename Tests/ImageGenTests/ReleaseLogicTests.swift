@@ -100,7 +100,7 @@ struct ReleaseLogicTests {
         let decoded = String(decoding: Data(base64Encoded: fromConfig.header.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")) ?? Data(), as: UTF8.self)
         #expect(decoded == #"{"password":"# + #""s3cr3t-Pa55","serveraddress":"127.0.0.1:5000","username":"robot"}"#)
         #expect(!fromConfig.description.contains("s3cr3t") && fromConfig.description.contains("config.json"))
-        let fromEnvironment = await RegistryAuth.resolve(registry: "r.example:5000", environment: ["IMAGEGEN_REGISTRY_USER": "ci", "IMAGEGEN_REGISTRY_PASSWORD": "pw-123"])
+        let fromEnvironment = await RegistryCredentials.resolve(registry: "r.example:5000", environment: ["IMAGEGEN_REGISTRY_USER": "ci", "IMAGEGEN_REGISTRY_PASSWORD": "pw-123"])
         #expect(!fromEnvironment.description.contains("pw-123"))
         #expect(await RegistryAuth.resolve(registry: "elsewhere:1", environment: ["DOCKER_CONFIG": scratch.url("docker")]).source == "none (anonymous)")
     }

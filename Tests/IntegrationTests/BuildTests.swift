@@ -252,7 +252,7 @@ struct BuildTests {
             try await EngineFixture.ensureBusybox(on: engine, as: base, marker: "second")
             let planned = try planRecipe(yaml, in: scratch)
             let status = try await EngineState.check(planned, engine: engine)
-            #expect(status.describe("base").hasPrefix("to build: the base image changed"))
+            #expect(status.describe(LayerKey("base")).hasPrefix("to build: the base image changed"))
             let log = EventLog()
             let second = try await Builder(engine: engine, plan: planned, options: BuildOptions(), events: log.record).run()
             #expect(second.outcomes.map(\.state) == [.built, .built])

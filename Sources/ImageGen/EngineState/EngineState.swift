@@ -14,38 +14,33 @@ import ContainerRegistry
 public struct EngineState: Sendable {
     /// By ``PlatformBases/key(_:_:)``: the reference, or `reference@platform`.
     public var bases: [String: BaseImages.Resolution]
-    /// By ``LayerPlan/displayName``.
-    public var layers: [String: BuiltImages.Status]
+    public var layers: [LayerKey: BuiltImages.Status]
     /// What the cache registry holds for layers not built here (with a cache only).
-    public var cached: [String: RegistryCacheSession.Lookup] = [:]
+    public var cached: [LayerKey: RegistryCacheSession.Lookup] = [:]
 
     /// Checks `layers` (all of the plan's when nil).
     public static func check(_ plan: BuildPlan, layers selected: [LayerPlan]? = nil, engine: DockerEngine, cache: RegistryCacheSession? = nil) async throws -> EngineState {
         let checked = selected ?? plan.layers
-        let roots = Array(Set(checked.filter { $0.platform == nil }.map(\.layer.rootImage))).sorted { $0.description < $1.description }
-        var bases = Dictionary(uniqueKeysWithValues: try await BaseImages.resolve(roots, engine: engine, pull: false).map { ($0.key.description, $0.value) })
-        for layer in checked {
-            guard let platform = layer.platform else { continue }
-            let key = PlatformBases.key(layer.layer.rootImage, platform)
-            guard bases[key] == nil else { continue }
-            switch try await PlatformBases.resolve(layer.layer.rootImage, platform: platform, engine: engine, pull: false) {
-            case .resolved(let base): bases[key] = .resolved(identity: base.identity)
-            case .missing(let message): bases[key] = .missing(message: message)
+        let resolved = try await ResolvedBases.resolve(checked, engine: { _ in engine }, pull: false)
+        let bases = resolved.results.mapValues { result -> BaseImages.Resolution in
+            switch result {
+            case .success(let base): .resolved(identity: base.identity)
+            case .failure(let missing): .missing(message: missing.message)
             }
         }
-        var layers: [String: BuiltImages.Status] = [:]
-        var cached: [String: RegistryCacheSession.Lookup] = [:]
+        var layers: [LayerKey: BuiltImages.Status] = [:]
+        var cached: [LayerKey: RegistryCacheSession.Lookup] = [:]
         let index = RecipeImages(recipe: plan.name, engine: engine)
         for layer in checked {
-            guard case .resolved(let identity)? = bases[PlatformBases.key(layer.layer.rootImage, layer.platform)] else { continue }
-            let status = try await BuiltImages.status(of: layer, baseIdentity: identity, engine: engine, index: index)
-            layers[layer.displayName] = status
-            if let cache, !status.isBuilt { cached[layer.displayName] = await cache.lookup(layer, baseIdentity: identity) }
+            guard case .success(let base)? = resolved[layer.layer.rootImage, layer.platform] else { continue }
+            let status = try await BuiltImages.status(of: layer, baseIdentity: base.identity, engine: engine, index: index)
+            layers[layer.key] = status
+            if let cache, !status.isBuilt { cached[layer.key] = await cache.lookup(layer, baseIdentity: base.identity) }
         }
         return EngineState(bases: bases, layers: layers, cached: cached)
     }
 
-    public func describe(_ layer: String) -> String {
+    public func describe(_ layer: LayerKey) -> String {
         switch cached[layer] {
         case .hit(let reference)?: return "in the cache: pull \(reference)"
         case .conflict(let reason)?: return "to build: the cache's tag is not used (\(reason))"

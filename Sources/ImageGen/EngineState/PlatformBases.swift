@@ -37,8 +37,8 @@ public enum PlatformBases {
         }
         let here = try await engine.inspectImage(reference).map { " (the engine's \(reference) is \($0.platform))" } ?? ""
         let host = reference.registry ?? "docker.io"
-        let auth = await RegistryAuth.resolve(registry: host, environment: environment)
-        let client = RegistryClient(host: host, credentials: auth.credentials)
+        let auth = await RegistryCredentials.resolve(registry: host, environment: environment)
+        let client = RegistryCredentials.client(host: host, auth: auth)
         let digest: Digest
         do {
             guard let found = try await manifestDigest(reference, platform: platform, client: client) else {

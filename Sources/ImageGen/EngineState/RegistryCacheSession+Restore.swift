@@ -11,7 +11,7 @@ extension RegistryCacheSession {
         let state = try await EngineState.check(plan, layers: layers, engine: engine, cache: self)
         var pulled: [(layer: String, from: ImageReference)] = []
         for layer in layers {
-            guard case .hit(let reference)? = state.cached[layer.name],
+            guard case .hit(let reference)? = state.cached[layer.key],
                   case .resolved(let identity)? = state.bases[layer.layer.rootImage.description]
             else { continue }
             if try await pull(reference, for: layer, baseIdentity: identity, engine: engine) != nil {

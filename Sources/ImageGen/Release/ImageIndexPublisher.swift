@@ -41,10 +41,10 @@ public struct ImageIndexPublisher: Sendable {
     }
 
     public static func make(_ repository: Repository, environment: [String: String] = ProcessInfo.processInfo.environment) async -> ImageIndexPublisher {
-        ImageIndexPublisher(repository: repository, auth: await RegistryAuth.resolve(registry: repository.registry ?? "docker.io", environment: environment))
+        ImageIndexPublisher(repository: repository, auth: await RegistryCredentials.resolve(registry: repository.registry ?? "docker.io", environment: environment))
     }
 
-    var client: RegistryClient { RegistryClient(host: repository.registry ?? "docker.io", credentials: auth.credentials) }
+    var client: RegistryClient { RegistryCredentials.client(host: repository.registry ?? "docker.io", auth: auth) }
 
     /// The platform tag of `tag` for `platform`: `1.2.3-arm64`.
     public static func platformTag(_ tag: Tag, _ platform: Platform) throws -> Tag {

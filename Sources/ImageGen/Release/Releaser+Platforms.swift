@@ -40,8 +40,8 @@ extension Releaser {
         }
 
         // 2. What the registry holds for each layer's tags, read on the reference platform's entry.
-        let auth = await RegistryAuth.resolve(registry: registryHost)
-        let registry = RegistryClient(host: registryHost, credentials: auth.credentials)
+        let auth = await RegistryCredentials.resolve(registry: registryHost)
+        let registry = RegistryCredentials.client(host: registryHost, auth: auth)
         let referencePlatform = plan.platforms.contains(.host) ? Platform.host : plan.platforms[0]
         progress("reading the release's tags in \(registry.host)")
         struct LayerRelease {

@@ -116,8 +116,8 @@ public struct Releaser: Sendable {
 
         // With --push the registry is the truth about what is released: a fresh CI runner's
         // engine has no tags, and deciding from it alone could move `latest` backwards.
-        let auth = options.push ? await RegistryAuth.resolve(registry: registryHost) : nil
-        let registry = auth.map { RegistryClient(host: registryHost, credentials: $0.credentials) }
+        let auth = options.push ? await RegistryCredentials.resolve(registry: registryHost) : nil
+        let registry = auth.map { RegistryCredentials.client(host: registryHost, auth: $0) }
         func remoteState(_ repository: Repository, _ tag: Tag) async throws -> TagPlanner.Current? {
             guard let registry else { return nil }
             do {
@@ -281,26 +281,9 @@ public struct Releaser: Sendable {
         return TagPlanner.Current(imageID: image.id, labels: image.labels)
     }
 
-    /// Builds the release image of a layer: `FROM` its built image, with the release labels.
+    /// The release image of a layer: its built image with the release's labels (``LabelStamp``).
     func stamp(_ layer: LayerPlan) async throws -> ImageID {
-        let labels = options.info.labels.sorted { $0.key < $1.key }
-            .map { "\($0.key)=\(DockerfileSyntax.quote($0.value, escapeDollar: true))" }.joined(separator: " \\\n      ")
-        let dockerfile = "FROM \(layer.reference)\nLABEL \(labels)\n"
-        let context = ChunkSequence.tar([.inline("Dockerfile", Array(dockerfile.utf8))])
-        var id: ImageID?
-        var failure: String?
-        var parameters = BuildParameters(tag: "")
-        parameters.platform = layer.platform?.description
-        for try await message in try await engine(for: layer.platform).build(context: context, parameters: parameters) {
-            switch message {
-            case .imageID(let imageID): id = try? ImageID(parsing: imageID)
-            case .error(let text, _): failure = text
-            default: break
-            }
-        }
-        if let failure { throw DockerEngineError.stream(request: "POST /build (release labels for \(layer.name))", message: failure) }
-        guard let id else { throw DockerEngineError.unexpectedResponse(request: "POST /build", reason: "no image ID for the release image of \(layer.name)") }
-        return id
+        try await LabelStamp.stamp(layer, labels: options.info.labels, engine: engine(for: layer.platform))
     }
 
     /// Puts tags back as they were: moved ones to their old image, created ones removed.

@@ -72,7 +72,7 @@ public struct Verifier: Sendable {
         var built: [LayerPlan] = []
         for layer in layers {
             var reason: String?
-            switch status.layers[layer.displayName] {
+            switch status.layers[layer.key] {
             case .built?: break
             case .untagged?: reason = "\(layer.reference) is not tagged (run imagegen build to tag it)"
             case .stale(let why)?: reason = "\(layer.reference) is stale: \(why) (run imagegen build)"
@@ -122,67 +122,39 @@ public struct Verifier: Sendable {
         return VerifyReport(recipe: plan.name, layers: layers.compactMap { results[$0.name] })
     }
 
-    /// Every layer of the images, by diff ID, and where each came from: the layer index, else
-    /// the engine's storage read in place (``LayersFrom``), else one export of all the images
-    /// (layers they share read and scanned once). What was read fills the index.
+    /// Every layer of the images, by diff ID, and where each came from: each source in turn
+    /// (``LayerIndexSource``) for the layers the ones before it lacked. What was read (not found
+    /// kept) fills the kept indexes.
     private func layerIndexes(_ layers: [LayerPlan], inspections: Inspections) async throws -> ([Digest: LayerBlob], [Digest: LayerSource]) {
-        var diffIDs: [String: [Digest]] = [:]
+        var images: [VerifiedImage] = []
         for layer in layers {
-            diffIDs[layer.reference.description] = try await inspections.image(layer.reference)?.rootFS?.layers ?? []
+            if let inspect = try await inspections.image(layer.reference) { images.append(VerifiedImage(layer: layer, inspect: inspect)) }
         }
         var blobs: [Digest: LayerBlob] = [:]
         var sources: [Digest: LayerSource] = [:]
-        if let cache = options.layerCache {
-            for id in Set(diffIDs.values.joined()) {
-                if let blob = cache.load(id, options: options.export) {
-                    blobs[id] = blob
-                    sources[id] = .index
-                }
-            }
-        }
-        func missing() -> Bool { !diffIDs.values.joined().allSatisfy { blobs[$0] != nil } }
-
-        if missing(), let shared = options.sharedIndex {
-            let wanted = Set(diffIDs.values.joined()).subtracting(blobs.keys)
-            let exportOptions = options.export
-            let fetched = await withTaskGroup(of: (Digest, LayerBlob?).self) { group in
-                for id in wanted { group.addTask { (id, await shared.fetchIndex(id, options: exportOptions)) } }
-                var found: [Digest: LayerBlob] = [:]
-                for await (id, blob) in group { if let blob { found[id] = blob } }
-                return found
-            }
-            for (id, blob) in fetched {
+        var missing = Set(images.flatMap(\.diffIDs))
+        for source in indexSources() where !missing.isEmpty {
+            for (id, (blob, how)) in try await source.read(missing, of: images) {
                 blobs[id] = blob
-                sources[id] = .registry
-                options.layerCache?.store(blob, diffID: id, options: options.export)
-            }
-        }
-
-        if missing(), options.layersFrom != .export {
-            for (id, (blob, source)) in try await readStorage(layers, known: Set(blobs.keys), inspections: inspections) {
-                blobs[id] = blob
-                sources[id] = source
-                options.layerCache?.store(blob, diffID: id, options: options.export)
-            }
-        }
-        guard missing() else { return (blobs, sources) }
-
-        let analysis = try await ImageExport.analyze(layers.map(\.reference.description), engine: engine, options: options.export)
-        for layer in layers {
-            let reference = layer.reference.description
-            guard let ids = diffIDs[reference],
-                  let keys = analysis.images[reference] ?? analysis.images["docker.io/library/" + reference],
-                  keys.count == ids.count
-            else { continue }
-            // The export lists an image's layers in the order of its diff IDs.
-            for (id, key) in zip(ids, keys) where blobs[id] == nil {
-                guard let blob = analysis.blobs[key] else { continue }
-                blobs[id] = blob
-                sources[id] = .export
-                options.layerCache?.store(blob, diffID: id, options: options.export)
+                sources[id] = how
+                missing.remove(id)
+                if how != .index { options.layerCache?.store(blob, diffID: id, options: options.export) }
             }
         }
         return (blobs, sources)
+    }
+
+    /// The sources of layer indexes, in the order they are asked.
+    private func indexSources() -> [any LayerIndexSource] {
+        var sources: [any LayerIndexSource] = []
+        if let store = options.layerCache { sources.append(KeptIndexes(store: store, options: options.export)) }
+        if let shared = options.sharedIndex { sources.append(SharedIndexes(session: shared, options: options.export)) }
+        if options.layersFrom != .export {
+            sources.append(EngineStorage(engine: engine, mode: options.layersFrom, options: options.export, helperBinary: options.helperBinary,
+                                         directories: options.storageDirectories, notes: options.notes))
+        }
+        sources.append(EngineExport(engine: engine, options: options.export))
+        return sources
     }
 
     /// Shares the indexes of the layers read in this run (not those that came from an index).
@@ -196,108 +168,6 @@ public struct Verifier: Sendable {
                 group.addTask { await shared.pushIndex(blob, diffID: id, options: exportOptions) }
             }
         }
-    }
-
-    /// The layers not `known`, read in the engine's storage: in place where this process can
-    /// read it (as many at a time as there are cores), else through the helper container. Where
-    /// neither can, says so once and leaves the layers to the export (a forced way throws instead).
-    private func readStorage(_ layers: [LayerPlan], known: Set<Digest>, inspections: Inspections) async throws -> [Digest: (LayerBlob, LayerSource)] {
-        let mode = options.layersFrom
-        var local: [(Digest, String)] = []
-        var helped: [(Digest, String)] = []
-        var seen = known
-        var unavailable: String?
-        for layer in layers {
-            guard let inspect = try await inspections.image(layer.reference), let ids = inspect.rootFS?.layers else { continue }
-            var directories: [String]?
-            var reason: String?
-            if mode == .auto || mode == .storage {
-                switch options.storageDirectories(inspect) {
-                case .success(let found): directories = found
-                case .failure(let failure): reason = failure.description
-                }
-            }
-            var viaHelper = false
-            if directories == nil, mode == .auto || mode == .helper {
-                if options.helperBinary == nil {
-                    reason = reason ?? "no imagegen executable to run in a helper container"
-                } else if case .success(let found) = LayerStorage.layout(of: inspect) {
-                    directories = found
-                    viaHelper = true
-                } else if case .failure(let failure) = LayerStorage.layout(of: inspect) {
-                    reason = failure.description
-                }
-            }
-            guard let directories else {
-                unavailable = unavailable ?? reason
-                continue
-            }
-            for (id, directory) in zip(ids, directories) where !seen.contains(id) {
-                seen.insert(id)
-                if viaHelper { helped.append((id, directory)) } else { local.append((id, directory)) }
-            }
-        }
-        if let unavailable {
-            if mode == .storage || mode == .helper { throw StorageUnavailable(description: "--layers-from \(mode.rawValue): \(unavailable)") }
-            options.notes("note: reading layers from the engine's export: \(unavailable)")
-        }
-        var read: [Digest: (LayerBlob, LayerSource)] = [:]
-        var failures: [String] = []
-        for (id, blob) in try await readLocally(local, failures: &failures) { read[id] = (blob, .storage) }
-        if !helped.isEmpty {
-            do {
-                let (dataRoot, problem) = try await LayerHelper.usable(on: engine)
-                if let problem { throw LayerHelper.Failure(description: problem) }
-                let found = try await LayerHelper.read(helped, binary: options.helperBinary ?? "", dataRoot: dataRoot, engine: engine, options: options.export)
-                for (id, directory) in helped {
-                    if let blob = found[id] { read[id] = (blob, .helper) } else { failures.append("\(directory): the helper could not read it") }
-                }
-            } catch let failure as LayerHelper.Failure {
-                if mode == .helper { throw StorageUnavailable(description: "--layers-from helper: \(failure)") }
-                options.notes("note: reading layers from the engine's export: the helper container: \(failure)")
-            } catch let error as DockerEngineError {
-                guard error.isRefusal else { throw error }
-                if mode == .helper { throw StorageUnavailable(description: "--layers-from helper: \(error)") }
-                options.notes("note: reading layers from the engine's export: the helper container: \(error)")
-            }
-        }
-        if let first = failures.first {
-            // The image was removed or rebuilt meanwhile: never a pass on half a layer.
-            if mode == .storage || mode == .helper { throw StorageUnavailable(description: "--layers-from \(mode.rawValue): \(first)") }
-            options.notes("note: \(failures.count) layer\(failures.count == 1 ? "" : "s") could not be read in the engine's storage (\(first)); reading \(failures.count == 1 ? "it" : "them") from the export")
-        }
-        return read
-    }
-
-    /// Layer directories read by this process, as many at a time as there are cores.
-    private func readLocally(_ wanted: [(Digest, String)], failures: inout [String]) async throws -> [Digest: LayerBlob] {
-        let exportOptions = options.export
-        var read: [Digest: LayerBlob] = [:]
-        var failed: [String] = []
-        try await withThrowingTaskGroup(of: (Digest, Result<LayerBlob, LayerStorage.Failure>).self) { group in
-            var next = 0
-            func start() {
-                guard next < wanted.count else { return }
-                let (id, directory) = wanted[next]
-                next += 1
-                group.addTask {
-                    let result = try await BlockingWork.run { () -> Result<LayerBlob, LayerStorage.Failure> in
-                        do { return .success(try LayerStorage.read(directory, key: id.description, options: exportOptions)) } catch let failure as LayerStorage.Failure { return .failure(failure) }
-                    }
-                    return (id, result)
-                }
-            }
-            for _ in 0..<max(1, ProcessInfo.processInfo.activeProcessorCount) { start() }
-            while let (id, result) = try await group.next() {
-                switch result {
-                case .success(let blob): read[id] = blob
-                case .failure(let failure): failed.append(failure.description)
-                }
-                start()
-            }
-        }
-        failures += failed
-        return read
     }
 
     /// Gathers what the checks need about one layer's image.

@@ -1,0 +1,67 @@
+import ContainerBasics
+import DockerEngine
+import Foundation
+import ImageGenValues
+import Planning
+import Recipes
+import RegistryCache
+
+/// The cache registry in a build: the leaves prefetched first, a layer pulled instead of built,
+/// and what was built pushed.
+extension Builder {
+    /// With a registry cache, the last layer of each chain, when it is missing here and the cache
+    /// holds it, is pulled before anything else: its image carries every layer under it, so the
+    /// engine fetches them all together (three at a time) instead of each image's few after the
+    /// previous image's. The per-layer pulls that follow find their layers present. Best effort:
+    /// whatever goes wrong here, the per-layer path meets again and reports.
+    func prefetchFromCache(_ layers: [LayerPlan], bases: ResolvedBases) async -> [(layer: String, platform: Platform?, reference: ImageReference)] {
+        guard let cache = options.cache, !options.noCache else { return [] }
+        let parents = Set(layers.compactMap { layer in layer.parentLayer.map { Platform.qualified($0, layer.platform) } })
+        var pulled: [(layer: String, platform: Platform?, reference: ImageReference)] = []
+        for leaf in layers where !parents.contains(leaf.displayName) {
+            guard case .success(let base)? = bases[leaf.layer.rootImage, leaf.platform] else { continue }
+            let engine = engine(for: leaf.platform)
+            guard (try? await engine.inspectImage(leaf.reference)) == nil else { continue }
+            guard case .hit(let reference) = await cache.lookup(leaf, baseIdentity: base.identity) else { continue }
+            events(.output(layer: leaf.displayName, line: "cache: pulling \(reference) first: it holds every layer under it"))
+            if await cache.prefetch(reference, engine: engine) { pulled.append((leaf.displayName, leaf.platform, reference)) }
+        }
+        return pulled
+    }
+
+    /// Pushes the layers just built to the cache registry (the whole layer built on every platform).
+    func pushToCache(_ group: [LayerPlan], _ outcomes: [LayerOutcome], bases: [Platform?: Base]) async throws {
+        guard let cache = options.cache else { return }
+        for (layer, outcome) in zip(group, outcomes) where outcome.state == .built {
+            guard let imageID = outcome.imageID, let base = bases[layer.platform] else { continue }
+            if let reference = try await cache.push(layer, image: imageID, baseIdentity: base.identity, engine: engine(for: layer.platform)) {
+                events(.pushed(layer: layer.displayName, reference: reference.description))
+            }
+        }
+        await warnIfCacheFailed()
+    }
+
+    /// The layer's image from the cache registry, when it holds one for this hash and base.
+    func pullFromCache(_ layer: LayerPlan, baseIdentity: String, engine: DockerEngine, started: Date) async throws -> LayerOutcome? {
+        guard let cache = options.cache else { return nil }
+        switch await cache.lookup(layer, baseIdentity: baseIdentity) {
+        case .miss:
+            await warnIfCacheFailed()
+            return nil
+        case .conflict(let reason):
+            events(.output(layer: layer.displayName, line: "cache: not using \(reason)"))
+            return nil
+        case .hit(let reference):
+            guard let image = try await cache.pull(reference, for: layer, baseIdentity: baseIdentity, engine: engine) else {
+                await warnIfCacheFailed()
+                return nil
+            }
+            events(.pulled(layer: layer.displayName, imageID: image.id, from: reference.description))
+            return outcome(layer, .pulled, imageID: image.id, size: image.size, started: started)
+        }
+    }
+
+    func warnIfCacheFailed() async {
+        if let warning = await options.cache?.takeWarning() { events(.cacheWarning(message: warning)) }
+    }
+}
