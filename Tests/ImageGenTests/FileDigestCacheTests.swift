@@ -30,12 +30,12 @@ struct FileDigestCacheTests {
         return ContextEntry.file(path: "context/x", source: path, info: info)
     }
 
-    /// Waits until the file's ctime is older than the racy window, so its digest may be kept.
-    func age(_ path: String) {
-        while let stamp = stamp(path), stamp.ctimeNanoseconds >= nowNanoseconds() - FileDigestCache.racyWindowNanoseconds - 50_000_000 {
-            usleep(100_000)
-        }
-    }
+    /// A clock past the racy window of everything written so far: with it a file written just
+    /// now counts as settled, and its digest may be kept (no waiting out the window).
+    static let ahead: @Sendable () -> Int64 = { nowNanoseconds() + 2 * FileDigestCache.racyWindowNanoseconds }
+
+    /// Kept as a call site: with the clock ``ahead``, a file need not age.
+    func age(_ path: String) {}
 
     @Test("an unchanged file is not read again; the cache survives in its file")
     func reuse() throws {
@@ -43,12 +43,12 @@ struct FileDigestCacheTests {
         let file = scratch.write("a.txt", "hello\n")
         setMtime(file, secondsAgo: 60)
         age(file)
-        let first = FileDigestCache(file: scratch.url("cache/digests"))
+        let first = FileDigestCache(file: scratch.url("cache/digests"), now: Self.ahead)
         let digest = try FileDigester.digest([entry(file)], cache: first)
         #expect(first.misses == 1)
         try first.save()
 
-        let second = FileDigestCache(file: scratch.url("cache/digests"))
+        let second = FileDigestCache(file: scratch.url("cache/digests"), now: Self.ahead)
         let again = try FileDigester.digest([entry(file)], cache: second)
         #expect(second.hits == 1 && second.misses == 0)
         #expect(again == digest)
@@ -60,7 +60,7 @@ struct FileDigestCacheTests {
         let file = scratch.write("a.txt", "hello\n")
         setMtime(file, secondsAgo: 60)
         age(file)
-        let cache = FileDigestCache(file: scratch.url("digests"))
+        let cache = FileDigestCache(file: scratch.url("digests"), now: Self.ahead)
         let before = try FileDigester.digest([entry(file)], cache: cache)[entry(file).stamp!.key]
         try cache.save()
         let oldStamp = try #require(stamp(file))
@@ -77,7 +77,7 @@ struct FileDigestCacheTests {
         #expect(newStamp.size == oldStamp.size && newStamp.mtimeNanoseconds == oldStamp.mtimeNanoseconds && newStamp.inode == oldStamp.inode)
         #expect(newStamp.ctimeNanoseconds != oldStamp.ctimeNanoseconds)
 
-        let reloaded = FileDigestCache(file: scratch.url("digests"))
+        let reloaded = FileDigestCache(file: scratch.url("digests"), now: Self.ahead)
         let after = try FileDigester.digest([entry(file)], cache: reloaded)[entry(file).stamp!.key]
         #expect(reloaded.misses == 1)
         #expect(after?.sha256 != before?.sha256)
@@ -90,7 +90,7 @@ struct FileDigestCacheTests {
         let file = scratch.write("a.txt", "hello\n")
         setMtime(file, secondsAgo: 60)
         age(file)
-        let cache = FileDigestCache(file: scratch.url("digests"))
+        let cache = FileDigestCache(file: scratch.url("digests"), now: Self.ahead)
         _ = try FileDigester.digest([entry(file)], cache: cache)
         try cache.save()
         let oldStamp = try #require(stamp(file))
@@ -102,7 +102,7 @@ struct FileDigestCacheTests {
         rename(replacement, file)
         #expect(stamp(file)?.inode != oldStamp.inode)
 
-        let reloaded = FileDigestCache(file: scratch.url("digests"))
+        let reloaded = FileDigestCache(file: scratch.url("digests"), now: Self.ahead)
         let after = try FileDigester.digest([entry(file)], cache: reloaded)[entry(file).stamp!.key]
         #expect(reloaded.misses == 1)
         #expect(after?.sha256 == sha256Hex("jello\n"))
@@ -112,6 +112,7 @@ struct FileDigestCacheTests {
     func racy() throws {
         let scratch = Scratch()
         let file = scratch.write("fresh.txt", "just written\n")
+        // The wall clock: the file is younger than the window.
         let cache = FileDigestCache(file: scratch.url("digests"))
         _ = try FileDigester.digest([entry(file)], cache: cache)
         try cache.save()
@@ -126,7 +127,7 @@ struct FileDigestCacheTests {
         let file = scratch.write("a.txt", "hello\n")
         let stamp = try #require(entry(file).stamp)
         scratch.write("digests", "\(FileDigestCache.header)\(stamp.device)\t\(stamp.inode)\tnot-a-number\n\(stamp.device)\t\(stamp.inode)\t6\t\(stamp.mtimeNanoseconds)\t\(stamp.ctimeNanoseconds)\t\(String(repeating: "0", count: 63))\t0\n")
-        let cache = FileDigestCache(file: scratch.url("digests"))
+        let cache = FileDigestCache(file: scratch.url("digests"), now: Self.ahead)
         #expect(try FileDigester.digest([entry(file)], cache: cache)[stamp.key]?.sha256 == sha256Hex("hello\n"))
         #expect(cache.misses == 1)
     }

@@ -36,10 +36,10 @@ struct LayerInputsCacheTests {
         return scratch
     }
 
-    /// ctimes cannot be set back, so tests wait until the files' ctimes leave the racy window.
-    func waitOutRacyWindow() {
-        usleep(UInt32((FileDigestCache.racyWindowNanoseconds + 100_000_000) / 1000))
-    }
+    /// ctimes cannot be set back: the caches run on a clock past the racy window instead.
+    func waitOutRacyWindow() {}
+
+    static let ahead: @Sendable () -> Int64 = { nowNanoseconds() + 2 * FileDigestCache.racyWindowNanoseconds }
 
     struct Run {
         var plan: BuildPlan?
@@ -47,10 +47,11 @@ struct LayerInputsCacheTests {
         var memo: LayerInputsCache
     }
 
-    func plan(_ scratch: Scratch) -> Run {
-        let memo = LayerInputsCache(file: scratch.url("cache/layers"))
+    /// `clock`: past the racy window of every file written so far (``ahead``), or the wall clock.
+    func plan(_ scratch: Scratch, clock: @escaping @Sendable () -> Int64 = Self.ahead) -> Run {
+        let memo = LayerInputsCache(file: scratch.url("cache/layers"), now: clock)
         let (plan, diagnostics) = Planner.plan(
-            recipeAt: scratch.url("recipe.yaml"), cache: FileDigestCache(file: scratch.url("cache/digests")), memo: memo)
+            recipeAt: scratch.url("recipe.yaml"), cache: FileDigestCache(file: scratch.url("cache/digests"), now: clock), memo: memo)
         return Run(plan: plan, diagnostics: diagnostics, memo: memo)
     }
 
@@ -144,9 +145,12 @@ struct LayerInputsCacheTests {
     @Test("a file written within the racy window keeps its layer out of the memo")
     func racy() throws {
         let scratch = makeTree()
+        // A clock past the window of the files made so far, and not of the one written next.
+        let cutoff = nowNanoseconds()
+        let clock: @Sendable () -> Int64 = { cutoff + FileDigestCache.racyWindowNanoseconds }
         scratch.write("ctx/docs/new.md", "just written\n")
-        _ = plan(scratch)
-        let second = plan(scratch)
+        _ = plan(scratch, clock: clock)
+        let second = plan(scratch, clock: clock)
         // The base layer holds the new file; dev has no files and is remembered.
         #expect(second.memo.misses == 1 && second.memo.hits == 1)
         #expect(hashes(second.plan) == hashes(planFresh(scratch)))
@@ -175,10 +179,10 @@ struct LayerInputsCacheTests {
         scratch.write("recipe.yaml", "args: {GREETING: hello}\n" + Self.recipe.replacingOccurrences(of: "echo dev", with: "echo ${GREETING}"))
         let first = plan(scratch)
         #expect(first.plan != nil, "\(first.diagnostics.sorted)")
-        let memo = LayerInputsCache(file: scratch.url("cache/layers"))
+        let memo = LayerInputsCache(file: scratch.url("cache/layers"), now: Self.ahead)
         let (changed, _) = Planner.plan(
             recipeAt: scratch.url("recipe.yaml"), overrides: ["GREETING": "bye"],
-            cache: FileDigestCache(file: scratch.url("cache/digests")), memo: memo)
+            cache: FileDigestCache(file: scratch.url("cache/digests"), now: Self.ahead), memo: memo)
         #expect(memo.hits == 1 && memo.misses == 1)
         #expect(hashes(changed)[0] == hashes(first.plan)[0])
         #expect(hashes(changed)[1] != hashes(first.plan)[1])

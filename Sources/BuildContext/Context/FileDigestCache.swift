@@ -37,8 +37,14 @@ public final class FileDigestCache: Sendable {
 
     /// A cache kept in `file` (nil keeps it in memory for this run only). The file is read at
     /// the first lookup, so a run that needs no digest does not pay for it.
-    public init(file: String?) {
+    /// The clock the racy window is measured with (nanoseconds since the epoch): the wall clock,
+    /// or in tests one that runs ahead, so that a file written just now counts as settled
+    /// without waiting out the window.
+    public let now: @Sendable () -> Int64
+
+    public init(file: String?, now: @escaping @Sendable () -> Int64 = { nowNanoseconds() }) {
         records = RecordFile(file: file, parse: Self.parse)
+        self.now = now
     }
 
     /// The cache file for a recipe: one per recipe path (and `kind` of cache), in

@@ -39,7 +39,7 @@ public enum FileDigester {
         let work = pending.sorted { $0.size > $1.size }
         let outcomes = ParallelMap.run(count: work.count) { index -> Result<FileDigest, FileSystemError> in
             let entry = work[index]
-            let readAt = nowNanoseconds()
+            let readAt = cache.now()
             do {
                 let digest = try digestFile(entry, scanSecrets: scanSecrets)
                 if digest.secrets.isEmpty, let stamp = entry.stamp {
@@ -90,7 +90,7 @@ public enum FileDigester {
     }
 }
 
-package func nowNanoseconds() -> Int64 {
+public func nowNanoseconds() -> Int64 {
     var now = timespec()
     clock_gettime(CLOCK_REALTIME, &now)
     return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)

@@ -39,8 +39,12 @@ public final class LayerInputsCache: Sendable {
     public var misses: Int { counts.value.misses }
 
     /// A memo kept in `file` (nil keeps it in memory for this run only).
-    public init(file: String?) {
+    /// The clock a plan's start is taken from (see ``FileDigestCache/now``).
+    public let now: @Sendable () -> Int64
+
+    public init(file: String?, now: @escaping @Sendable () -> Int64 = { nowNanoseconds() }) {
         records = RecordFile(file: file, parse: Self.parse)
+        self.now = now
     }
 
     /// The memo file for a recipe: one per recipe path, beside its digest cache.

@@ -9,7 +9,7 @@ public enum Planner {
     /// Plans `recipe`. With a `memo`, a layer whose fingerprint (see ``LayerInputsCache``) is unchanged
     /// takes its inputs from there; the digest cache is consulted only if some layer changed.
     public static func plan(_ recipe: ResolvedRecipe, cache: FileDigestCache, memo: LayerInputsCache? = nil) -> (BuildPlan?, Diagnostics) {
-        let startedAt = nowNanoseconds()
+        let startedAt = memo?.now() ?? cache.now()
         var diagnostics = Diagnostics()
         // Digests and secret checks cover every file of every layer at once, and only when a
         // layer is not in the memo (or files outside the planned layers are to be checked).
