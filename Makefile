@@ -1,6 +1,10 @@
 # imagegen: two commands for a newcomer on a fresh machine.
 #   make demo   build and verify the default recipe end to end
-#   make test   the whole test suite (unit and real-engine integration tests)
+#   make test   the whole test suite: unit, tool and real-engine integration tests, in one run
+# and, for the inner loop:
+#   make unit         the hermetic unit tests (no engine, no program but imagegen, no sleeps)
+#   make integration  the tests that run tools (git, python3, hadolint, check-jsonschema, zizmor)
+#                     and those against a real engine and registry
 # Each installs what it needs (Debian packages, PyPI tools, a running dockerd, base images made
 # offline) and skips what is already there.
 
@@ -11,12 +15,15 @@ RECIPE ?= recipes/opencode-sandbox.yaml
 # host's bundle where one is in the way). Never in an image, not a hash input.
 BUILD_CA ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
 
-.PHONY: all build release test tsan demo deps engine images lint bench clean
+.PHONY: all build release test unit integration format tsan demo deps build-deps engine images lint bench clean
 
 all: build
 
 deps:
 	@scripts/deps
+
+build-deps:
+	@scripts/deps --build
 
 engine: deps
 	@scripts/engine
@@ -39,9 +46,26 @@ lint: build
 	$(IMAGEGEN) schema | diff -u schema/recipe.schema.json -
 	hadolint generated/*/*/Dockerfile
 
+# The test targets by tier (swift test --filter matches the module at the start of a test's id).
+UNIT_TESTS = ^(ImageGenTests|DockerEngineTests|ContainerRegistryTests)\.
+INTEGRATION_TESTS = ^(ToolTests|IntegrationTests)\.
+
 test: deps engine images
 	$(SWIFT) build --build-tests
-	IMAGEGEN_BUILD_CA=$(BUILD_CA) $(SWIFT) test
+	$(SWIFT) format lint --strict --recursive --parallel Package.swift Sources Tests
+	IMAGEGEN_BUILD_CA=$(BUILD_CA) $(SWIFT) test --skip-build
+
+unit: build-deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --filter '$(UNIT_TESTS)'
+
+integration: deps engine images
+	$(SWIFT) build --build-tests
+	IMAGEGEN_BUILD_CA=$(BUILD_CA) $(SWIFT) test --skip-build --filter '$(INTEGRATION_TESTS)'
+
+# Formats the sources as .swift-format says (make test lints with it).
+format:
+	$(SWIFT) format format --in-place --recursive --parallel Package.swift Sources Tests
 
 # The unit and integration tests under ThreadSanitizer, in a build folder of their own (a full
 # instrumented build: about 15 minutes the first time). Not part of `make test`: CI's time.

@@ -91,20 +91,37 @@ let package = Package(
         .executableTarget(name: "imagegen", dependencies: ["ImageGenCLI"]),
         .target(name: "CPseudoTerminal", path: "Tests/CPseudoTerminal"),
         .target(name: "TestSupport", dependencies: ["CPseudoTerminal"], path: "Tests/TestSupport"),
+        // Helpers the recipe tests of every tier share: sample recipes, planning, diagnostics, git repositories.
+        .target(
+            name: "RecipeTestSupport",
+            dependencies: ["TestSupport", "ImageGenValues", "BuildContext", "Recipes", "Planning"],
+            path: "Tests/RecipeTestSupport"
+        ),
+        // Three tiers. Unit (hermetic: no engine, no program but imagegen itself, no sleeps):
+        // DockerEngineTests, ContainerRegistryTests, ImageGenTests. Tools: the programs the
+        // tests compare with or lint with (git, python3, hadolint, check-jsonschema, zizmor).
+        // Integration: a real engine and a real registry.
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "ContainerBasics", "TestSupport"]),
         .testTarget(name: "ContainerRegistryTests", dependencies: ["ContainerRegistry", "ContainerBasics", "TestSupport"]),
         .testTarget(
             name: "ImageGenTests",
             dependencies: [
                 "ImageGen", "ImageGenValues", "BuildContext", "Recipes", "Planning", "LayerInspection", "RegistryCache", "ImageGenCLI", "DockerEngine",
-                "ContainerRegistry", "TestSupport", "imagegen", "CByteScan",
+                "ContainerRegistry", "TestSupport", "RecipeTestSupport", "imagegen", "CByteScan",
+            ]
+        ),
+        .testTarget(
+            name: "ToolTests",
+            dependencies: [
+                "ImageGen", "ImageGenValues", "BuildContext", "Recipes", "Planning", "LayerInspection", "RegistryCache",
+                "TestSupport", "RecipeTestSupport", "imagegen", .product(name: "Yams", package: "Yams"),
             ]
         ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
                 "ImageGen", "ImageGenValues", "BuildContext", "Recipes", "Planning", "LayerInspection", "RegistryCache", "ImageGenCLI", "DockerEngine",
-                "ContainerRegistry", "TestSupport", "imagegen", .product(name: "Crypto", package: "swift-crypto"),
+                "ContainerRegistry", "TestSupport", "RecipeTestSupport", "imagegen", .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
     ],

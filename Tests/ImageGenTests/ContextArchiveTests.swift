@@ -130,7 +130,7 @@ struct ContextArchiveTests {
 
             """
         func hashes() throws -> [String: String] {
-            let (plan, diagnostics) = ImageGenTests.plan(recipe, in: scratch)
+            let (plan, diagnostics) = RecipeTestSupport.plan(recipe, in: scratch)
             let layers = try #require(plan?.layers, "\(diagnostics.sorted)")
             return Dictionary(uniqueKeysWithValues: layers.map { ($0.name, $0.contentHash.hex) })
         }
@@ -162,16 +162,16 @@ struct ContextArchiveTests {
                 user: {name: dev, uid: 1000}
                 run: ["echo ${GREETING} > /greeting"]
             """
-        let (plan, _) = ImageGenTests.plan(recipe, in: scratch)
+        let (plan, _) = RecipeTestSupport.plan(recipe, in: scratch)
         let layer = try #require(plan?.layers.first)
         #expect(layer.inputs["args"] == ["GREETING": "hello"])
         #expect(layer.inputs["format"] == .string(LayerInputs.format))
         #expect(layer.inputs["base"]?["reference"] == "imagegen-test/busybox:1")
         #expect(layer.inputs["dockerfile"]?["sha256"]?.stringValue == sha256Hex(layer.dockerfile))
         #expect(!layer.inputs.canonical.contains(scratch.path))
-        let (changedArg, _) = ImageGenTests.plan(recipe, in: scratch, overrides: ["GREETING": "bye"])
+        let (changedArg, _) = RecipeTestSupport.plan(recipe, in: scratch, overrides: ["GREETING": "bye"])
         #expect(changedArg?.layers.first?.contentHash != layer.contentHash)
-        let (unusedArg, _) = ImageGenTests.plan(recipe, in: scratch, overrides: ["UNUSED": "y"])
+        let (unusedArg, _) = RecipeTestSupport.plan(recipe, in: scratch, overrides: ["UNUSED": "y"])
         #expect(unusedArg?.layers.first?.contentHash == layer.contentHash)
     }
 }

@@ -91,7 +91,7 @@ struct LanguagePackageTests {
         #expect(tools.entries.first { $0.path == "imagegen-build/ca.pem" }?.inlineData == [])
         #expect(tools.entries(buildCA: ca).first { $0.path == "imagegen-build/ca.pem" }?.inlineData == ca)
         // The content hash comes from the recipe and its files: the same with or without a CA.
-        let again = ImageGenTests.plan(Self.debian, in: scratch).0?.layer(named: "tools")
+        let again = RecipeTestSupport.plan(Self.debian, in: scratch).0?.layer(named: "tools")
         #expect(again?.contentHash == tools.contentHash)
         #expect(!String(decoding: tools.canonicalInputs, as: UTF8.self).contains("imagegen-build"))
         #expect(plan?.layer(named: "base")?.entries.contains { $0.path.hasPrefix("imagegen-build") } == false)

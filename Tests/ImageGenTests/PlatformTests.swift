@@ -11,25 +11,6 @@ import Testing
 /// `platforms:`: parsing, narrowing, one plan and one content hash per platform, one Dockerfile.
 @Suite("platforms")
 struct PlatformTests {
-    static let twoPlatforms = """
-        recipe: demo
-        platforms: [linux/amd64, linux/arm64]
-        layers:
-          base:
-            from: imagegen-test/busybox:1
-            distro: busybox
-            user: {name: dev, uid: 1000}
-            workdir: /workspace
-          tools:
-            from: base
-            run: ["echo tools > /tmp/tools"]
-          native:
-            from: tools
-            platforms: [linux/amd64]
-            run: ["echo native > /tmp/native"]
-
-        """
-
     @Test("platform names parse as Docker spells them; others are refused with a hint", arguments: [
         ("linux/amd64", "linux/amd64"), ("linux/arm64", "linux/arm64"), ("linux/arm/v7", "linux/arm/v7"), ("linux/arm64/v8", "linux/arm64/v8"),
     ])
@@ -93,7 +74,7 @@ struct PlatformTests {
     @Test("each layer is planned once per platform, with its own hash; a narrowed layer only for its own; one Dockerfile per layer")
     func plansPerPlatform() throws {
         let scratch = Scratch()
-        let (plan, diagnostics) = ImageGenTests.plan(Self.twoPlatforms, in: scratch)
+        let (plan, diagnostics) = RecipeTestSupport.plan(SampleRecipes.twoPlatforms, in: scratch)
         let built = try #require(plan, "\(diagnostics.sorted)")
         let amd64 = Platform(os: "linux", architecture: "amd64"), arm64 = Platform(os: "linux", architecture: "arm64")
         #expect(built.isMultiPlatform)
@@ -125,9 +106,9 @@ struct PlatformTests {
     @Test("a recipe without platforms plans as before: no platform in its hash inputs, FROM as written")
     func withoutPlatforms() throws {
         let scratch = Scratch()
-        let single = Self.twoPlatforms.replacingOccurrences(of: "platforms: [linux/amd64, linux/arm64]\n", with: "")
+        let single = SampleRecipes.twoPlatforms.replacingOccurrences(of: "platforms: [linux/amd64, linux/arm64]\n", with: "")
             .replacingOccurrences(of: "    platforms: [linux/amd64]\n", with: "")
-        let (plan, diagnostics) = ImageGenTests.plan(single, in: scratch)
+        let (plan, diagnostics) = RecipeTestSupport.plan(single, in: scratch)
         let built = try #require(plan, "\(diagnostics.sorted)")
         #expect(!built.isMultiPlatform)
         #expect(built.layers.map(\.displayName) == ["base", "tools", "native"])
@@ -135,13 +116,5 @@ struct PlatformTests {
         #expect(tools.inputs["platform"] == nil)
         #expect(!tools.dockerfile.contains("IMAGEGEN_FROM"))
         #expect(tools.dockerfile.contains("\nFROM demo-base:\(try #require(built.layer(named: "base")).tag)\n"))
-    }
-
-    @Test("the multi-platform Dockerfiles are clean under hadolint")
-    func hadolint() throws {
-        let scratch = Scratch()
-        let (plan, diagnostics) = ImageGenTests.plan(Self.twoPlatforms, in: scratch)
-        let built = try #require(plan, "\(diagnostics.sorted)")
-        try HadolintTests().lint(Dictionary(built.layers.map { ($0.name, $0.dockerfile) }, uniquingKeysWith: { first, _ in first }))
     }
 }

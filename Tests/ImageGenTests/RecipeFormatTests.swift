@@ -15,7 +15,7 @@ struct RecipeFormatTests {
     func dockerfile(_ yaml: String, layer: String, files: [String: String] = [:]) throws -> String {
         let scratch = Scratch()
         for (path, text) in files { scratch.write(path, text) }
-        let (plan, diagnostics) = ImageGenTests.plan(yaml, in: scratch)
+        let (plan, diagnostics) = RecipeTestSupport.plan(yaml, in: scratch)
         return try #require(plan?.layer(named: layer), "\(diagnostics.sorted)").dockerfile
     }
 
@@ -126,12 +126,12 @@ struct RecipeFormatTests {
     @Test("image: names the repository; a tag in it is refused; a leaf's image and its hash follow it")
     func imageNames() throws {
         let scratch = Scratch()
-        let (plan, found) = ImageGenTests.plan(minimalRecipe.replacingOccurrences(of: "    distro: busybox\n", with: "    distro: busybox\n    image: ghcr.io/acme/base\n"), in: scratch)
+        let (plan, found) = RecipeTestSupport.plan(minimalRecipe.replacingOccurrences(of: "    distro: busybox\n", with: "    distro: busybox\n    image: ghcr.io/acme/base\n"), in: scratch)
         #expect(found.errors.isEmpty, "\(found.sorted)")
         let base = try #require(plan?.layer(named: "base"))
         #expect(base.reference.description == "ghcr.io/acme/base:\(base.contentHash.short)")
         #expect(base.dockerfile.contains("org.opencontainers.image.title=\"ghcr.io/acme/base\""))
-        let (plain, _) = ImageGenTests.plan(minimalRecipe, in: Scratch())
+        let (plain, _) = RecipeTestSupport.plan(minimalRecipe, in: Scratch())
         #expect(plain?.layer(named: "base")?.contentHash != base.contentHash)
         expectDiagnostic(diagnostics(for: minimalRecipe.replacingOccurrences(of: "    distro: busybox\n", with: "    distro: busybox\n    image: acme/base:1.0\n")),
                          line: 6, column: 12, contains: "names a repository, without a tag")
@@ -176,7 +176,7 @@ struct RecipeFormatTests {
                 run: ["cat /flavor"]
             """
         let scratch = Scratch()
-        let (plan, found) = ImageGenTests.plan(yaml, in: scratch)
+        let (plan, found) = RecipeTestSupport.plan(yaml, in: scratch)
         #expect(found.errors.isEmpty, "\(found.sorted)")
         let names = try #require(plan).layers.map(\.name)
         #expect(names == ["base-a", "top-a", "base-b", "top-b"])
@@ -189,7 +189,7 @@ struct RecipeFormatTests {
         #expect(FileManager.default.fileExists(atPath: scratch.url("generated/demo/top-b/Dockerfile")))
         #expect(plan?.selecting(["top"]).map(\.name) == ["base-a", "top-a", "base-b", "top-b"])
 
-        let (one, _) = ImageGenTests.plan(yaml, in: Scratch(), overrides: ["FLAVOR": "b"])
+        let (one, _) = RecipeTestSupport.plan(yaml, in: Scratch(), overrides: ["FLAVOR": "b"])
         #expect(one?.layers.map(\.name) == ["base-b", "top-b"])
         expectDiagnostic(diagnostics(for: yaml.replacingOccurrences(of: "variants: {FLAVOR: [a, b]}", with: "variants: {FLAVR: [a, b]}")),
                          line: 3, column: 12, contains: "variants: 'FLAVR' is not an arg; declare it under args:")
@@ -214,7 +214,7 @@ struct RecipeFormatTests {
 
             """
         let scratch = Scratch()
-        let (plan, found) = ImageGenTests.plan(yaml, in: scratch)
+        let (plan, found) = RecipeTestSupport.plan(yaml, in: scratch)
         #expect(found.errors.isEmpty, "\(found.sorted)")
         let app = try #require(plan?.layer(named: "app")), builder = try #require(plan?.layer(named: "builder"))
         #expect(app.layer.copiesFrom == ["builder"] && app.dependencies == ["base", "builder"])
@@ -222,7 +222,7 @@ struct RecipeFormatTests {
         #expect(app.needsBuildKit && !builder.needsBuildKit)
         #expect(app.inputs["copiesFrom"]?.arrayValue?.first?["contentHash"]?.stringValue == builder.contentHash.hex)
         // The builder changes: the app's hash follows.
-        let (changed, _) = ImageGenTests.plan(yaml.replacingOccurrences(of: "echo built", with: "echo rebuilt"), in: Scratch())
+        let (changed, _) = RecipeTestSupport.plan(yaml.replacingOccurrences(of: "echo built", with: "echo rebuilt"), in: Scratch())
         #expect(changed?.layer(named: "app")?.contentHash != app.contentHash)
 
         let unpinned = minimalRecipe + "  app:\n    from: base\n    copy: [{from: golang, src: /go, dest: /go}]\n"

@@ -142,7 +142,7 @@ struct SecretScannerTests {
         scratch.write("ctx/docs/a.md", "a\n")
         scratch.write("ctx/.env", "TOKEN=\(FakeSecrets.github)\n")
         scratch.write("ctx/.dockerignore", ".env\n")
-        let (plan, diagnostics) = ImageGenTests.plan(minimalRecipe + "    context: {dir: ctx}\n", in: scratch)
+        let (plan, diagnostics) = RecipeTestSupport.plan(minimalRecipe + "    context: {dir: ctx}\n", in: scratch)
         #expect(!diagnostics.hasErrors, "\(diagnostics.sorted)")
         #expect(plan?.layers.first?.entries.contains { $0.path.hasSuffix(".env") } == false)
     }

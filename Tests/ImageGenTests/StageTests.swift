@@ -24,7 +24,7 @@ struct StageTests {
         let memory = MemoryEngine()
         let engine = try await DockerEngine.connect(transport: memory)
         let scratch = Scratch()
-        let (plan, diagnostics) = ImageGenTests.plan(yaml, in: scratch)
+        let (plan, diagnostics) = RecipeTestSupport.plan(yaml, in: scratch)
         return (memory, engine, try #require(plan, "\(diagnostics.sorted)"), scratch)
     }
 
@@ -176,13 +176,9 @@ struct BuildLockTests {
     func deadHolder() async throws {
         let (memory, engine, plan, _) = try await StageTests.setUp()
         let base = plan.layers[0]
-        // A process that has exited: its pid is free.
-        let gone = Process()
-        gone.executableURL = URL(fileURLWithPath: "/bin/true")
-        try gone.run()
-        gone.waitUntilExit()
+        // A pid no process can have: above the kernel's highest (Linux's pid_max, at most 2^22).
         var holder = BuildLock.Holder.current
-        holder.pid = gone.processIdentifier
+        holder.pid = 4_194_305
         let lock = BuildLock(engine: engine, reference: base.reference)
         var spec = ContainerSpec(image: "imagegen-test/busybox:1")
         spec.labels = holder.labels

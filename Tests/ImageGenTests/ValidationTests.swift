@@ -14,7 +14,7 @@ struct ValidationTests {
     @Test("a valid recipe has no diagnostics")
     func validRecipe() {
         let scratch = Scratch()
-        let (plan, diagnostics) = ImageGenTests.plan(minimalRecipe, in: scratch)
+        let (plan, diagnostics) = RecipeTestSupport.plan(minimalRecipe, in: scratch)
         #expect(diagnostics.isEmpty, "\(diagnostics.sorted)")
         #expect(plan?.layers.map(\.name) == ["base"])
     }
@@ -23,12 +23,12 @@ struct ValidationTests {
     func cacheKey() throws {
         let body = minimalRecipe.split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n")
         let scratch = Scratch()
-        let (plan, found) = ImageGenTests.plan("recipe: demo\ncache: {registry: 127.0.0.1:5000/team/cache, mode: read}\n" + body, in: scratch)
+        let (plan, found) = RecipeTestSupport.plan("recipe: demo\ncache: {registry: 127.0.0.1:5000/team/cache, mode: read}\n" + body, in: scratch)
         #expect(found.isEmpty, "\(found.sorted)")
         let cache = try #require(plan?.recipe.recipe.cache?.value)
         #expect(cache.host == "127.0.0.1:5000" && cache.namespace == "team/cache" && cache.mode == .read)
         #expect(cache.repository(of: try Repository(parsing: "demo-base")).description == "127.0.0.1:5000/team/cache/demo-base")
-        let (plain, _) = ImageGenTests.plan(minimalRecipe, in: Scratch())
+        let (plain, _) = RecipeTestSupport.plan(minimalRecipe, in: Scratch())
         #expect(plan?.layers.first?.contentHash == plain?.layers.first?.contentHash)
 
         expectDiagnostic(diagnostics(for: "recipe: demo\ncache: {registry: just-a-name}\n" + body), line: 2, column: 19, contains: "must be REGISTRY[/NAMESPACE]")
@@ -244,13 +244,13 @@ struct ValidationTests {
                 run: ["echo $${HOME}"]
             """
         let scratch = Scratch()
-        let (plan, diagnostics) = ImageGenTests.plan(yaml, in: scratch, overrides: ["RELEASE": "trixie"])
+        let (plan, diagnostics) = RecipeTestSupport.plan(yaml, in: scratch, overrides: ["RELEASE": "trixie"])
         #expect(!diagnostics.hasErrors, "\(diagnostics.sorted)")
         let layer = try #require(plan?.layers.first)
         #expect(layer.from == "debian:trixie-slim")
         #expect(layer.dockerfile.contains("RUN echo ${HOME}"))
         #expect(layer.layer.args == ["RELEASE": "trixie"])
-        let (_, unknown) = ImageGenTests.plan(yaml, in: scratch, overrides: ["NOPE": "1"])
+        let (_, unknown) = RecipeTestSupport.plan(yaml, in: scratch, overrides: ["NOPE": "1"])
         #expect(unknown.errors.contains { $0.message.contains("--arg NOPE: the recipe declares no arg 'NOPE'") })
     }
 
@@ -319,7 +319,7 @@ struct ValidationTests {
         let diagnostics = diagnostics(for: "recipe: demo\nlayers:\n  base:\n    user: {name: dev}\n")
         expectDiagnostic(diagnostics, line: 3, column: 3, contains: "layer 'base' has no 'from'")
         expectDiagnostic(diagnostics, line: 4, column: 11, contains: "user needs a 'uid'")
-        let noLayers = ImageGenTests.diagnostics(for: "recipe: demo\n")
+        let noLayers = RecipeTestSupport.diagnostics(for: "recipe: demo\n")
         expectDiagnostic(noLayers, line: 1, column: 1, contains: "missing required key 'layers'")
     }
 

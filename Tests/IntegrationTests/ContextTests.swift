@@ -24,22 +24,12 @@ struct ContextTests {
             """)
     }
 
-    static func git(_ repository: String, _ arguments: [String]) throws -> String {
-        let result = try run("/usr/bin/env", ["git", "-C", repository, "-c", "user.name=imagegen", "-c", "user.email=test@imagegen.invalid"] + arguments)
-        try #require(result.status == 0, "git \(arguments): \(result.stderr)")
-        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     @Test("configs at their targets are the user's and readable, ~ is the home; a pinned repo: a new commit rebuilds only the context layer; a package bakes the same image")
     func bake() async throws {
         try await withRecipeFixture("ctx") { fixture in
             let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
-            let upstream = scratch.url("upstream")
-            try FileManager.default.createDirectory(atPath: upstream, withIntermediateDirectories: true)
-            _ = try Self.git(upstream, ["init", "-q", "-b", "main"])
-            try "reference v1\n".write(toFile: upstream + "/README.md", atomically: true, encoding: .utf8)
-            _ = try Self.git(upstream, ["add", "-A"])
-            _ = try Self.git(upstream, ["commit", "-q", "-m", "one"])
+            let upstream = try TestRepository(in: scratch)
+            try upstream.commit(["README.md": "reference v1\n"], message: "one")
             scratch.write("ctx/manifest.yaml", """
                 version: "1.0"
                 name: "Test context"
@@ -48,7 +38,7 @@ struct ContextTests {
                   - {path: configs/providers.yaml, target: "~/.config/opencode/providers.yaml"}
                   - {path: configs/tool.conf, target: /etc/tool/tool.conf}
                 repos:
-                  - {url: "file://\(upstream)", path: repos/reference, branch: main}
+                  - {url: "\(upstream.url)", path: repos/reference, branch: main}
 
                 """)
             scratch.write("ctx/docs/guide.md", "# guide\n")
@@ -76,8 +66,7 @@ struct ContextTests {
             #expect(verify.stdout.contains("files.exists: /home/dev/.config/opencode/providers.yaml"))
 
             // A new commit on the branch: only the context layer's hash moves.
-            try "reference v2\n".write(toFile: upstream + "/README.md", atomically: true, encoding: .utf8)
-            _ = try Self.git(upstream, ["commit", "-q", "-am", "two"])
+            try upstream.commit(["README.md": "reference v2\n"], message: "two")
             let moved = try planRecipe(Self.recipe(name, context: "{dir: ctx, dest: /workspace/context}"), in: scratch)
             #expect(moved.layer(named: "tools")?.contentHash == plan.layer(named: "tools")?.contentHash)
             #expect(moved.layer(named: "context")?.contentHash != context.contentHash)

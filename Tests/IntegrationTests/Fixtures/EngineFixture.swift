@@ -8,7 +8,7 @@ import Foundation
 @testable import LayerInspection
 @testable import RegistryCache
 import Testing
-@_exported import TestSupport
+@_exported import RecipeTestSupport
 
 /// The Docker engine the integration tests run against: the one DOCKER_HOST (or the default
 /// socket) names, which `make test` starts when none answers. There is no skipping: if it cannot

@@ -1,16 +1,12 @@
 import Foundation
 import Testing
-@testable import ImageGen
-@testable import ImageGenValues
-@testable import BuildContext
-@testable import Recipes
-@testable import Planning
-@testable import LayerInspection
-@testable import RegistryCache
+import ImageGenValues
+import BuildContext
+import Planning
 @_exported import TestSupport
 
 /// The smallest valid recipe, on the busybox test image; tests append to it.
-let minimalRecipe = """
+public let minimalRecipe = """
     recipe: demo
     layers:
       base:
@@ -22,19 +18,19 @@ let minimalRecipe = """
     """
 
 /// Loads, resolves and plans a recipe written into `scratch`, with an in-memory digest cache.
-func plan(_ yaml: String, in scratch: Scratch, file: String = "recipe.yaml", overrides: [String: String] = [:]) -> (BuildPlan?, Diagnostics) {
+public func plan(_ yaml: String, in scratch: Scratch, file: String = "recipe.yaml", overrides: [String: String] = [:]) -> (BuildPlan?, Diagnostics) {
     let path = scratch.write(file, yaml)
     return Planner.plan(recipeAt: path, overrides: overrides, cache: FileDigestCache(file: nil))
 }
 
-func diagnostics(for yaml: String, files: [String: String] = [:]) -> Diagnostics {
+public func diagnostics(for yaml: String, files: [String: String] = [:]) -> Diagnostics {
     let scratch = Scratch()
     for (path, text) in files { scratch.write(path, text) }
     return plan(yaml, in: scratch).1
 }
 
 /// Expects a diagnostic at exactly `line:column` whose message contains `text`.
-func expectDiagnostic(
+public func expectDiagnostic(
     _ diagnostics: Diagnostics, severity: Diagnostic.Severity = .error, line: Int, column: Int, contains text: String,
     sourceLocation: Testing.SourceLocation = #_sourceLocation
 ) {
@@ -44,4 +40,3 @@ func expectDiagnostic(
     #expect(found, "no \(severity) at \(line):\(column) containing '\(text)'; got:\n\(diagnostics.sorted.map(\.description).joined(separator: "\n"))",
             sourceLocation: sourceLocation)
 }
-
