@@ -16,4 +16,3 @@ public func utf8Precedes(_ a: String, _ b: String) -> Bool {
         }
     }
 }
-

@@ -40,8 +40,9 @@ public struct RegistryAuth: Sendable, CustomStringConvertible {
         registry: String, environment: [String: String] = ProcessInfo.processInfo.environment, variables: CredentialVariables? = nil
     ) async -> RegistryAuth {
         if let variables, let user = environment[variables.user], let password = environment[variables.password] {
-            return RegistryAuth(header: encode(username: user, password: password, server: registry), source: variables.user,
-                                credentials: .init(username: user, password: password))
+            return RegistryAuth(
+                header: encode(username: user, password: password, server: registry), source: variables.user,
+                credentials: .init(username: user, password: password))
         }
         let directory = environment["DOCKER_CONFIG"].flatMap { $0.isEmpty ? nil : $0 } ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.docker")
         let path = directory + "/config.json"
@@ -55,21 +56,24 @@ public struct RegistryAuth: Sendable, CustomStringConvertible {
             if let found = await CredentialHelper.get(helper, serverURL: serverURL, environment: environment) {
                 let source = "docker-credential-\(helper)"
                 if found.username == "<token>" {
-                    return RegistryAuth(header: base64URL(JSONValue.object(["identitytoken": .string(found.secret), "serveraddress": .string(registry)]).canonical), source: source)
+                    return RegistryAuth(
+                        header: base64URL(JSONValue.object(["identitytoken": .string(found.secret), "serveraddress": .string(registry)]).canonical), source: source)
                 }
-                return RegistryAuth(header: encode(username: found.username, password: found.secret, server: registry), source: source,
-                                    credentials: .init(username: found.username, password: found.secret))
+                return RegistryAuth(
+                    header: encode(username: found.username, password: found.secret, server: registry), source: source,
+                    credentials: .init(username: found.username, password: found.secret))
             }
         }
         if let auths = config["auths"]?.objectValue {
             for key in [registry, "https://" + registry, "http://" + registry] {
                 guard let entry = auths[key] else { continue }
                 if let encoded = entry["auth"]?.stringValue, let decoded = Data(base64Encoded: encoded).map({ String(decoding: $0, as: UTF8.self) }),
-                   let colon = decoded.firstIndex(of: ":")
+                    let colon = decoded.firstIndex(of: ":")
                 {
                     let username = String(decoded[..<colon]), password = String(decoded[decoded.index(after: colon)...])
-                    return RegistryAuth(header: encode(username: username, password: password, server: registry), source: path,
-                                        credentials: .init(username: username, password: password))
+                    return RegistryAuth(
+                        header: encode(username: username, password: password, server: registry), source: path,
+                        credentials: .init(username: username, password: password))
                 }
                 if let token = entry["identitytoken"]?.stringValue {
                     return RegistryAuth(header: base64URL(JSONValue.object(["identitytoken": .string(token), "serveraddress": .string(registry)]).canonical), source: path)
@@ -99,10 +103,12 @@ enum CredentialHelper {
 
     static func get(_ name: String, serverURL: String, environment: [String: String]) async -> Found? {
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) else { return nil }
-        guard let result = try? await Subprocess.run("docker-credential-" + name, ["get"], environment: environment, input: Array(serverURL.utf8),
-                                               timeoutSeconds: 30),
-              result.status == 0, let answer = try? JSONValue(parsing: result.stdout),
-              let username = answer["Username"]?.stringValue, let secret = answer["Secret"]?.stringValue, !secret.isEmpty
+        guard
+            let result = try? await Subprocess.run(
+                "docker-credential-" + name, ["get"], environment: environment, input: Array(serverURL.utf8),
+                timeoutSeconds: 30),
+            result.status == 0, let answer = try? JSONValue(parsing: result.stdout),
+            let username = answer["Username"]?.stringValue, let secret = answer["Secret"]?.stringValue, !secret.isEmpty
         else { return nil }
         return Found(username: username, secret: secret)
     }

@@ -63,8 +63,9 @@ extension RegistryClient {
         guard start.status == 202, let location = start.header("location") else { throw failure(start, what: "an upload to \(repository)") }
         let upload = Self.resolve(location, against: baseURL + "/v2/")
         let url = upload + (upload.contains("?") ? "&" : "?") + URLEncoding.query([("digest", digest.description)])
-        let put = try await exchange("PUT", url, headers: [("Content-Type", "application/octet-stream"), ("Content-Length", String(bytes.count))],
-                                     body: bytes, scope: scope, limit: 1 << 16)
+        let put = try await exchange(
+            "PUT", url, headers: [("Content-Type", "application/octet-stream"), ("Content-Length", String(bytes.count))],
+            body: bytes, scope: scope, limit: 1 << 16)
         guard put.status == 201 || put.status == 204 else { throw failure(put, what: "blob \(digest) of \(repository)") }
         return descriptor
     }
@@ -73,9 +74,10 @@ extension RegistryClient {
     @discardableResult
     public func pushManifest(repository raw: String, reference: String, mediaType: String, body: [UInt8]) async throws -> Descriptor {
         let repository = repositoryPath(raw)
-        let response = try await exchange("PUT", baseURL + "/v2/\(repository)/manifests/\(reference)",
-                                          headers: [("Content-Type", mediaType), ("Content-Length", String(body.count))],
-                                          body: body, scope: "repository:\(repository):pull,push", limit: 1 << 16)
+        let response = try await exchange(
+            "PUT", baseURL + "/v2/\(repository)/manifests/\(reference)",
+            headers: [("Content-Type", mediaType), ("Content-Length", String(body.count))],
+            body: body, scope: "repository:\(repository):pull,push", limit: 1 << 16)
         guard response.status == 201 || response.status == 200 else { throw failure(response, what: "the manifest \(repository):\(reference)") }
         return Descriptor(mediaType: mediaType, digest: Digest.sha256(of: body), size: Int64(body.count))
     }
@@ -104,13 +106,14 @@ extension RegistryClient {
         var document: [String: JSONValue] = [
             "schemaVersion": .int(2),
             "mediaType": .string(indexType),
-            "manifests": .array(entries.map { entry in
-                var platform: [String: JSONValue] = ["os": .string(entry.os), "architecture": .string(entry.architecture)]
-                if let variant = entry.variant { platform["variant"] = .string(variant) }
-                var descriptor = entry.manifest.json.objectValue ?? [:]
-                descriptor["platform"] = .object(platform)
-                return .object(descriptor)
-            }),
+            "manifests": .array(
+                entries.map { entry in
+                    var platform: [String: JSONValue] = ["os": .string(entry.os), "architecture": .string(entry.architecture)]
+                    if let variant = entry.variant { platform["variant"] = .string(variant) }
+                    var descriptor = entry.manifest.json.objectValue ?? [:]
+                    descriptor["platform"] = .object(platform)
+                    return .object(descriptor)
+                }),
         ]
         if !annotations.isEmpty { document["annotations"] = .object(annotations.mapValues(JSONValue.string)) }
         return Array(JSONValue.object(document).canonical.utf8)

@@ -227,7 +227,9 @@ public struct RegistryClient: Sendable {
             if let basic { headers.append(("Authorization", basic)) }
             let response = try await transport.get(url: url, headers: headers, limit: 1 << 20)
             guard response.status == 200 else {
-                if response.status == 401 || response.status == 403 { throw RegistryError.denied(registry: host, what: "a pull token", withCredentials: credentials != nil, hint: credentialsHint) }
+                if response.status == 401 || response.status == 403 {
+                    throw RegistryError.denied(registry: host, what: "a pull token", withCredentials: credentials != nil, hint: credentialsHint)
+                }
                 throw RegistryError.http(registry: host, what: "a pull token", status: response.status, message: Self.errorMessage(response.body))
             }
             let answer = try decode(TokenAnswer.self, response.body, what: "a pull token")
@@ -269,4 +271,3 @@ public struct RegistryClient: Sendable {
         func store(_ value: String?, for scope: String) { values[scope] = value }
     }
 }
-

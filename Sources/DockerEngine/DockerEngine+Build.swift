@@ -20,8 +20,9 @@ extension DockerEngine {
         if parameters.noCache { query.append(("nocache", "1")) }
         if let platform = parameters.platform { query.append(("platform", platform)) }
         query += parameters.limits.query
-        let request = EngineRequest("POST", "/build", query: query,
-                                    body: .stream(context, contentType: "application/x-tar", length: nil), timeoutSeconds: nil)
+        let request = EngineRequest(
+            "POST", "/build", query: query,
+            body: .stream(context, contentType: "application/x-tar", length: nil), timeoutSeconds: nil)
         let response = try await call(request, as: "build")
         return BuildMessageStream(body: response.body)
     }

@@ -9,8 +9,9 @@ extension DockerEngine {
         struct Created: Decodable { var Id: String }
         var query: [(String, String)] = []
         if let name { query.append(("name", name)) }
-        let request = EngineRequest("POST", "/containers/create", query: query,
-                                    body: .bytes(Array(Self.json(spec).utf8), contentType: "application/json"))
+        let request = EngineRequest(
+            "POST", "/containers/create", query: query,
+            body: .bytes(Array(Self.json(spec).utf8), contentType: "application/json"))
         return try await decode(Created.self, request, as: "container-create").Id
     }
 
@@ -29,8 +30,10 @@ extension DockerEngine {
 
     /// The container's stdout and stderr, separated from the engine's multiplexed stream.
     public func logs(_ id: String, limit: Int = 4 << 20) async throws -> (stdout: [UInt8], stderr: [UInt8]) {
-        let response = try await call(EngineRequest("GET", "/containers/\(URLEncoding.pathSegment(id))/logs",
-                                                    query: [("stdout", "1"), ("stderr", "1")]), as: "container-logs")
+        let response = try await call(
+            EngineRequest(
+                "GET", "/containers/\(URLEncoding.pathSegment(id))/logs",
+                query: [("stdout", "1"), ("stderr", "1")]), as: "container-logs")
         var demultiplexer = LogDemultiplexer(limit: limit)
         for try await chunk in response.body { demultiplexer.feed(chunk) }
         return (demultiplexer.stdout, demultiplexer.stderr)
@@ -39,8 +42,10 @@ extension DockerEngine {
     /// A path in the container's file system, as a tar stream.
     public func archive(_ id: String, path: String) async throws -> ChunkSequence? {
         do {
-            return try await call(EngineRequest("GET", "/containers/\(URLEncoding.pathSegment(id))/archive", query: [("path", path)], timeoutSeconds: nil),
-                                  as: "container-archive").body
+            return try await call(
+                EngineRequest("GET", "/containers/\(URLEncoding.pathSegment(id))/archive", query: [("path", path)], timeoutSeconds: nil),
+                as: "container-archive"
+            ).body
         } catch let error as DockerEngineError where error.isNotFound {
             return nil
         }
@@ -57,8 +62,9 @@ extension DockerEngine {
 
     public func removeContainer(_ id: String, force: Bool = true) async throws {
         do {
-            try await discard(EngineRequest("DELETE", "/containers/\(URLEncoding.pathSegment(id))", query: [("force", force ? "1" : "0"), ("v", "1")]),
-                              as: "container-remove")
+            try await discard(
+                EngineRequest("DELETE", "/containers/\(URLEncoding.pathSegment(id))", query: [("force", force ? "1" : "0"), ("v", "1")]),
+                as: "container-remove")
         } catch let error as DockerEngineError where error.isNotFound {
             return
         }

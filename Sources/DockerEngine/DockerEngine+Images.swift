@@ -31,8 +31,10 @@ extension DockerEngine {
 
     /// Gives `source` (an image ID or reference) the tag `repository:tag`.
     public func tag(_ source: String, repository: Repository, tag: Tag) async throws {
-        try await discard(EngineRequest("POST", "/images/\(URLEncoding.pathSegment(source))/tag",
-                                        query: [("repo", repository.description), ("tag", tag.value)]), as: "tag")
+        try await discard(
+            EngineRequest(
+                "POST", "/images/\(URLEncoding.pathSegment(source))/tag",
+                query: [("repo", repository.description), ("tag", tag.value)]), as: "tag")
     }
 
     public func tag(_ source: ImageID, repository: Repository, tag: Tag) async throws {
@@ -41,8 +43,10 @@ extension DockerEngine {
 
     /// Removes an image or a tag of it (`noPrune` keeps untagged parents).
     public func removeImage(_ name: String, force: Bool = false, noPrune: Bool = false) async throws {
-        try await discard(EngineRequest("DELETE", "/images/\(URLEncoding.pathSegment(name))",
-                                        query: [("force", force ? "1" : "0"), ("noprune", noPrune ? "1" : "0")]), as: "remove")
+        try await discard(
+            EngineRequest(
+                "DELETE", "/images/\(URLEncoding.pathSegment(name))",
+                query: [("force", force ? "1" : "0"), ("noprune", noPrune ? "1" : "0")]), as: "remove")
     }
 
     public func removeImage(_ reference: ImageReference, force: Bool = false, noPrune: Bool = false) async throws {
@@ -65,8 +69,9 @@ extension DockerEngine {
 
     /// Loads images from a `docker save` tar (`docker load`), keeping their IDs and diff IDs.
     public func loadImages(_ tar: ChunkSequence) async throws {
-        let request = EngineRequest("POST", "/images/load", query: [("quiet", "1")],
-                                    body: .stream(tar, contentType: "application/x-tar", length: nil), timeoutSeconds: nil)
+        let request = EngineRequest(
+            "POST", "/images/load", query: [("quiet", "1")],
+            body: .stream(tar, contentType: "application/x-tar", length: nil), timeoutSeconds: nil)
         try await expectCleanStream(try await call(request, as: "load"), request: request.summary)
     }
 
@@ -74,15 +79,18 @@ extension DockerEngine {
     public func importImage(_ tar: ChunkSequence, repository: Repository, tag: Tag, changes: [String] = []) async throws {
         var query = [("fromSrc", "-"), ("repo", repository.description), ("tag", tag.value)]
         for change in changes { query.append(("changes", change)) }
-        let request = EngineRequest("POST", "/images/create", query: query,
-                                    body: .stream(tar, contentType: "application/x-tar", length: nil), timeoutSeconds: nil)
+        let request = EngineRequest(
+            "POST", "/images/create", query: query,
+            body: .stream(tar, contentType: "application/x-tar", length: nil), timeoutSeconds: nil)
         try await expectCleanStream(try await call(request, as: "import"), request: request.summary)
     }
 
     /// Pulls an image from its registry, by digest when the reference has one, else by tag
     /// (`latest` when it has neither); progress goes to `progress`.
-    public func pull(_ reference: ImageReference, registryAuth: String? = nil, platform: String? = nil,
-                     progress: @Sendable (BuildMessage) -> Void = { _ in }) async throws {
+    public func pull(
+        _ reference: ImageReference, registryAuth: String? = nil, platform: String? = nil,
+        progress: @Sendable (BuildMessage) -> Void = { _ in }
+    ) async throws {
         var headers: [(String, String)] = []
         if let registryAuth { headers.append(("X-Registry-Auth", registryAuth)) }
         let tag = reference.digest?.description ?? reference.tag?.value ?? Tag.latest.value
@@ -94,8 +102,9 @@ extension DockerEngine {
 
     /// Pushes `repository:tag`; `registryAuth` is the base64url JSON the `X-Registry-Auth` header takes.
     public func push(_ repository: Repository, tag: Tag, registryAuth: String, progress: @Sendable (BuildMessage) -> Void = { _ in }) async throws {
-        let request = EngineRequest("POST", "/images/\(URLEncoding.pathSegment(repository.description))/push", query: [("tag", tag.value)],
-                                    headers: [("X-Registry-Auth", registryAuth)], timeoutSeconds: nil)
+        let request = EngineRequest(
+            "POST", "/images/\(URLEncoding.pathSegment(repository.description))/push", query: [("tag", tag.value)],
+            headers: [("X-Registry-Auth", registryAuth)], timeoutSeconds: nil)
         try await expectCleanStream(try await call(request, as: "push"), request: request.summary, progress: progress)
     }
 

@@ -59,7 +59,8 @@ public struct DockerEngine: Sendable {
         guard response.status < 400 else {
             let body = (try? await response.collect(limit: 1 << 20, request: request.summary)) ?? []
             struct Message: Decodable { var message: String }
-            let message = (try? JSONDecoder().decode(Message.self, from: Data(body)))?.message
+            let message =
+                (try? JSONDecoder().decode(Message.self, from: Data(body)))?.message
                 ?? String(decoding: body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             throw DockerEngineError.http(status: response.status, request: request.summary, message: message.isEmpty ? "no message" : message)
         }

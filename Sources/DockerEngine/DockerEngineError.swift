@@ -33,9 +33,11 @@ public enum DockerEngineError: Error, Sendable, CustomStringConvertible, Equatab
         case .notRunning(let endpoint, let reason):
             return "cannot reach the Docker engine at \(endpoint) (\(reason)): is dockerd running? Start it, or set DOCKER_HOST to where it listens"
         case .ssh(let endpoint, let reason):
-            return "cannot reach the Docker engine at \(endpoint) through ssh (\(reason)): check that ssh to that machine works without a prompt (keys, known hosts) and that it has docker"
+            return
+                "cannot reach the Docker engine at \(endpoint) through ssh (\(reason)): check that ssh to that machine works without a prompt (keys, known hosts) and that it has docker"
         case .permissionDenied(let endpoint):
-            return "permission denied on the Docker engine socket \(endpoint): add your user to the 'docker' group (sudo usermod -aG docker $USER, then log in again) or run as root"
+            return
+                "permission denied on the Docker engine socket \(endpoint): add your user to the 'docker' group (sudo usermod -aG docker $USER, then log in again) or run as root"
         case .tls(let endpoint, let reason):
             return "TLS with the Docker engine at \(endpoint) failed: \(reason) (check DOCKER_CERT_PATH holds ca.pem, cert.pem and key.pem for this engine)"
         case .apiTooOld(let server, let minimum):

@@ -59,7 +59,8 @@ public struct EngineEndpoint: Sendable, Hashable, CustomStringConvertible {
             endpoint = EngineEndpoint(address: .unixSocket(path: defaultSocket))
         }
         if let verify = environment["DOCKER_TLS_VERIFY"], !verify.isEmpty {
-            let directory = environment["DOCKER_CERT_PATH"].flatMap { $0.isEmpty ? nil : $0 }
+            let directory =
+                environment["DOCKER_CERT_PATH"].flatMap { $0.isEmpty ? nil : $0 }
                 ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.docker")
             guard case .tcp = endpoint.address else {
                 throw .configuration("DOCKER_TLS_VERIFY is set but DOCKER_HOST (\(endpoint)) is not a tcp:// address")

@@ -75,7 +75,6 @@ public protocol EngineTransport: Sendable {
     var endpointDescription: String { get }
 }
 
-
 extension EngineRequest {
     /// The request target: the path with the API version in front (when versioned) and the query.
     func target(apiVersion: APIVersion?) -> String {

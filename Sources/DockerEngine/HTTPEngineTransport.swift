@@ -24,8 +24,10 @@ public final class HTTPEngineTransport: EngineTransport {
         try HTTPEngineTransport(endpoint: endpoint, connections: connections)
     }
 
-    public init(endpoint: EngineEndpoint, connections: EngineConnections = .process,
-                environment: [String: String] = ProcessInfo.processInfo.environment) throws(DockerEngineError) {
+    public init(
+        endpoint: EngineEndpoint, connections: EngineConnections = .process,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(DockerEngineError) {
         self.endpoint = endpoint
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(3600))
@@ -127,7 +129,8 @@ public final class HTTPEngineTransport: EngineTransport {
         if error is DockerEngineError || error is CancellationError { return error }
         if let http = error as? HTTPClientError, http == .cancelled { return CancellationError() }
         let text = String(describing: error)
-        let errnoCode: Int32? = (error as? IOError)?.errnoCode
+        let errnoCode: Int32? =
+            (error as? IOError)?.errnoCode
             ?? (error as? NIOConnectionError)?.connectionErrors.compactMap { ($0.error as? IOError)?.errnoCode }.first
         if errnoCode == EACCES || errnoCode == EPERM { return DockerEngineError.permissionDenied(endpoint: endpoint) }
         if error is NIOSSLError || error is BoringSSLError || text.contains("handshake") || text.contains("SSL") || text.contains("certificate") {
@@ -136,8 +139,9 @@ public final class HTTPEngineTransport: EngineTransport {
         if let http = error as? HTTPClientError, http == .deadlineExceeded || http == .readTimeout {
             return DockerEngineError.timeout(request: request)
         }
-        if connecting, errnoCode == ENOENT || errnoCode == ECONNREFUSED || error is NIOConnectionError
-            || (error as? HTTPClientError) == .connectTimeout
+        if connecting,
+            errnoCode == ENOENT || errnoCode == ECONNREFUSED || error is NIOConnectionError
+                || (error as? HTTPClientError) == .connectTimeout
         {
             let reason = errnoCode == ENOENT ? "no such socket" : errnoCode == ECONNREFUSED ? "connection refused" : text
             return DockerEngineError.notRunning(endpoint: endpoint, reason: reason)

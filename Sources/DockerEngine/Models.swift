@@ -64,7 +64,7 @@ public struct ImageInspect: Decodable, Sendable, Hashable {
 
         enum CodingKeys: String, CodingKey {
             case user = "User", env = "Env", labels = "Labels", workingDir = "WorkingDir", cmd = "Cmd", entrypoint = "Entrypoint",
-                 healthcheck = "Healthcheck", exposedPorts = "ExposedPorts", volumes = "Volumes", stopSignal = "StopSignal", shell = "Shell"
+                healthcheck = "Healthcheck", exposedPorts = "ExposedPorts", volumes = "Volumes", stopSignal = "StopSignal", shell = "Shell"
         }
     }
 
@@ -100,7 +100,7 @@ public struct ImageInspect: Decodable, Sendable, Hashable {
 
     enum CodingKeys: String, CodingKey {
         case id = "Id", repoTags = "RepoTags", repoDigests = "RepoDigests", created = "Created", size = "Size",
-             config = "Config", rootFS = "RootFS", graphDriver = "GraphDriver", architecture = "Architecture", os = "Os", variant = "Variant"
+            config = "Config", rootFS = "RootFS", graphDriver = "GraphDriver", architecture = "Architecture", os = "Os", variant = "Variant"
     }
 
     public var labels: [String: String] { config?.labels ?? [:] }
@@ -175,8 +175,10 @@ public struct ContainerSpec: Encodable, Sendable {
         public var readonlyRootfs: Bool?
         /// Capabilities beyond the engine's default set (`SYS_ADMIN`).
         public var capAdd: [String]?
-        public init(autoRemove: Bool? = nil, networkMode: String? = nil, memory: Int64? = nil, binds: [String]? = nil, readonlyRootfs: Bool? = nil,
-                    capAdd: [String]? = nil) {
+        public init(
+            autoRemove: Bool? = nil, networkMode: String? = nil, memory: Int64? = nil, binds: [String]? = nil, readonlyRootfs: Bool? = nil,
+            capAdd: [String]? = nil
+        ) {
             self.autoRemove = autoRemove
             self.networkMode = networkMode
             self.memory = memory
@@ -186,12 +188,14 @@ public struct ContainerSpec: Encodable, Sendable {
         }
         enum CodingKeys: String, CodingKey {
             case autoRemove = "AutoRemove", networkMode = "NetworkMode", memory = "Memory", binds = "Binds", readonlyRootfs = "ReadonlyRootfs",
-                 capAdd = "CapAdd"
+                capAdd = "CapAdd"
         }
     }
 
-    public init(image: String, cmd: [String]? = nil, entrypoint: [String]? = nil, user: String? = nil, workingDir: String? = nil,
-                env: [String]? = nil, labels: [String: String]? = nil, networkDisabled: Bool? = nil, hostConfig: HostConfig? = nil) {
+    public init(
+        image: String, cmd: [String]? = nil, entrypoint: [String]? = nil, user: String? = nil, workingDir: String? = nil,
+        env: [String]? = nil, labels: [String: String]? = nil, networkDisabled: Bool? = nil, hostConfig: HostConfig? = nil
+    ) {
         self.image = image
         self.cmd = cmd
         self.entrypoint = entrypoint
@@ -205,7 +209,7 @@ public struct ContainerSpec: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case image = "Image", cmd = "Cmd", entrypoint = "Entrypoint", user = "User", workingDir = "WorkingDir", env = "Env",
-             labels = "Labels", networkDisabled = "NetworkDisabled", hostConfig = "HostConfig"
+            labels = "Labels", networkDisabled = "NetworkDisabled", hostConfig = "HostConfig"
     }
 }
 

@@ -51,8 +51,10 @@ final class BuildProgress: Sendable {
     private let screen: Locked<Screen>
 
     /// `columns` is asked on start and at each tick; `write` puts bytes on the terminal.
-    init(mode: Mode, colour: Bool = false, columns: @escaping @Sendable () -> Int = { TerminalInfo.columns() },
-         write: @escaping @Sendable (String) -> Void = { Console.writeError($0) }) {
+    init(
+        mode: Mode, colour: Bool = false, columns: @escaping @Sendable () -> Int = { TerminalInfo.columns() },
+        write: @escaping @Sendable (String) -> Void = { Console.writeError($0) }
+    ) {
         self.mode = mode
         self.colour = colour
         self.columns = columns
@@ -123,16 +125,18 @@ final class BuildProgress: Sendable {
     func finish(_ report: BuildReport) {
         stop()
         if mode == .json {
-            Console.out(JSONValue.object([
-                "event": "summary", "succeeded": .bool(report.succeeded), "uploads": .int(Int64(report.uploads)), "builder": .string(report.builder),
-                "layers": .array(report.outcomes.map { outcome in
-                    .object([
-                        "layer": .string(outcome.displayName), "reference": .string(outcome.reference.description), "state": .string(outcome.state.rawValue),
-                        "imageID": outcome.imageID.map { .string($0.description) } ?? .null, "size": outcome.size.map(JSONValue.int) ?? .null,
-                        "seconds": .string(String(format: "%.1f", outcome.seconds)),
-                    ])
-                }),
-            ]).canonical)
+            Console.out(
+                JSONValue.object([
+                    "event": "summary", "succeeded": .bool(report.succeeded), "uploads": .int(Int64(report.uploads)), "builder": .string(report.builder),
+                    "layers": .array(
+                        report.outcomes.map { outcome in
+                            .object([
+                                "layer": .string(outcome.displayName), "reference": .string(outcome.reference.description), "state": .string(outcome.state.rawValue),
+                                "imageID": outcome.imageID.map { .string($0.description) } ?? .null, "size": outcome.size.map(JSONValue.int) ?? .null,
+                                "seconds": .string(String(format: "%.1f", outcome.seconds)),
+                            ])
+                        }),
+                ]).canonical)
             return
         }
         for failure in screen.value.failures {
@@ -219,7 +223,9 @@ final class BuildProgress: Sendable {
             screen.order = names
             for name in names where screen.layers[name] == nil { screen.layers[name] = LayerState() }
         case .started(let layer):
-            change(layer) { $0.state = "checking"; $0.tone = .active; $0.started = now }
+            change(layer) {
+                $0.state = "checking"; $0.tone = .active; $0.started = now
+            }
         case .cached(let layer, _):
             change(layer) { state in
                 state.state = "cached"; state.tone = .done
@@ -233,15 +239,25 @@ final class BuildProgress: Sendable {
         case .pushed(let layer, _):
             change(layer) { $0.state = "built, pushed" }
         case .uploading(let layer, let bytes):
-            change(layer) { $0.state = "uploading \(ByteSize(bytes: bytes))"; $0.tone = .active }
+            change(layer) {
+                $0.state = "uploading \(ByteSize(bytes: bytes))"; $0.tone = .active
+            }
         case .step(let layer, let index, let total, let instruction):
-            change(layer) { $0.state = "step \(index)/\(total)"; $0.tone = .active; $0.step = instruction }
+            change(layer) {
+                $0.state = "step \(index)/\(total)"; $0.tone = .active; $0.step = instruction
+            }
         case .built(let layer, _, let seconds):
-            change(layer) { $0.state = "built"; $0.tone = .done; $0.step = ""; $0.finished = seconds }
+            change(layer) {
+                $0.state = "built"; $0.tone = .done; $0.step = ""; $0.finished = seconds
+            }
         case .failed(let layer, _, _, _, let seconds):
-            change(layer) { $0.state = "FAILED"; $0.tone = .failed; $0.finished = seconds }
+            change(layer) {
+                $0.state = "FAILED"; $0.tone = .failed; $0.finished = seconds
+            }
         case .skipped(let layer, _):
-            change(layer) { $0.state = "skipped"; $0.tone = .muted; $0.finished = 0 }
+            change(layer) {
+                $0.state = "skipped"; $0.tone = .muted; $0.finished = 0
+            }
         case .baseResolved, .output, .cacheWarning:
             break
         }

@@ -14,9 +14,11 @@ import RegistryCache
 /// content-hash cache. The flag wins over IMAGEGEN_CACHE, which wins over the recipe's `cache:`;
 /// `--cache off` uses none.
 struct CacheOptions: ParsableArguments {
-    @Option(name: .customLong("cache"), help: ArgumentHelp(
-        "Pull layers built elsewhere from this registry, and push what is built (default: IMAGEGEN_CACHE, then the recipe's cache:; 'off' for none).",
-        valueName: "REGISTRY[/NAMESPACE]"))
+    @Option(
+        name: .customLong("cache"),
+        help: ArgumentHelp(
+            "Pull layers built elsewhere from this registry, and push what is built (default: IMAGEGEN_CACHE, then the recipe's cache:; 'off' for none).",
+            valueName: "REGISTRY[/NAMESPACE]"))
     var cache: String?
 
     @Option(name: .customLong("cache-mode"), help: "read (pull only: pull requests from forks) or readwrite (default: IMAGEGEN_CACHE_MODE, then the recipe's).")

@@ -25,9 +25,11 @@ struct ContextDirectoryOptions: ParsableArguments {
     @Option(help: "The manifest's file name in the directory.")
     var manifest = "manifest.yaml"
 
-    @Option(name: .customLong("allow-local-repos"), help: ArgumentHelp(
-        "Let repos: fetch git repositories on this machine under DIR (by default only network URLs, and paths inside the context directory).",
-        valueName: "DIR"))
+    @Option(
+        name: .customLong("allow-local-repos"),
+        help: ArgumentHelp(
+            "Let repos: fetch git repositories on this machine under DIR (by default only network URLs, and paths inside the context directory).",
+            valueName: "DIR"))
     var allowLocalRepos: [String] = []
 
     func bake() throws -> BakedContext {

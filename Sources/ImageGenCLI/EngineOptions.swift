@@ -12,7 +12,9 @@ import RegistryCache
 
 /// How to reach the Docker engine: DOCKER_HOST and friends, or --host.
 struct EngineOptions: ParsableArguments {
-    @Option(name: [.customShort("H"), .long], help: ArgumentHelp("The engine to use (unix:///path, tcp://host:port or ssh://[user@]host[:port]); default DOCKER_HOST or unix:///var/run/docker.sock.", valueName: "URL"))
+    @Option(
+        name: [.customShort("H"), .long],
+        help: ArgumentHelp("The engine to use (unix:///path, tcp://host:port or ssh://[user@]host[:port]); default DOCKER_HOST or unix:///var/run/docker.sock.", valueName: "URL"))
     var host: String?
 
     func endpoint() throws -> EngineEndpoint {
@@ -25,12 +27,17 @@ struct EngineOptions: ParsableArguments {
         }
     }
 
-    @Option(name: .customLong("engine"), help: ArgumentHelp("A native engine for one platform's builds, verify and release (repeatable; default IMAGEGEN_ENGINES, comma-separated). Other platforms run on the main engine, emulated.", valueName: "PLATFORM=URL"))
+    @Option(
+        name: .customLong("engine"),
+        help: ArgumentHelp(
+            "A native engine for one platform's builds, verify and release (repeatable; default IMAGEGEN_ENGINES, comma-separated). Other platforms run on the main engine, emulated.",
+            valueName: "PLATFORM=URL"))
     var platformEngines: [String] = []
 
     /// `--engine` (else IMAGEGEN_ENGINES) as platform → endpoint.
     func platformEndpoints(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [Platform: EngineEndpoint] {
-        let items = platformEngines.isEmpty
+        let items =
+            platformEngines.isEmpty
             ? (environment["IMAGEGEN_ENGINES"] ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             : platformEngines
         var result: [Platform: EngineEndpoint] = [:]
@@ -132,4 +139,3 @@ func withInterruptHandling<T: Sendable>(
     }
     return try await task.value
 }
-

@@ -80,7 +80,7 @@ extension ImageGenCommand {
     static func parseQuickly(_ arguments: [String]) throws -> any ParsableCommand {
         let asksForHelp = arguments.contains { ["-h", "--help", "--version", "--generate-completion-script", "help"].contains($0) }
         guard !asksForHelp, let name = arguments.first,
-              let subcommand = configuration.subcommands.first(where: { $0.configuration.commandName == name })
+            let subcommand = configuration.subcommands.first(where: { $0.configuration.commandName == name })
         else { return try parseAsRoot(arguments) }
         do {
             return try subcommand.parseAsRoot(Array(arguments.dropFirst()))

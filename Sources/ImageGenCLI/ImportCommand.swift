@@ -41,7 +41,8 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .customLong("image"), help: ArgumentHelp("The image a layer is published as (and that children's FROM names).", valueName: "LAYER=REPOSITORY"))
     var images: [String] = []
 
-    @Option(name: .customLong("tag"), help: ArgumentHelp("A release tag template for every layer ({version}, {major}, {minor}, {patch}, {variant}, ${ARG}).", valueName: "TEMPLATE"))
+    @Option(
+        name: .customLong("tag"), help: ArgumentHelp("A release tag template for every layer ({version}, {major}, {minor}, {patch}, {variant}, ${ARG}).", valueName: "TEMPLATE"))
     var tags: [String] = []
 
     @Option(name: .customLong("variant"), help: ArgumentHelp("Build the family once per value of an ARG (a variants: matrix).", valueName: "ARG=V1,V2"))

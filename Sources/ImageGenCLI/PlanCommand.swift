@@ -98,7 +98,8 @@ enum PlanReport {
             if case .checked(let status) = engine { row.append(status.describe(layer.key)) }
             rows.append(row)
         }
-        let count = plan.isMultiPlatform
+        let count =
+            plan.isMultiPlatform
             ? "\(Console.count(plan.layerNames.count, "layer")) for \(plan.platforms.map(\.description).joined(separator: ", "))"
             : Console.count(plan.layers.count, "layer")
         var text = "\(plan.name): \(count) in build order\n" + Table.render(rows, indent: "  ")
@@ -137,27 +138,28 @@ enum PlanReport {
         return [
             "recipe": .string(plan.name),
             "bases": .array(bases),
-            "layers": .array(plan.layers.map { layer in
-                var object: [String: JSONValue] = [
-                    "name": .string(layer.name),
-                    "image": .string(layer.imageName.description),
-                    "tag": .string(layer.tag.value),
-                    "reference": .string(layer.reference.description),
-                    "contentHash": .string(layer.contentHash.hex),
-                    "from": .string(layer.from),
-                ]
-                if let platform = layer.platform { object["platform"] = .string(platform.description) }
-                switch layer.layer.parent {
-                case .layer(let name): object["parent"] = ["layer": .string(name)]
-                case .image(let reference): object["parent"] = ["image": .string(reference.description)]
-                }
-                if case .checked(let status) = engine { object["status"] = .string(status.describe(layer.key)) }
-                if let explanation = byLayer[layer.displayName] {
-                    object["changed"] = .bool(!explanation.unchanged)
-                    object["changes"] = .array(explanation.changes.map(JSONValue.string))
-                }
-                return .object(object)
-            }),
+            "layers": .array(
+                plan.layers.map { layer in
+                    var object: [String: JSONValue] = [
+                        "name": .string(layer.name),
+                        "image": .string(layer.imageName.description),
+                        "tag": .string(layer.tag.value),
+                        "reference": .string(layer.reference.description),
+                        "contentHash": .string(layer.contentHash.hex),
+                        "from": .string(layer.from),
+                    ]
+                    if let platform = layer.platform { object["platform"] = .string(platform.description) }
+                    switch layer.layer.parent {
+                    case .layer(let name): object["parent"] = ["layer": .string(name)]
+                    case .image(let reference): object["parent"] = ["image": .string(reference.description)]
+                    }
+                    if case .checked(let status) = engine { object["status"] = .string(status.describe(layer.key)) }
+                    if let explanation = byLayer[layer.displayName] {
+                        object["changed"] = .bool(!explanation.unchanged)
+                        object["changes"] = .array(explanation.changes.map(JSONValue.string))
+                    }
+                    return .object(object)
+                }),
         ]
     }
 }

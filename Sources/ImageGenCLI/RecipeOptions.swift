@@ -19,9 +19,11 @@ struct RecipeOptions: ParsableArguments {
     @Option(name: .customLong("context-dir"), help: ArgumentHelp("Bake this directory in the layer with context: instead of the recipe's (the hash follows it).", valueName: "DIR"))
     var contextDirectory: String?
 
-    @Option(name: .customLong("allow-local-repos"), help: ArgumentHelp(
-        "Let a context manifest's repos: fetch git repositories on this machine under DIR (by default only network URLs, and paths inside the recipe's directory).",
-        valueName: "DIR"))
+    @Option(
+        name: .customLong("allow-local-repos"),
+        help: ArgumentHelp(
+            "Let a context manifest's repos: fetch git repositories on this machine under DIR (by default only network URLs, and paths inside the recipe's directory).",
+            valueName: "DIR"))
     var allowLocalRepos: [String] = []
 
     var resolveOptions: ResolveOptions { ResolveOptions(contextDirectory: contextDirectory, localRepoRoots: allowLocalRepos) }

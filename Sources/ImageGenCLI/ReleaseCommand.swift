@@ -76,8 +76,9 @@ struct ReleaseCommand: AsyncParsableCommand {
                 throw CommandFailure("\(error)", code: .badInput)
             }
         }
-        var releaseOptions = Releaser.Options(info: ReleaseInfo(
-            version: semver, revision: await GitInfo.revision(in: directory), created: await GitInfo.creationTime(in: directory)))
+        var releaseOptions = Releaser.Options(
+            info: ReleaseInfo(
+                version: semver, revision: await GitInfo.revision(in: directory), created: await GitInfo.creationTime(in: directory)))
         releaseOptions.push = push
         releaseOptions.registry = registry
         releaseOptions.dryRun = dryRun
@@ -152,20 +153,21 @@ enum ReleaseReport {
             "dryRun": .bool(report.dryRun),
             "succeeded": .bool(report.succeeded),
             "failure": report.failure.map(JSONValue.string) ?? .null,
-            "tags": .array(report.tags.map { tag in
-                var note: JSONValue = .null
-                var previous: JSONValue = .null
-                switch tag.action {
-                case .keep(let reason): note = .string(reason)
-                case .move(let from): previous = .string(from.description)
-                case .create: break
-                }
-                return [
-                    "layer": .string(tag.layer), "repository": .string(tag.repository.description), "tag": .string(tag.tag.value), "action": .string(tag.action.name),
-                    "image": tag.image.map { .string($0.description) } ?? .null, "previous": previous, "note": note, "pushed": .bool(tag.pushed),
-                    "index": tag.index.map { .string($0.description) } ?? .null,
-                ]
-            }),
+            "tags": .array(
+                report.tags.map { tag in
+                    var note: JSONValue = .null
+                    var previous: JSONValue = .null
+                    switch tag.action {
+                    case .keep(let reason): note = .string(reason)
+                    case .move(let from): previous = .string(from.description)
+                    case .create: break
+                    }
+                    return [
+                        "layer": .string(tag.layer), "repository": .string(tag.repository.description), "tag": .string(tag.tag.value), "action": .string(tag.action.name),
+                        "image": tag.image.map { .string($0.description) } ?? .null, "previous": previous, "note": note, "pushed": .bool(tag.pushed),
+                        "index": tag.index.map { .string($0.description) } ?? .null,
+                    ]
+                }),
             "restored": .array(report.restored.map(JSONValue.string)),
             "pushedBeforeFailure": .array(report.pushedBeforeFailure.map(JSONValue.string)),
         ]

@@ -58,10 +58,11 @@ struct SecretsCommand: ParsableCommand {
                     let position = finding.line > 0 ? ":\(finding.line):\(finding.column)" : ""
                     Console.out("\(file)\(position): secret: \(finding)")
                 case .json:
-                    Console.out(JSONValue.object([
-                        "path": .string(file), "line": .int(Int64(finding.line)), "column": .int(Int64(finding.column)),
-                        "rule": .string(finding.rule), "summary": .string(finding.summary),
-                    ]).canonical)
+                    Console.out(
+                        JSONValue.object([
+                            "path": .string(file), "line": .int(Int64(finding.line)), "column": .int(Int64(finding.column)),
+                            "rule": .string(finding.rule), "summary": .string(finding.summary),
+                        ]).canonical)
                 }
             }
         }

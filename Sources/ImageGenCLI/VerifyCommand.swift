@@ -37,7 +37,9 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(name: .customLong("probe-timeout"), help: "Seconds each probe may run, unless the layer's policy says.")
     var probeTimeout = 30
 
-    @Option(name: .customLong("layers-from"), help: "Read layers not yet indexed: auto (the engine's storage where readable, else by a helper container, else the engine's export), storage, helper, or export.")
+    @Option(
+        name: .customLong("layers-from"),
+        help: "Read layers not yet indexed: auto (the engine's storage where readable, else by a helper container, else the engine's export), storage, helper, or export.")
     var layersFrom: Verifier.LayersFrom = .auto
 
     func run() async throws {

@@ -103,7 +103,7 @@ public actor RegistryCacheSession {
             return nil
         }
         guard let image = try await engine.inspectImage(hit),
-              image.labels[ImageLabels.contentHash] == layer.contentHash.hex, image.labels[ImageLabels.baseImage] == baseIdentity
+            image.labels[ImageLabels.contentHash] == layer.contentHash.hex, image.labels[ImageLabels.baseImage] == baseIdentity
         else {
             disable("\(hit) did not hold what its labels said")
             return nil

@@ -35,15 +35,17 @@ extension RegistryCacheSession {
     public func fetchIndex(_ diffID: Digest, options: ImageExport.Options) async -> LayerBlob? {
         guard isAvailable, diffID.algorithm == "sha256" else { return nil }
         do {
-            guard let (_, body) = try await client.rawManifest(repository: indexRepository, reference: indexTag(diffID, options: options),
-                                                                accept: ["application/vnd.oci.image.manifest.v1+json"])
+            guard
+                let (_, body) = try await client.rawManifest(
+                    repository: indexRepository, reference: indexTag(diffID, options: options),
+                    accept: ["application/vnd.oci.image.manifest.v1+json"])
             else { return nil }
             let manifest = try JSONValue(parsing: Data(body))
             guard manifest["artifactType"]?.stringValue == Self.layerIndexType,
-                  manifest["annotations"]?["dev.imagegen.diff-id"]?.stringValue == diffID.description,
-                  manifest["annotations"]?["dev.imagegen.index"]?.stringValue == LayerIndexStore.key(options),
-                  let layer = manifest["layers"]?.arrayValue?.first, layer["mediaType"]?.stringValue == Self.layerIndexType,
-                  let digest = layer["digest"]?.stringValue.flatMap({ try? Digest(parsing: $0) })
+                manifest["annotations"]?["dev.imagegen.diff-id"]?.stringValue == diffID.description,
+                manifest["annotations"]?["dev.imagegen.index"]?.stringValue == LayerIndexStore.key(options),
+                let layer = manifest["layers"]?.arrayValue?.first, layer["mediaType"]?.stringValue == Self.layerIndexType,
+                let digest = layer["digest"]?.stringValue.flatMap({ try? Digest(parsing: $0) })
             else { return nil }
             guard let bytes = try await client.blob(repository: indexRepository, digest: digest, limit: 256 << 20) else { return nil }
             return LayerIndexStore.decode(try JSONValue(parsing: Data(bytes)), key: diffID.description)
@@ -83,8 +85,9 @@ extension RegistryCacheSession {
                 "layers": .array([content.json]),
                 "annotations": .object(["dev.imagegen.diff-id": .string(diffID.description), "dev.imagegen.index": .string(LayerIndexStore.key(options))]),
             ])
-            try await client.pushManifest(repository: repository, reference: tag, mediaType: "application/vnd.oci.image.manifest.v1+json",
-                                          body: Array(manifest.canonical.utf8))
+            try await client.pushManifest(
+                repository: repository, reference: tag, mediaType: "application/vnd.oci.image.manifest.v1+json",
+                body: Array(manifest.canonical.utf8))
         }
         indexPushes[tag] = push
         do {

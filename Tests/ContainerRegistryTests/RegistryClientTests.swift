@@ -76,8 +76,9 @@ struct RegistryClientTests {
     @Test("a missing tag is nil; a refused token names what to do and never the password")
     func missingAndDenied() async throws {
         let transport = ScriptedRegistry([
-            "https://r.example.test/v2/team/app/manifests/9.9": .init(status: 200, body: Self.manifest, requires: "Bearer x",
-                                                                        challenge: #"Bearer realm="https://r.example.test/token""#),
+            "https://r.example.test/v2/team/app/manifests/9.9": .init(
+                status: 200, body: Self.manifest, requires: "Bearer x",
+                challenge: #"Bearer realm="https://r.example.test/token""#),
             "https://r.example.test/token?scope=repository%3Ateam%2Fapp%3Apull": .init(status: 401, body: "{}"),
         ])
         let anonymous = RegistryClient(host: "r.example.test", credentials: nil, transport: transport)
@@ -105,7 +106,8 @@ struct RegistryClientTests {
         #else
         let other = "arm64", mine = "amd64"
         #endif
-        let index = #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"digest":"sha256:other","platform":{"os":"linux","architecture":"\#(other)"}},{"digest":"sha256:mine","platform":{"os":"linux","architecture":"\#(mine)"}}]}"#
+        let index =
+            #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"digest":"sha256:other","platform":{"os":"linux","architecture":"\#(other)"}},{"digest":"sha256:mine","platform":{"os":"linux","architecture":"\#(mine)"}}]}"#
         let transport = ScriptedRegistry([
             "http://127.0.0.1:5000/v2/app/manifests/latest": .init(status: 200, headers: [("Docker-Content-Digest", Self.indexDigest)], body: index),
             "http://127.0.0.1:5000/v2/app/manifests/sha256:mine": .init(status: 200, body: Self.manifest),

@@ -78,8 +78,9 @@ struct EngineClientTests {
     @Test("query values are percent-encoded")
     func encoding() {
         let request = EngineRequest("GET", "/images/json", query: [("filters", #"{"label":["a=b c"]}"#)])
-        #expect(request.target(apiVersion: APIVersion(1, 41))
-            == "/v1.41/images/json?filters=%7B%22label%22%3A%5B%22a%3Db%20c%22%5D%7D")
+        #expect(
+            request.target(apiVersion: APIVersion(1, 41))
+                == "/v1.41/images/json?filters=%7B%22label%22%3A%5B%22a%3Db%20c%22%5D%7D")
     }
 
     @Test("DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH and DOCKER_API_VERSION as the docker CLI reads them")
@@ -95,10 +96,11 @@ struct EngineClientTests {
         let ssh = try EngineEndpoint.fromEnvironment(["DOCKER_HOST": "ssh://ci@build-1.example:2222/run/user/1000/docker.sock"])
         #expect(ssh.address == .ssh(user: "ci", host: "build-1.example", port: 2222, socketPath: "/run/user/1000/docker.sock"))
         #expect(ssh.description == "ssh://ci@build-1.example:2222/run/user/1000/docker.sock")
-        #expect(try SSHTunnel.command(for: ssh, ssh: ["ssh", "-F", "/cfg"]) == [
-            "ssh", "-F", "/cfg", "-o", "ConnectTimeout=30", "-T", "-l", "ci", "-p", "2222", "--", "build-1.example",
-            "docker", "--host", "unix:///run/user/1000/docker.sock", "system", "dial-stdio",
-        ])
+        #expect(
+            try SSHTunnel.command(for: ssh, ssh: ["ssh", "-F", "/cfg"]) == [
+                "ssh", "-F", "/cfg", "-o", "ConnectTimeout=30", "-T", "-l", "ci", "-p", "2222", "--", "build-1.example",
+                "docker", "--host", "unix:///run/user/1000/docker.sock", "system", "dial-stdio",
+            ])
         #expect(try EngineEndpoint.fromEnvironment(["DOCKER_HOST": "ssh://[::1]:22"]).address == .ssh(user: nil, host: "::1", port: 22, socketPath: nil))
         #expect(throws: DockerEngineError.self) { try EngineEndpoint.fromEnvironment(["DOCKER_HOST": "ssh://-oProxyCommand=x"]) }
         #expect(throws: DockerEngineError.self) { try EngineEndpoint.fromEnvironment(["DOCKER_HOST": "ssh://host:99999"]) }
@@ -124,10 +126,11 @@ struct EngineClientTests {
             messages += decoder.feed(Array(bytes[start..<min(start + 7, bytes.count)]))
         }
         messages += decoder.finish()
-        #expect(messages == [
-            .output("Step 1/2 : FROM busybox\n"), .output(" ---> abc\n"), .imageID("sha256:1234"),
-            .error("The command '/bin/sh -c false' returned a non-zero code: 1", code: 1),
-        ])
+        #expect(
+            messages == [
+                .output("Step 1/2 : FROM busybox\n"), .output(" ---> abc\n"), .imageID("sha256:1234"),
+                .error("The command '/bin/sh -c false' returned a non-zero code: 1", code: 1),
+            ])
     }
 
     /// Protobuf encoding for the test: a tag and a length-delimited or varint field.
@@ -147,7 +150,8 @@ struct EngineClientTests {
     @Test("BuildKit trace: vertexes and logs decoded from base64 protobuf, unknown fields skipped")
     func buildKitTrace() throws {
         let timestamp = Self.field(1, varint: 1_700_000_000)
-        let vertex = Self.field(1, Array("sha256:v1".utf8)) + Self.field(3, Array("[2/3] RUN echo hi".utf8)) + Self.field(4, varint: 0)
+        let vertex =
+            Self.field(1, Array("sha256:v1".utf8)) + Self.field(3, Array("[2/3] RUN echo hi".utf8)) + Self.field(4, varint: 0)
             + Self.field(5, timestamp) + Self.field(99, Array("future field".utf8)) + [0x0D, 1, 2, 3, 4] /* fixed32 field 1 */
         let log = Self.field(1, Array("sha256:v1".utf8)) + Self.field(3, varint: 1) + Self.field(4, Array("hi\n".utf8))
         let status = Self.field(1, vertex) + Self.field(3, log) + Self.field(2, Array("status".utf8))

@@ -33,14 +33,16 @@ struct BaseIdentityTests {
         #expect(here == there)
         #expect(here.hasPrefix("rootfs:sha256:") && here.count == "rootfs:sha256:".count + 64)
         #expect(BaseImages.identity(of: try Self.image(id: "sha256:" + String(repeating: "1", count: 64), diffIDs: [Self.layerA]), named: reference) != here)
-        #expect(BaseImages.identity(of: try Self.image(id: "sha256:" + String(repeating: "1", count: 64), diffIDs: [Self.layerB, Self.layerA]), named: reference) != here,
-                "the order of layers is part of the file system")
+        #expect(
+            BaseImages.identity(of: try Self.image(id: "sha256:" + String(repeating: "1", count: 64), diffIDs: [Self.layerB, Self.layerA]), named: reference) != here,
+            "the order of layers is part of the file system")
     }
 
     @Test("a registry digest for the repository named wins; one for another repository does not count")
     func registryDigest() throws {
-        let image = try Self.image(id: "sha256:" + String(repeating: "1", count: 64),
-                                   repoDigests: ["other/image@sha256:" + String(repeating: "d", count: 64), "debian@\(Self.digest)"], diffIDs: [Self.layerA])
+        let image = try Self.image(
+            id: "sha256:" + String(repeating: "1", count: 64),
+            repoDigests: ["other/image@sha256:" + String(repeating: "d", count: 64), "debian@\(Self.digest)"], diffIDs: [Self.layerA])
         #expect(BaseImages.identity(of: image, named: try ImageReference(parsing: "debian:trixie-slim")) == Self.digest)
         #expect(BaseImages.identity(of: image, named: try ImageReference(parsing: "docker.io/library/debian:trixie-slim")) == Self.digest)
         #expect(BaseImages.identity(of: image, named: try ImageReference(parsing: "mirror.example:5000/debian:trixie")).hasPrefix("rootfs:"))

@@ -12,12 +12,13 @@ import Testing
 /// when an input does.
 @Suite("Build context and content hash")
 struct ContextArchiveTests {
-    static let recipe = minimalRecipe + """
-            copy:
-              - {src: files/tool.sh, dest: /usr/local/bin/tool}
-            context: {dir: ctx}
+    static let recipe =
+        minimalRecipe + """
+                copy:
+                  - {src: files/tool.sh, dest: /usr/local/bin/tool}
+                context: {dir: ctx}
 
-        """
+            """
 
     /// Writes the same tree, creating files in the given order, then sets every mtime to `mtime`.
     func makeTree(in scratch: Scratch, order: [Int], mtime: Int) {
@@ -102,8 +103,9 @@ struct ContextArchiveTests {
         makeTree(in: scratch, order: Array(0..<7), mtime: 42)
         let (plan, _) = Planner.plan(recipeAt: scratch.url("recipe.yaml"), cache: FileDigestCache(file: nil))
         let layer = try #require(plan?.layers.first)
-        let result = try run(imagegenExecutable, ["generate", "recipe.yaml", "--layer", "base", "--context-out", "out/context.tar", "--out", "gen"],
-                             directory: scratch.path, environment: ["IMAGEGEN_CACHE_DIR": scratch.url("cache")])
+        let result = try run(
+            imagegenExecutable, ["generate", "recipe.yaml", "--layer", "base", "--context-out", "out/context.tar", "--out", "gen"],
+            directory: scratch.path, environment: ["IMAGEGEN_CACHE_DIR": scratch.url("cache")])
         #expect(result.status == 0, "\(result.stderr)")
         let written = try #require(FileManager.default.contents(atPath: scratch.url("out/context.tar")))
         #expect(Array(written) == (try tar(layer)))
@@ -117,18 +119,19 @@ struct ContextArchiveTests {
         scratch.write("files/a.txt", "alpha\n")
         scratch.write("files/b.txt", "beta\n")
         scratch.write("files/c.txt", "gamma\n")
-        let recipe = minimalRecipe + """
-              middle:
-                from: base
-                copy: [{src: files/b.txt, dest: /b.txt}]
-              top:
-                from: middle
-                copy: [{src: files/c.txt, dest: /c.txt}]
-              sibling:
-                from: base
-                copy: [{src: files/a.txt, dest: /a.txt}]
+        let recipe =
+            minimalRecipe + """
+                  middle:
+                    from: base
+                    copy: [{src: files/b.txt, dest: /b.txt}]
+                  top:
+                    from: middle
+                    copy: [{src: files/c.txt, dest: /c.txt}]
+                  sibling:
+                    from: base
+                    copy: [{src: files/a.txt, dest: /a.txt}]
 
-            """
+                """
         func hashes() throws -> [String: String] {
             let (plan, diagnostics) = RecipeTestSupport.plan(recipe, in: scratch)
             let layers = try #require(plan?.layers, "\(diagnostics.sorted)")

@@ -73,7 +73,8 @@ struct ContextManifestTests {
         expectDiagnostic(found, line: 11, column: 13, contains: "must not climb out with '..'")
         expectDiagnostic(found, line: 15, column: 13, contains: "target '/etc/a.yaml' is already the target of the entry at line 13")
         expectDiagnostic(found, line: 17, column: 5, contains: "unknown key 'taget' in an entry of configs; did you mean 'target'?")
-        expectDiagnostic(found, line: 19, column: 11, contains: "repo 'repos/gone': 'file:///nonexistent/repository' is a repository on the build host outside the recipe's directory")
+        expectDiagnostic(
+            found, line: 19, column: 11, contains: "repo 'repos/gone': 'file:///nonexistent/repository' is a repository on the build host outside the recipe's directory")
         expectDiagnostic(found, line: 20, column: 5, contains: "a repo takes one of 'branch', 'tag' or 'commit', not branch and tag")
         expectDiagnostic(found, line: 21, column: 5, contains: "a repo needs one of 'branch', 'tag' or 'commit'")
         expectDiagnostic(found, line: 22, column: 44, contains: "must be a full 40-character commit hash")
@@ -139,13 +140,15 @@ struct ContextManifestTests {
 /// `repos:` reads no repository of the build host that the recipe does not own (#24.6).
 @Suite("repos: where a manifest may fetch from")
 struct RepoSourceTests {
-    @Test("network URLs are fetched as written; a path, file://, http://, and git's transports are told apart", arguments: [
-        ("https://github.com/example/reference", "network"), ("ssh://git@example.org/x.git", "network"), ("git://example.org/x.git", "network"),
-        ("git@github.com:example/reference.git", "network"), ("example.org:team/x", "network"),
-        ("file:///srv/checkouts/private", "local"), ("/srv/checkouts/private", "local"), ("../sibling", "local"), ("./here", "local"), ("~/src/x", "local"),
-        ("http://example.org/x.git", "refused: plain http://"), ("ext::sh -c touch% /tmp/pwned", "refused: git's '<transport>::'"),
-        ("ftp://example.org/x.git", "refused: 'ftp://'"),
-    ])
+    @Test(
+        "network URLs are fetched as written; a path, file://, http://, and git's transports are told apart",
+        arguments: [
+            ("https://github.com/example/reference", "network"), ("ssh://git@example.org/x.git", "network"), ("git://example.org/x.git", "network"),
+            ("git@github.com:example/reference.git", "network"), ("example.org:team/x", "network"),
+            ("file:///srv/checkouts/private", "local"), ("/srv/checkouts/private", "local"), ("../sibling", "local"), ("./here", "local"), ("~/src/x", "local"),
+            ("http://example.org/x.git", "refused: plain http://"), ("ext::sh -c touch% /tmp/pwned", "refused: git's '<transport>::'"),
+            ("ftp://example.org/x.git", "refused: 'ftp://'"),
+        ])
     func classify(url: String, expected: String) {
         do {
             switch try RepoSource.classify(url, relativeTo: "/tmp") {

@@ -70,8 +70,10 @@ struct FileDigestCacheTests {
         let handle = try #require(FileHandle(forWritingAtPath: file))
         handle.write(Data("HELLO\n".utf8))
         try handle.close()
-        var times = [timespec(tv_sec: Int(oldStamp.mtimeNanoseconds / 1_000_000_000), tv_nsec: Int(oldStamp.mtimeNanoseconds % 1_000_000_000)),
-                     timespec(tv_sec: Int(oldStamp.mtimeNanoseconds / 1_000_000_000), tv_nsec: Int(oldStamp.mtimeNanoseconds % 1_000_000_000))]
+        var times = [
+            timespec(tv_sec: Int(oldStamp.mtimeNanoseconds / 1_000_000_000), tv_nsec: Int(oldStamp.mtimeNanoseconds % 1_000_000_000)),
+            timespec(tv_sec: Int(oldStamp.mtimeNanoseconds / 1_000_000_000), tv_nsec: Int(oldStamp.mtimeNanoseconds % 1_000_000_000)),
+        ]
         utimensat(AT_FDCWD, file, &times, 0)
         let newStamp = try #require(stamp(file))
         #expect(newStamp.size == oldStamp.size && newStamp.mtimeNanoseconds == oldStamp.mtimeNanoseconds && newStamp.inode == oldStamp.inode)
@@ -96,8 +98,10 @@ struct FileDigestCacheTests {
         let oldStamp = try #require(stamp(file))
 
         let replacement = scratch.write("b.txt", "jello\n")
-        var times = [timespec(tv_sec: Int(oldStamp.mtimeNanoseconds / 1_000_000_000), tv_nsec: 0),
-                     timespec(tv_sec: Int(oldStamp.mtimeNanoseconds / 1_000_000_000), tv_nsec: Int(oldStamp.mtimeNanoseconds % 1_000_000_000))]
+        var times = [
+            timespec(tv_sec: Int(oldStamp.mtimeNanoseconds / 1_000_000_000), tv_nsec: 0),
+            timespec(tv_sec: Int(oldStamp.mtimeNanoseconds / 1_000_000_000), tv_nsec: Int(oldStamp.mtimeNanoseconds % 1_000_000_000)),
+        ]
         utimensat(AT_FDCWD, replacement, &times, 0)
         rename(replacement, file)
         #expect(stamp(file)?.inode != oldStamp.inode)
@@ -126,7 +130,10 @@ struct FileDigestCacheTests {
         let scratch = Scratch()
         let file = scratch.write("a.txt", "hello\n")
         let stamp = try #require(entry(file).stamp)
-        scratch.write("digests", "\(FileDigestCache.header)\(stamp.device)\t\(stamp.inode)\tnot-a-number\n\(stamp.device)\t\(stamp.inode)\t6\t\(stamp.mtimeNanoseconds)\t\(stamp.ctimeNanoseconds)\t\(String(repeating: "0", count: 63))\t0\n")
+        scratch.write(
+            "digests",
+            "\(FileDigestCache.header)\(stamp.device)\t\(stamp.inode)\tnot-a-number\n\(stamp.device)\t\(stamp.inode)\t6\t\(stamp.mtimeNanoseconds)\t\(stamp.ctimeNanoseconds)\t\(String(repeating: "0", count: 63))\t0\n"
+        )
         let cache = FileDigestCache(file: scratch.url("digests"), now: Self.ahead)
         #expect(try FileDigester.digest([entry(file)], cache: cache)[stamp.key]?.sha256 == sha256Hex("hello\n"))
         #expect(cache.misses == 1)

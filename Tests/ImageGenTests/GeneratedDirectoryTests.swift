@@ -55,10 +55,11 @@ struct GeneratedDirectoryTests {
         let scratch = setUp()
         let written = try imagegen(["generate", "recipe.yaml"], in: scratch)
         #expect(written.status == 0, "\(written.stderr)")
-        #expect(Set(snapshot(scratch.url("generated")).keys) == [
-            "demo/base/Dockerfile", "demo/base/inputs.json", "demo/tools/Dockerfile", "demo/tools/inputs.json",
-            "demo/context/Dockerfile", "demo/context/inputs.json",
-        ])
+        #expect(
+            Set(snapshot(scratch.url("generated")).keys) == [
+                "demo/base/Dockerfile", "demo/base/inputs.json", "demo/tools/Dockerfile", "demo/tools/inputs.json",
+                "demo/context/Dockerfile", "demo/context/inputs.json",
+            ])
         #expect(try imagegen(["generate", "--check", "recipe.yaml"], in: scratch).status == 0)
 
         scratch.write("generated/demo/base/Dockerfile", "FROM tampered:1\n")

@@ -12,7 +12,8 @@ import Testing
 /// Dockerfile:line:col), and import → generate → import.
 @Suite("import: Dockerfiles to recipes")
 struct ImportUnitTests {
-    func importFamily(_ files: [String: String], in scratch: Scratch = Scratch(), options: (inout DockerfileImporter.Options) -> Void = { _ in }) -> (ImportedRecipe?, Diagnostics) {
+    func importFamily(_ files: [String: String], in scratch: Scratch = Scratch(), options: (inout DockerfileImporter.Options) -> Void = { _ in }) -> (ImportedRecipe?, Diagnostics)
+    {
         var sources: [DockerfileImporter.Source] = []
         for (path, text) in files.sorted(by: { $0.key < $1.key }) {
             scratch.write(path, text)
@@ -25,16 +26,18 @@ struct ImportUnitTests {
 
     @Test("the reader: directives, the escape character, continuations with comments inside, JSON and shell forms")
     func parser() {
-        let parser = DockerfileParser(file: "Dockerfile", text: """
-            # escape=`
-            # The base.
-            FROM debian:trixie-slim
-            RUN echo one `
-              # a comment inside the continuation
-              && echo two
-            CMD ["sh", "-c", "echo hi"]
-            ENTRYPOINT echo shell form
-            """)
+        let parser = DockerfileParser(
+            file: "Dockerfile",
+            text: """
+                # escape=`
+                # The base.
+                FROM debian:trixie-slim
+                RUN echo one `
+                  # a comment inside the continuation
+                  && echo two
+                CMD ["sh", "-c", "echo hi"]
+                ENTRYPOINT echo shell form
+                """)
         #expect(parser.escape == "`")
         #expect(parser.instructions.map(\.keyword) == ["FROM", "RUN", "CMD", "ENTRYPOINT"])
         #expect(parser.instructions[0].comments == ["The base."])
@@ -43,21 +46,24 @@ struct ImportUnitTests {
         #expect(parser.instructions[1].location.line == 4)
     }
 
-    @Test("what a recipe cannot say is an error at its Dockerfile:line:col", arguments: [
-        ("ONBUILD RUN echo", "ONBUILD: a recipe has no deferred instructions"),
-        ("RUN --mount=type=cache,target=/root/.cache pip install x", "RUN --mount: BuildKit's mounts"),
-        ("ADD https://example.invalid/x.tgz /x", "imagegen fetches nothing while building"),
-        ("ADD vendor.tar.gz /opt/", "ADD unpacks archives"),
-        ("COPY *.sh /usr/local/bin/", "a pattern; a recipe copies named files"),
-        ("RUN <<EOF\necho hi\nEOF", "with a heredoc"),
-        ("COPY --link a /a", "--link: not a flag a recipe's copy has"),
-        ("FROBNICATE now", "unknown instruction 'FROBNICATE'"),
-    ])
+    @Test(
+        "what a recipe cannot say is an error at its Dockerfile:line:col",
+        arguments: [
+            ("ONBUILD RUN echo", "ONBUILD: a recipe has no deferred instructions"),
+            ("RUN --mount=type=cache,target=/root/.cache pip install x", "RUN --mount: BuildKit's mounts"),
+            ("ADD https://example.invalid/x.tgz /x", "imagegen fetches nothing while building"),
+            ("ADD vendor.tar.gz /opt/", "ADD unpacks archives"),
+            ("COPY *.sh /usr/local/bin/", "a pattern; a recipe copies named files"),
+            ("RUN <<EOF\necho hi\nEOF", "with a heredoc"),
+            ("COPY --link a /a", "--link: not a flag a recipe's copy has"),
+            ("FROBNICATE now", "unknown instruction 'FROBNICATE'"),
+        ])
     func refusals(line: String, message: String) {
         let (recipe, found) = importFamily(["app/Dockerfile": "FROM debian:trixie-slim\n\(line)\n"])
         #expect(recipe == nil)
-        #expect(found.errors.contains { $0.location.file.hasSuffix("app/Dockerfile") && $0.location.line == 2 && $0.location.column == 1 && $0.message.contains(message) },
-                "\(found.sorted)")
+        #expect(
+            found.errors.contains { $0.location.file.hasSuffix("app/Dockerfile") && $0.location.line == 2 && $0.location.column == 1 && $0.message.contains(message) },
+            "\(found.sorted)")
     }
 
     @Test("FROM --platform, a file copied from outside the recipe's directory, and two Dockerfiles for one layer are refused")
@@ -73,7 +79,8 @@ struct ImportUnitTests {
         let (recipe, found) = importFamily([
             "ros-core/Dockerfile": "FROM ubuntu:24.04\nRUN echo core\n",
             "ros-base/Dockerfile": "ARG CORE=ros:jazzy-ros-core\nFROM ${CORE}\nRUN echo base\n",
-            "desktop/Dockerfile": "FROM ros:jazzy-ros-base AS deps\nRUN echo deps > /deps\nFROM acme/ros-desktop-base:1\nCOPY --from=deps /deps /deps\nCOPY --from=0 /deps /deps2\n",
+            "desktop/Dockerfile":
+                "FROM ros:jazzy-ros-base AS deps\nRUN echo deps > /deps\nFROM acme/ros-desktop-base:1\nCOPY --from=deps /deps /deps\nCOPY --from=0 /deps /deps2\n",
             "desktop-base/Dockerfile": "FROM acme/ros-base:1\n",
         ]) { $0.images["desktop-base"] = "acme/ros-desktop-base" }
         let imported = try #require(recipe, "\(found.sorted)")
@@ -93,7 +100,8 @@ struct ImportUnitTests {
 
     @Test("the builder's variables are the builder's ($${…}); ENV's old form; an ARG of the recipe declared again in a stage keeps its value")
     func variables() throws {
-        let (recipe, found) = importFamily(["app/Dockerfile": """
+        let (recipe, found) = importFamily([
+            "app/Dockerfile": """
             ARG NODE=20
             FROM node:${NODE}-alpine
             ARG NODE
@@ -101,7 +109,8 @@ struct ImportUnitTests {
             ENV HOME_BIN ${HOME}/bin
             RUN echo "${LOCAL} $NODE"
 
-            """])
+            """
+        ])
         let imported = try #require(recipe, "\(found.sorted)")
         #expect(imported.args.map(\.0) == ["NODE"] && imported.layers[0].from == "node:${NODE}-alpine")
         let text = imported.yaml
@@ -115,7 +124,8 @@ struct ImportUnitTests {
         let scratch = Scratch()
         let files = [
             "base/Dockerfile": "ARG DEBIAN=trixie\n# Base.\nFROM debian:${DEBIAN}-slim\n# Account.\nRUN useradd -u 1000 -m app \\\n    && mkdir -p /srv\nUSER app\nWORKDIR /srv\n",
-            "tools/Dockerfile": "FROM acme/base:1\nUSER root\nCOPY files/ /opt/files/\nCOPY --chmod=755 run.sh /usr/local/bin/run\nUSER app\nEXPOSE 80\nHEALTHCHECK --retries=2 CMD [\"true\"]\nCMD [\"run\"]\n",
+            "tools/Dockerfile":
+                "FROM acme/base:1\nUSER root\nCOPY files/ /opt/files/\nCOPY --chmod=755 run.sh /usr/local/bin/run\nUSER app\nEXPOSE 80\nHEALTHCHECK --retries=2 CMD [\"true\"]\nCMD [\"run\"]\n",
             "tools/files/a.txt": "a\n", "tools/run.sh": "#!/bin/sh\n",
         ]
         let (recipe, found) = importFamily(files, in: scratch)

@@ -30,8 +30,9 @@ struct LanguagePackageTests {
 
     @Test("pins are required; names are checked where written")
     func pins() {
-        let found = diagnostics(for: Self.debian.replacingOccurrences(of: "ruff==0.8.4, ", with: "ruff, ")
-            .replacingOccurrences(of: "typescript@5.6.3", with: "TypeScript@latest"))
+        let found = diagnostics(
+            for: Self.debian.replacingOccurrences(of: "ruff==0.8.4, ", with: "ruff, ")
+                .replacingOccurrences(of: "typescript@5.6.3", with: "TypeScript@latest"))
         expectDiagnostic(found, line: 9, column: 11, contains: "pip package 'ruff' is not pinned")
         expectDiagnostic(found, line: 10, column: 11, contains: "npm package name 'TypeScript'")
         for bad in ["ruff==0.8;rm -rf /", "$(id)==1", "a==$HOME"] {
@@ -43,16 +44,17 @@ struct LanguagePackageTests {
 
     @Test("the interpreter the packages run on must be installed by the layer or one below")
     func runtimes() {
-        let found = diagnostics(for: """
-            recipe: lang
-            layers:
-              base:
-                from: debian:trixie-slim
-                user: {name: dev, uid: 1000}
-                pip: [ruff==0.8.4]
-                npm: [typescript@5.6.3]
+        let found = diagnostics(
+            for: """
+                recipe: lang
+                layers:
+                  base:
+                    from: debian:trixie-slim
+                    user: {name: dev, uid: 1000}
+                    pip: [ruff==0.8.4]
+                    npm: [typescript@5.6.3]
 
-            """)
+                """)
         expectDiagnostic(found, line: 6, column: 11, contains: "which neither layer 'base' nor a layer below installs; add 'python3'")
         expectDiagnostic(found, line: 7, column: 11, contains: "add 'nodejs'")
         let busybox = diagnostics(for: minimalRecipe + "    pip: [ruff==0.8.4]\n")
@@ -104,8 +106,9 @@ struct LanguagePackageTests {
         let missing = diagnostics(for: minimalRecipe + "    probes: [{expect: x}]\n")
         #expect(missing.errors.contains { $0.message.contains("a probe needs 'run'") })
 
-        let probe = ProbeSpec(command: Located("node --version", at: SourceLocation(file: "r", line: 1, column: 1)),
-                              expect: Located("^v(2[0-9]|[3-9][0-9])\\.", at: SourceLocation(file: "r", line: 1, column: 1)))
+        let probe = ProbeSpec(
+            command: Located("node --version", at: SourceLocation(file: "r", line: 1, column: 1)),
+            expect: Located("^v(2[0-9]|[3-9][0-9])\\.", at: SourceLocation(file: "r", line: 1, column: 1)))
         func outcome(_ lines: [String], exit: Int = 0) -> ProbeRunner.Outcome {
             ProbeRunner.Outcome(command: "node --version", exitCode: exit, firstLine: lines.first, output: lines, timedOut: false, lines: lines)
         }

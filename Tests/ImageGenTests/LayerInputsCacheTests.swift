@@ -12,13 +12,14 @@ import Testing
 /// a file's stamp can show (content, inode, ctime) or a parent's hash makes it plan afresh.
 @Suite("Layer memo")
 struct LayerInputsCacheTests {
-    static let recipe = minimalRecipe + """
-            context: {dir: ctx}
-          dev:
-            from: base
-            run: ["echo dev"]
+    static let recipe =
+        minimalRecipe + """
+                context: {dir: ctx}
+              dev:
+                from: base
+                run: ["echo dev"]
 
-        """
+            """
 
     /// A recipe with a context directory whose files are older than the racy window.
     func makeTree() -> Scratch {
@@ -73,7 +74,8 @@ struct LayerInputsCacheTests {
         utimensat(AT_FDCWD, path, &times, 0)
         var after = stat()
         lstat(path, &after)
-        #expect(after.st_size == before.st_size && after.st_mtim.tv_sec == before.st_mtim.tv_sec
+        #expect(
+            after.st_size == before.st_size && after.st_mtim.tv_sec == before.st_mtim.tv_sec
                 && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec && after.st_ino == before.st_ino)
     }
 

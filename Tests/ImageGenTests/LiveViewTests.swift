@@ -65,7 +65,7 @@ struct LiveViewTests {
         for event in Self.events { progress.handle(event) }
         progress.stop()
         let frames = log.all
-        #expect(frames.count >= Self.events.count - 9)   // output events draw nothing new
+        #expect(frames.count >= Self.events.count - 9)  // output events draw nothing new
         var previousRows = 0
         for (index, frame) in frames.enumerated() {
             let rows = TerminalScreen.liveRows(frame)
@@ -84,7 +84,8 @@ struct LiveViewTests {
         }
         let last = TerminalScreen.liveRows(frames.last ?? "")
         guard width >= 40 else { return }
-        #expect(last.map { $0.split(separator: " ").prefix(2).joined(separator: " ") }
+        #expect(
+            last.map { $0.split(separator: " ").prefix(2).joined(separator: " ") }
                 == ["base cached", "developer-tools built", "sandbox FAILED", "context skipped"])
     }
 

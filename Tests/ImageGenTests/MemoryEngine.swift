@@ -49,9 +49,10 @@ final class MemoryEngine: EngineTransport, @unchecked Sendable {
             .inline("etc/group", Array("root:x:0:\ndev:x:1000:\n".utf8)),
             .directory("home"), home,
         ]
-        let base = Image(id: Self.digest("base"), labels: [:], user: "",
-                         layers: [accounts],
-                         history: ["/bin/sh -c #(nop) ADD file:base in /"])
+        let base = Image(
+            id: Self.digest("base"), labels: [:], user: "",
+            layers: [accounts],
+            history: ["/bin/sh -c #(nop) ADD file:base in /"])
         images[base.id] = base
         tags["imagegen-test/busybox:1"] = base.id
     }
@@ -80,7 +81,9 @@ final class MemoryEngine: EngineTransport, @unchecked Sendable {
         if path.hasPrefix("/containers/") {
             let rest = String(path.dropFirst("/containers/".count))
             if request.method == "GET", rest.hasSuffix("/json") { return inspectContainer(String(rest.dropLast(5))) }
-            if request.method == "DELETE" { return lock.withLock { containers.removeValue(forKey: rest) } == nil ? Self.answer(404, #"{"message":"No such container"}"#) : Self.answer(204, "") }
+            if request.method == "DELETE" {
+                return lock.withLock { containers.removeValue(forKey: rest) } == nil ? Self.answer(404, #"{"message":"No such container"}"#) : Self.answer(204, "")
+            }
         }
         return Self.answer(501, #"{"message":"the memory engine does not do \#(request.summary)"}"#)
     }
@@ -140,8 +143,10 @@ final class MemoryEngine: EngineTransport, @unchecked Sendable {
         }
         let items = matching.map { image -> JSONValue in
             let repoTags = lock.withLock { tags.filter { $0.value == image.id }.map(\.key) }
-            return ["Id": .string(image.id), "RepoTags": .array(repoTags.map(JSONValue.string)), "Labels": .object(image.labels.mapValues(JSONValue.string)),
-                    "Size": .int(Self.size(image)), "Created": 0]
+            return [
+                "Id": .string(image.id), "RepoTags": .array(repoTags.map(JSONValue.string)), "Labels": .object(image.labels.mapValues(JSONValue.string)),
+                "Size": .int(Self.size(image)), "Created": 0,
+            ]
         }
         return Self.answer(200, JSONValue.array(items).canonical)
     }
@@ -185,11 +190,13 @@ final class MemoryEngine: EngineTransport, @unchecked Sendable {
         }
         for (index, line) in stage.enumerated() {
             messages.append(["stream": .string("Step \(index + 1)/\(stage.count) : \(line)\n")])
-            if index == 1, lock.withLock({ () -> Bool in
-                guard lostCachedSteps > 0 else { return false }
-                lostCachedSteps -= 1
-                return true
-            }) {
+            if index == 1,
+                lock.withLock({ () -> Bool in
+                    guard lostCachedSteps > 0 else { return false }
+                    lostCachedSteps -= 1
+                    return true
+                })
+            {
                 let error = "unable to find image \"sha256:\(String(repeating: "47", count: 32))\""
                 messages.append(["errorDetail": ["message": .string(error)], "error": .string(error)])
                 return Self.stream(messages)

@@ -11,17 +11,21 @@ import Testing
 /// `platforms:`: parsing, narrowing, one plan and one content hash per platform, one Dockerfile.
 @Suite("platforms")
 struct PlatformTests {
-    @Test("platform names parse as Docker spells them; others are refused with a hint", arguments: [
-        ("linux/amd64", "linux/amd64"), ("linux/arm64", "linux/arm64"), ("linux/arm/v7", "linux/arm/v7"), ("linux/arm64/v8", "linux/arm64/v8"),
-    ])
+    @Test(
+        "platform names parse as Docker spells them; others are refused with a hint",
+        arguments: [
+            ("linux/amd64", "linux/amd64"), ("linux/arm64", "linux/arm64"), ("linux/arm/v7", "linux/arm/v7"), ("linux/arm64/v8", "linux/arm64/v8"),
+        ])
     func parses(text: String, expected: String) throws {
         #expect(try Platform(parsing: text).description == expected)
     }
 
-    @Test("bad platforms", arguments: [
-        ("amd64", "must be os/architecture"), ("linux/x86_64", "did you mean linux/amd64"), ("linux/aarch64", "did you mean linux/arm64"),
-        ("windows/amd64", "only linux"), ("linux/amd64/v9", "has none"), ("linux/arm/v9", "v6, v7, v8"), ("linux//", "must be"),
-    ])
+    @Test(
+        "bad platforms",
+        arguments: [
+            ("amd64", "must be os/architecture"), ("linux/x86_64", "did you mean linux/amd64"), ("linux/aarch64", "did you mean linux/arm64"),
+            ("windows/amd64", "only linux"), ("linux/amd64/v9", "has none"), ("linux/arm/v9", "v6, v7, v8"), ("linux//", "must be"),
+        ])
     func refuses(text: String, message: String) {
         #expect(throws: ValueError.self) { try Platform(parsing: text) }
         do { _ = try Platform(parsing: text) } catch {
@@ -31,10 +35,13 @@ struct PlatformTests {
 
     @Test("errors in platforms: are reported at their line and column")
     func diagnosticsAtLocations() {
-        let twice = diagnostics(for: "recipe: demo\nplatforms: [linux/amd64, linux/amd64]\n" + minimalRecipe.split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n"))
+        let twice = diagnostics(
+            for: "recipe: demo\nplatforms: [linux/amd64, linux/amd64]\n"
+                + minimalRecipe.split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n"))
         expectDiagnostic(twice, line: 2, column: 26, contains: "linux/amd64 is listed twice")
 
-        let unknown = diagnostics(for: "recipe: demo\nplatforms: [linux/x86_64]\n" + minimalRecipe.split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n"))
+        let unknown = diagnostics(
+            for: "recipe: demo\nplatforms: [linux/x86_64]\n" + minimalRecipe.split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n"))
         expectDiagnostic(unknown, line: 2, column: 13, contains: "did you mean linux/amd64")
 
         let empty = diagnostics(for: "recipe: demo\nplatforms: []\n" + minimalRecipe.split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n"))
@@ -43,31 +50,33 @@ struct PlatformTests {
 
     @Test("a layer narrows its parent's platforms and never widens them")
     func narrowing() {
-        let widened = diagnostics(for: """
-            recipe: demo
-            platforms: [linux/amd64]
-            layers:
-              base:
-                from: imagegen-test/busybox:1
-                distro: busybox
-              child:
-                from: base
-                platforms: [linux/amd64, linux/arm64]
+        let widened = diagnostics(
+            for: """
+                recipe: demo
+                platforms: [linux/amd64]
+                layers:
+                  base:
+                    from: imagegen-test/busybox:1
+                    distro: busybox
+                  child:
+                    from: base
+                    platforms: [linux/amd64, linux/arm64]
 
-            """)
+                """)
         expectDiagnostic(widened, line: 9, column: 30, contains: "linux/arm64 is not among the platforms of layer 'base' (linux/amd64)")
 
-        let onSingle = diagnostics(for: """
-            recipe: demo
-            layers:
-              base:
-                from: imagegen-test/busybox:1
-                distro: busybox
-              child:
-                from: base
-                platforms: [linux/arm64]
+        let onSingle = diagnostics(
+            for: """
+                recipe: demo
+                layers:
+                  base:
+                    from: imagegen-test/busybox:1
+                    distro: busybox
+                  child:
+                    from: base
+                    platforms: [linux/arm64]
 
-            """)
+                """)
         expectDiagnostic(onSingle, line: 8, column: 17, contains: "built for the engine's own platform only")
     }
 

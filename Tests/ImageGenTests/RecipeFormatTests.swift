@@ -21,7 +21,8 @@ struct RecipeFormatTests {
 
     @Test("steps are written in their order, comments above them, nothing added but FROM and imagegen's labels")
     func stepsInOrder() throws {
-        let text = try dockerfile("""
+        let text = try dockerfile(
+            """
             recipe: demo
             layers:
               base:
@@ -46,43 +47,45 @@ struct RecipeFormatTests {
                   - cmd: "echo hi"
             """, layer: "base", files: ["files/x": "x\n"])
         let body = text.split(separator: "\n").dropFirst().prefix(while: { !$0.hasPrefix("LABEL dev.imagegen") }).joined(separator: "\n")
-        #expect(body == """
-            FROM imagegen-test/busybox:1
-            # as root first
-            RUN echo one > /one
-            USER 1000:1000
-            WORKDIR /tmp/work
-            RUN echo two \\
-                && echo three
-            ENV A="1" \\
-                B="${A}"
-            COPY --chown=1000:1000 --chmod=0640 copy/files/x ./x
-            ARG V=2
-            EXPOSE 8080 53/udp
-            VOLUME ["/data"]
-            STOPSIGNAL SIGINT
-            LABEL team="tools"
-            HEALTHCHECK --interval=5s CMD test -f /one
-            ENTRYPOINT ["/bin/sh", "-c"]
-            CMD echo hi
-            """)
+        #expect(
+            body == """
+                FROM imagegen-test/busybox:1
+                # as root first
+                RUN echo one > /one
+                USER 1000:1000
+                WORKDIR /tmp/work
+                RUN echo two \\
+                    && echo three
+                ENV A="1" \\
+                    B="${A}"
+                COPY --chown=1000:1000 --chmod=0640 copy/files/x ./x
+                ARG V=2
+                EXPOSE 8080 53/udp
+                VOLUME ["/data"]
+                STOPSIGNAL SIGINT
+                LABEL team="tools"
+                HEALTHCHECK --interval=5s CMD test -f /one
+                ENTRYPOINT ["/bin/sh", "-c"]
+                CMD echo hi
+                """)
     }
 
     @Test("steps and the simple keys that are instructions do not mix; a step is one key; unknown keys say what to write")
     func stepsMistakes() {
-        let found = diagnostics(for: """
-            recipe: demo
-            layers:
-              base:
-                from: imagegen-test/busybox:1
-                packages: [jq]
-                ports: [80]
-                steps:
-                  - run: echo
-                    user: root
-                  - volumes: [/data]
-                  - packages: [jq]
-            """)
+        let found = diagnostics(
+            for: """
+                recipe: demo
+                layers:
+                  base:
+                    from: imagegen-test/busybox:1
+                    packages: [jq]
+                    ports: [80]
+                    steps:
+                      - run: echo
+                        user: root
+                      - volumes: [/data]
+                      - packages: [jq]
+                """)
         expectDiagnostic(found, line: 5, column: 5, contains: "has steps:, so 'packages' belongs among them where it runs")
         expectDiagnostic(found, line: 6, column: 5, contains: "unknown key 'ports' in layer 'base'; write expose")
         expectDiagnostic(found, line: 8, column: 9, contains: "a step has one key (run, user here)")
@@ -91,25 +94,28 @@ struct RecipeFormatTests {
 
     @Test("a step that needs root after a non-root USER is an error at that step")
     func rootSteps() {
-        let found = diagnostics(for: """
-            recipe: demo
-            layers:
-              base:
-                from: debian:trixie-slim
-                steps:
-                  - user: app
-                  - packages: [jq]
-                  - user: {name: dev, uid: 1001}
-            """)
+        let found = diagnostics(
+            for: """
+                recipe: demo
+                layers:
+                  base:
+                    from: debian:trixie-slim
+                    steps:
+                      - user: app
+                      - packages: [jq]
+                      - user: {name: dev, uid: 1001}
+                """)
         expectDiagnostic(found, line: 7, column: 9, contains: "packages install as root, but the steps before leave USER app")
         expectDiagnostic(found, line: 8, column: 9, contains: "this step creates an account, which needs root")
     }
 
-    @Test("an account the base already has: validate says so and how to adopt it; create: false adopts it", arguments: [
-        ("node:20-alpine", "user: {name: app, uid: 1000}", "uid 1000 is already 'node' in node:20-alpine"),
-        ("ubuntu:24.04", "user: {name: ubuntu, uid: 1001}", "'ubuntu' already exists (uid 1000) in ubuntu:24.04"),
-        ("debian:trixie-slim", "user: {name: app, uid: 1000, gid: 100}", "gid 100 is already the group 'users'"),
-    ])
+    @Test(
+        "an account the base already has: validate says so and how to adopt it; create: false adopts it",
+        arguments: [
+            ("node:20-alpine", "user: {name: app, uid: 1000}", "uid 1000 is already 'node' in node:20-alpine"),
+            ("ubuntu:24.04", "user: {name: ubuntu, uid: 1001}", "'ubuntu' already exists (uid 1000) in ubuntu:24.04"),
+            ("debian:trixie-slim", "user: {name: app, uid: 1000, gid: 100}", "gid 100 is already the group 'users'"),
+        ])
     func knownAccounts(base: String, user: String, message: String) throws {
         let yaml = "recipe: demo\nlayers:\n  base:\n    from: \(base)\n    \(user)\n"
         expectDiagnostic(diagnostics(for: yaml), line: 5, column: 11, contains: message)
@@ -126,25 +132,29 @@ struct RecipeFormatTests {
     @Test("image: names the repository; a tag in it is refused; a leaf's image and its hash follow it")
     func imageNames() throws {
         let scratch = Scratch()
-        let (plan, found) = RecipeTestSupport.plan(minimalRecipe.replacingOccurrences(of: "    distro: busybox\n", with: "    distro: busybox\n    image: ghcr.io/acme/base\n"), in: scratch)
+        let (plan, found) = RecipeTestSupport.plan(
+            minimalRecipe.replacingOccurrences(of: "    distro: busybox\n", with: "    distro: busybox\n    image: ghcr.io/acme/base\n"), in: scratch)
         #expect(found.errors.isEmpty, "\(found.sorted)")
         let base = try #require(plan?.layer(named: "base"))
         #expect(base.reference.description == "ghcr.io/acme/base:\(base.contentHash.short)")
         #expect(base.dockerfile.contains("org.opencontainers.image.title=\"ghcr.io/acme/base\""))
         let (plain, _) = RecipeTestSupport.plan(minimalRecipe, in: Scratch())
         #expect(plain?.layer(named: "base")?.contentHash != base.contentHash)
-        expectDiagnostic(diagnostics(for: minimalRecipe.replacingOccurrences(of: "    distro: busybox\n", with: "    distro: busybox\n    image: acme/base:1.0\n")),
-                         line: 6, column: 12, contains: "names a repository, without a tag")
+        expectDiagnostic(
+            diagnostics(for: minimalRecipe.replacingOccurrences(of: "    distro: busybox\n", with: "    distro: busybox\n    image: acme/base:1.0\n")),
+            line: 6, column: 12, contains: "names a repository, without a tag")
     }
 
-    @Test("tag templates: exact and floating, v prefixes, variants, pre-releases and 0.x", arguments: [
-        (nil, "1.4.2", nil, ["1.4.2"], ["1.4", "1", "latest"]),
-        (nil, "0.3.1", nil, ["0.3.1"], ["0.3", "latest"]),
-        (nil, "2.0.0-rc.1", nil, ["2.0.0-rc.1"], []),
-        (["v{version}", "v{major}.{minor}"], "1.4.2", nil, ["v1.4.2"], ["v1.4"]),
-        (nil, "2.1.11", "trixie", ["2.1.11-trixie"], ["2.1-trixie", "2-trixie", "trixie"]),
-        (["{version}-{variant}", "{variant}", "jazzy"], "1.0.0+build.7", "core", ["1.0.0_build.7-core"], ["core", "jazzy"]),
-    ] as [([String]?, String, String?, [String], [String])])
+    @Test(
+        "tag templates: exact and floating, v prefixes, variants, pre-releases and 0.x",
+        arguments: [
+            (nil, "1.4.2", nil, ["1.4.2"], ["1.4", "1", "latest"]),
+            (nil, "0.3.1", nil, ["0.3.1"], ["0.3", "latest"]),
+            (nil, "2.0.0-rc.1", nil, ["2.0.0-rc.1"], []),
+            (["v{version}", "v{major}.{minor}"], "1.4.2", nil, ["v1.4.2"], ["v1.4"]),
+            (nil, "2.1.11", "trixie", ["2.1.11-trixie"], ["2.1-trixie", "2-trixie", "trixie"]),
+            (["{version}-{variant}", "{variant}", "jazzy"], "1.0.0+build.7", "core", ["1.0.0_build.7-core"], ["core", "jazzy"]),
+        ] as [([String]?, String, String?, [String], [String])])
     func tagTemplates(templates: [String]?, version: String, variant: String?, exact: [String], floating: [String]) throws {
         let tags = TagTemplate.tags(for: try SemVer(parsing: version), templates: templates, variant: variant)
         #expect(tags.exact.map(\.value) == exact && tags.floating.map(\.value) == floating)
@@ -153,7 +163,8 @@ struct RecipeFormatTests {
     @Test("tags: mistakes; version takes no args; two layers that would release one name are refused")
     func tagMistakes() {
         let body = minimalRecipe.split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n")
-        expectDiagnostic(diagnostics(for: "recipe: demo\ntags: [\"{vesion}\"]\n" + body), line: 2, column: 8, contains: "'{vesion}' in '{vesion}' is not a placeholder; use {version}")
+        expectDiagnostic(
+            diagnostics(for: "recipe: demo\ntags: [\"{vesion}\"]\n" + body), line: 2, column: 8, contains: "'{vesion}' in '{vesion}' is not a placeholder; use {version}")
         expectDiagnostic(diagnostics(for: "recipe: demo\nargs: {X: a}\nversion: 1.0.0-${X}\n" + body), line: 3, column: 10, contains: "version takes no args")
         let clash = minimalRecipe + "  other:\n    from: base\n    image: demo-base\n"
         expectDiagnostic(diagnostics(for: clash), line: 10, column: 12, contains: "layers 'base' and 'other' would both be released as demo-base:1.2.3")
@@ -191,8 +202,9 @@ struct RecipeFormatTests {
 
         let (one, _) = RecipeTestSupport.plan(yaml, in: Scratch(), overrides: ["FLAVOR": "b"])
         #expect(one?.layers.map(\.name) == ["base-b", "top-b"])
-        expectDiagnostic(diagnostics(for: yaml.replacingOccurrences(of: "variants: {FLAVOR: [a, b]}", with: "variants: {FLAVR: [a, b]}")),
-                         line: 3, column: 12, contains: "variants: 'FLAVR' is not an arg; declare it under args:")
+        expectDiagnostic(
+            diagnostics(for: yaml.replacingOccurrences(of: "variants: {FLAVOR: [a, b]}", with: "variants: {FLAVR: [a, b]}")),
+            line: 3, column: 12, contains: "variants: 'FLAVR' is not an arg; declare it under args:")
     }
 
     @Test("integers take args; an arg that makes no integer is refused at its line")
@@ -203,16 +215,17 @@ struct RecipeFormatTests {
 
     @Test("copy from another layer: built after it, its hash an input; from an unpinned image, or in a cycle, refused")
     func copyFrom() throws {
-        let yaml = minimalRecipe + """
-              builder:
-                from: base
-                run: ["echo built > /tmp/out"]
-                release: false
-              app:
-                from: base
-                copy: [{from: builder, src: /tmp/out, dest: /usr/local/share/out, mode: "0644"}]
+        let yaml =
+            minimalRecipe + """
+                  builder:
+                    from: base
+                    run: ["echo built > /tmp/out"]
+                    release: false
+                  app:
+                    from: base
+                    copy: [{from: builder, src: /tmp/out, dest: /usr/local/share/out, mode: "0644"}]
 
-            """
+                """
         let scratch = Scratch()
         let (plan, found) = RecipeTestSupport.plan(yaml, in: scratch)
         #expect(found.errors.isEmpty, "\(found.sorted)")
@@ -238,7 +251,9 @@ struct RecipeFormatTests {
         expectDiagnostic(found, line: 8, column: 21, contains: "expose: '80/http' must be a port")
         expectDiagnostic(found, line: 9, column: 15, contains: "volumes 'data' must be an absolute path")
         expectDiagnostic(found, line: 10, column: 17, contains: "stopsignal 'kill -9' must be a signal")
-        let text = try dockerfile("recipe: demo\nlayers:\n  base:\n    from: debian:trixie-slim\n    packages: [\"ros-jazzy-ros-core=0.11.0-1*\", jq]\n    policy: {allow-root: \"a ROS base: its tools run as root\"}\n", layer: "base")
+        let text = try dockerfile(
+            "recipe: demo\nlayers:\n  base:\n    from: debian:trixie-slim\n    packages: [\"ros-jazzy-ros-core=0.11.0-1*\", jq]\n    policy: {allow-root: \"a ROS base: its tools run as root\"}\n",
+            layer: "base")
         #expect(text.contains("        jq \\\n        'ros-jazzy-ros-core=0.11.0-1*' \\\n"))
         #expect(diagnostics(for: "recipe: demo\nlayers:\n  base:\n    from: debian:trixie-slim\n    packages: [\"jq;rm\"]\n").hasErrors)
     }

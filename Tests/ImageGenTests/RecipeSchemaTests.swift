@@ -39,13 +39,15 @@ struct RecipeSchemaTests {
     @Test("docs/recipes.md describes every key the loader and the manifest reader accept")
     func reference() throws {
         let text = try String(contentsOfFile: repositoryRoot + "/docs/recipes.md", encoding: .utf8)
-        let keys = RecipeLoader.rootKeys + RecipeLoader.layerKeys + RecipeLoader.userKeys + RecipeLoader.copyKeys + RecipeLoader.contextKeys
+        let keys =
+            RecipeLoader.rootKeys + RecipeLoader.layerKeys + RecipeLoader.userKeys + RecipeLoader.copyKeys + RecipeLoader.contextKeys
             + RecipeLoader.policyKeys + RecipeLoader.filePolicyKeys + RecipeLoader.toolsetKeys + RecipeLoader.probeKeys + RecipeLoader.healthcheckKeys
             + ContextManifest.keys + ContextManifest.configKeys + ContextManifest.repoKeys
         for key in Set(keys).sorted() {
-            #expect(text.contains("`\(key)`") || text.contains("`\(key),") || text.contains(", \(key)") || text.contains("{\(key),")
+            #expect(
+                text.contains("`\(key)`") || text.contains("`\(key),") || text.contains(", \(key)") || text.contains("{\(key),")
                     || text.contains(" \(key)}") || text.contains(", \(key),") || text.contains("`\(key) ") || text.contains("| \(key)"),
-                    "docs/recipes.md does not mention '\(key)'")
+                "docs/recipes.md does not mention '\(key)'")
         }
     }
 }

@@ -136,14 +136,15 @@ struct RecipeSecretsTests {
         expectDiagnostic(alpineFound, line: 5, column: 16, contains: "did you mean 'build-base'")
         #expect(alpineFound.errors.count == 1, "\(alpineFound.sorted)")
 
-        let labels = minimalRecipe + """
-                labels:
-                  org.opencontainers.image.source: not a url
-                  org.opencontainers.image.created: yesterday
-                  org.opencontainers.image.version: v1
-                  org.opencontainers.image.documentation: https://example.org/docs
+        let labels =
+            minimalRecipe + """
+                    labels:
+                      org.opencontainers.image.source: not a url
+                      org.opencontainers.image.created: yesterday
+                      org.opencontainers.image.version: v1
+                      org.opencontainers.image.documentation: https://example.org/docs
 
-            """
+                """
         let labelFound = diagnostics(for: labels)
         expectDiagnostic(labelFound, line: 9, column: 7, contains: "is not a URL")
         expectDiagnostic(labelFound, line: 10, column: 7, contains: "RFC 3339")
@@ -151,8 +152,9 @@ struct RecipeSecretsTests {
         #expect(labelFound.errors.count == 3)
     }
 
-    @Test("every command exits 2 on a recipe with a secret, and the value reaches no output, no generated file, no cache file",
-          arguments: ["env: {NOTE: \"@@\"}", "run: [\"echo @@\"]", "labels: {com.example.x: \"@@\"}"])
+    @Test(
+        "every command exits 2 on a recipe with a secret, and the value reaches no output, no generated file, no cache file",
+        arguments: ["env: {NOTE: \"@@\"}", "run: [\"echo @@\"]", "labels: {com.example.x: \"@@\"}"])
     func noLeak(line: String) throws {
         let secret = PlantedSecrets.github
         let scratch = Scratch()

@@ -13,13 +13,15 @@ import Testing
 struct ReleaseLogicTests {
     func v(_ text: String) throws -> SemVer { try SemVer(parsing: text) }
 
-    @Test("which tags a version gets", arguments: [
-        ("1.4.2", "1.4.2", ["1.4", "1", "latest"]),
-        ("0.3.1", "0.3.1", ["0.3", "latest"]),
-        ("1.5.0-rc.1", "1.5.0-rc.1", []),
-        ("1.4.2+build.7", "1.4.2_build.7", ["1.4", "1", "latest"]),
-        ("2.0.0-beta+exp.sha.5114f85", "2.0.0-beta_exp.sha.5114f85", []),
-    ])
+    @Test(
+        "which tags a version gets",
+        arguments: [
+            ("1.4.2", "1.4.2", ["1.4", "1", "latest"]),
+            ("0.3.1", "0.3.1", ["0.3", "latest"]),
+            ("1.5.0-rc.1", "1.5.0-rc.1", []),
+            ("1.4.2+build.7", "1.4.2_build.7", ["1.4", "1", "latest"]),
+            ("2.0.0-beta+exp.sha.5114f85", "2.0.0-beta_exp.sha.5114f85", []),
+        ])
     func tags(version: String, exact: String, floating: [String]) throws {
         let tags = TagPlanner.tags(for: try v(version))
         #expect(tags.exact.value == exact)
@@ -64,7 +66,9 @@ struct ReleaseLogicTests {
     func credentialHelpers() async throws {
         let scratch = Scratch()
         // A helper that answers for one server only, as real helpers do (exit 1 otherwise).
-        scratch.write("bin/docker-credential-fake", """
+        scratch.write(
+            "bin/docker-credential-fake",
+            """
             #!/bin/sh
             [ "$1" = get ] || exit 2
             read server
@@ -74,7 +78,10 @@ struct ReleaseLogicTests {
               *) echo "credentials not found in native keychain"; exit 1 ;;
             esac
             """, executable: true)
-        scratch.write("docker/config.json", #"{"auths":{"other.example":{"auth":"\#(Data("file-user:file-pw".utf8).base64EncodedString())"}},"credsStore":"fake","credHelpers":{"other.example":"missing-helper"}}"#)
+        scratch.write(
+            "docker/config.json",
+            #"{"auths":{"other.example":{"auth":"\#(Data("file-user:file-pw".utf8).base64EncodedString())"}},"credsStore":"fake","credHelpers":{"other.example":"missing-helper"}}"#
+        )
         let environment = ["DOCKER_CONFIG": scratch.url("docker"), "PATH": scratch.url("bin") + ":/usr/bin:/bin"]
 
         let stored = await RegistryAuth.resolve(registry: "registry.example:5000", environment: environment)
@@ -97,7 +104,8 @@ struct ReleaseLogicTests {
         let auth = Data("robot:s3cr3t-Pa55".utf8).base64EncodedString()
         scratch.write("docker/config.json", #"{"auths":{"127.0.0.1:5000":{"auth":"\#(auth)"}}}"#)
         let fromConfig = await RegistryAuth.resolve(registry: "127.0.0.1:5000", environment: ["DOCKER_CONFIG": scratch.url("docker")])
-        let decoded = String(decoding: Data(base64Encoded: fromConfig.header.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")) ?? Data(), as: UTF8.self)
+        let decoded = String(
+            decoding: Data(base64Encoded: fromConfig.header.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")) ?? Data(), as: UTF8.self)
         #expect(decoded == #"{"password":"# + #""s3cr3t-Pa55","serveraddress":"127.0.0.1:5000","username":"robot"}"#)
         #expect(!fromConfig.description.contains("s3cr3t") && fromConfig.description.contains("config.json"))
         let fromEnvironment = await RegistryCredentials.resolve(registry: "r.example:5000", environment: ["IMAGEGEN_REGISTRY_USER": "ci", "IMAGEGEN_REGISTRY_PASSWORD": "pw-123"])

@@ -51,7 +51,9 @@ struct RobustnessTests {
             bytes = Array(edited.joined(separator: "\n").utf8)
         case .insertSyntax:
             let index = Int(random.next() % UInt64(bytes.count))
-            let snippet = pick(["{", "[", "]", "&anchor ", "*anchor", "!!binary ", ": ", "- ", "${X}", "\t", "'", "\"", "? ", "|", ">-", "%YAML 1.2\n", "\u{FEFF}", "~", "0x1F", "*"])
+            let snippet = pick([
+                "{", "[", "]", "&anchor ", "*anchor", "!!binary ", ": ", "- ", "${X}", "\t", "'", "\"", "? ", "|", ">-", "%YAML 1.2\n", "\u{FEFF}", "~", "0x1F", "*",
+            ])
             bytes.insert(contentsOf: Array(snippet.utf8), at: index)
         }
         return bytes

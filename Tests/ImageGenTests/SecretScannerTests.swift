@@ -22,15 +22,17 @@ enum FakeSecrets {
 
 @Suite("Secret scanner")
 struct SecretScannerTests {
-    @Test("each rule finds its secret at the right line and column", arguments: [
-        (FakeSecrets.aws, "aws-access-key-id"),
-        (FakeSecrets.github, "github-token"),
-        (FakeSecrets.githubFineGrained, "github-token"),
-        (FakeSecrets.openAI, "openai-api-key"),
-        (FakeSecrets.anthropic, "anthropic-api-key"),
-        (FakeSecrets.slack, "slack-token"),
-        (FakeSecrets.pem, "private-key"),
-    ])
+    @Test(
+        "each rule finds its secret at the right line and column",
+        arguments: [
+            (FakeSecrets.aws, "aws-access-key-id"),
+            (FakeSecrets.github, "github-token"),
+            (FakeSecrets.githubFineGrained, "github-token"),
+            (FakeSecrets.openAI, "openai-api-key"),
+            (FakeSecrets.anthropic, "anthropic-api-key"),
+            (FakeSecrets.slack, "slack-token"),
+            (FakeSecrets.pem, "private-key"),
+        ])
     func rules(secret: String, rule: String) {
         let text = "first line\n  key: \(secret)\n"
         let (findings, binary) = SecretScanner.scan(Array(text.utf8))
@@ -41,10 +43,12 @@ struct SecretScannerTests {
         #expect(findings.first.map { !$0.description.contains(secret) } == true)
     }
 
-    @Test("look-alikes are not secrets", arguments: [
-        "task-runner-configuration-for-the-build", "AKIAshort", "ghp_tooshort", "sk-learn is a library",
-        "-----BEGIN PUBLIC KEY-----", "XAKIA" + "IOSFODNN7EXAMPLX", "mask-" + String(repeating: "a1", count: 20),
-    ])
+    @Test(
+        "look-alikes are not secrets",
+        arguments: [
+            "task-runner-configuration-for-the-build", "AKIAshort", "ghp_tooshort", "sk-learn is a library",
+            "-----BEGIN PUBLIC KEY-----", "XAKIA" + "IOSFODNN7EXAMPLX", "mask-" + String(repeating: "a1", count: 20),
+        ])
     func lookAlikes(text: String) {
         #expect(SecretScanner.scan(Array(text.utf8)).findings.isEmpty)
     }
@@ -81,8 +85,10 @@ struct SecretScannerTests {
         let random = "DB_PASSWORD=" + "Xk9#mQ2$vL7pR4wZ8tN3"
         #expect(SecretScanner.scan(random).map(\.rule) == ["generic-secret"])
         #expect(SecretScanner.scan(random).first?.column == 13)
-        for benign in ["DB_PASSWORD=changeme-changeme-changeme", "PASSWORD=${DB_PASSWORD_FROM_ENV}", "COLOR=Xk9#mQ2$vL7pR4wZ8tN3",
-                       "password = aaaaaaaaaaaaaaaaaaaa", "max_tokens = 4096", "password_file: /run/secrets/db", "token: xxxxxxxxxxxxxxxxxxxx"] {
+        for benign in [
+            "DB_PASSWORD=changeme-changeme-changeme", "PASSWORD=${DB_PASSWORD_FROM_ENV}", "COLOR=Xk9#mQ2$vL7pR4wZ8tN3",
+            "password = aaaaaaaaaaaaaaaaaaaa", "max_tokens = 4096", "password_file: /run/secrets/db", "token: xxxxxxxxxxxxxxxxxxxx",
+        ] {
             #expect(SecretScanner.scan(benign).isEmpty, "\(benign)")
         }
     }

@@ -13,12 +13,13 @@ import Testing
 /// built, skipped, checked, tagged), without dockerd.
 @Suite("build, verify and release on the in-memory engine")
 struct StageTests {
-    static let recipe = minimalRecipe + """
-          tool:
-            from: base
-            run: ["echo tool"]
+    static let recipe =
+        minimalRecipe + """
+              tool:
+                from: base
+                run: ["echo tool"]
 
-        """
+            """
 
     static func setUp(_ yaml: String = recipe) async throws -> (MemoryEngine, DockerEngine, BuildPlan, Scratch) {
         let memory = MemoryEngine()
@@ -204,7 +205,8 @@ struct BuildLockTests {
         #expect(report.outcomes.map(\.state) == [.failed, .skipped])
         #expect(report.outcomes[0].message?.contains("pid 1 on another-runner") == true)
         #expect(report.outcomes[0].message?.contains("docker rm \(lock.name)") == true)
-        #expect(events.all.contains { if case .output(_, let line) = $0 { line.contains("waiting for another build of \(base.reference) (pid 1 on another-runner)") } else { false } })
+        #expect(
+            events.all.contains { if case .output(_, let line) = $0 { line.contains("waiting for another build of \(base.reference) (pid 1 on another-runner)") } else { false } })
     }
 
     @Test("the lock's name is the same for a reference in every run, and differs between references")

@@ -32,7 +32,8 @@ struct ValidationTests {
         #expect(plan?.layers.first?.contentHash == plain?.layers.first?.contentHash)
 
         expectDiagnostic(diagnostics(for: "recipe: demo\ncache: {registry: just-a-name}\n" + body), line: 2, column: 19, contains: "must be REGISTRY[/NAMESPACE]")
-        expectDiagnostic(diagnostics(for: "recipe: demo\ncache:\n  registry: ghcr.io/x\n  mode: write\n" + body), line: 4, column: 9, contains: "cache.mode 'write' must be read or readwrite")
+        expectDiagnostic(
+            diagnostics(for: "recipe: demo\ncache:\n  registry: ghcr.io/x\n  mode: write\n" + body), line: 4, column: 9, contains: "cache.mode 'write' must be read or readwrite")
         expectDiagnostic(diagnostics(for: "recipe: demo\ncache: {mode: read}\n" + body), line: 2, column: 8, contains: "cache needs a 'registry'")
         expectDiagnostic(diagnostics(for: "recipe: demo\ncache: {registy: ghcr.io/x}\n" + body), line: 2, column: 9, contains: "did you mean 'registry'?")
     }
@@ -93,19 +94,21 @@ struct ValidationTests {
 
     @Test("a from: that names no layer and is not an image reference")
     func badFrom() {
-        let yaml = minimalRecipe + """
-              dev:
-                from: Base Layer
-            """
+        let yaml =
+            minimalRecipe + """
+                  dev:
+                    from: Base Layer
+                """
         expectDiagnostic(diagnostics(for: yaml), line: 9, column: 11, contains: "from: 'Base Layer' names no layer and is not a valid image reference")
     }
 
     @Test("a misspelt layer name in from: is caught and a layer suggested")
     func misspeltLayer() {
-        let yaml = minimalRecipe + """
-              dev:
-                from: bsae
-            """
+        let yaml =
+            minimalRecipe + """
+                  dev:
+                    from: bsae
+                """
         expectDiagnostic(diagnostics(for: yaml), line: 9, column: 11, contains: "did you mean the layer 'base'?")
     }
 
@@ -117,14 +120,15 @@ struct ValidationTests {
 
     @Test("a dependency cycle is reported at every from: in it")
     func cycle() {
-        let yaml = minimalRecipe + """
-              a:
-                from: c
-              b:
-                from: a
-              c:
-                from: b
-            """
+        let yaml =
+            minimalRecipe + """
+                  a:
+                    from: c
+                  b:
+                    from: a
+                  c:
+                    from: b
+                """
         let diagnostics = diagnostics(for: yaml)
         expectDiagnostic(diagnostics, line: 9, column: 11, contains: "dependency cycle: a → c → b → a")
         expectDiagnostic(diagnostics, line: 11, column: 11, contains: "dependency cycle")
@@ -139,10 +143,11 @@ struct ValidationTests {
 
     @Test("a duplicate layer name is reported at its second spelling")
     func duplicateLayer() {
-        let yaml = minimalRecipe + """
-              base:
-                from: imagegen-test/busybox:2
-            """
+        let yaml =
+            minimalRecipe + """
+                  base:
+                    from: imagegen-test/busybox:2
+                """
         expectDiagnostic(diagnostics(for: yaml), line: 8, column: 3, contains: "duplicate key 'base' in the same mapping (first defined at line 3)")
     }
 
@@ -182,9 +187,11 @@ struct ValidationTests {
         expectDiagnostic(diagnostics(for: yaml), line: 6, column: 19, contains: #"inside { } or [ ], quote a value with an arg: "${NAME}""#)
     }
 
-    @Test("a bad semantic version", arguments: [
-        ("1.02.3", "leading zero"), ("1.2", "expected MAJOR.MINOR.PATCH"), ("1.2.3-", "empty identifier"), ("v1.2.3", "major version"),
-    ])
+    @Test(
+        "a bad semantic version",
+        arguments: [
+            ("1.02.3", "leading zero"), ("1.2", "expected MAJOR.MINOR.PATCH"), ("1.2.3-", "empty identifier"), ("v1.2.3", "major version"),
+        ])
     func badVersion(version: String, reason: String) {
         let yaml = "recipe: demo\nversion: \(version)\n" + minimalRecipe.split(separator: "\n").dropFirst().joined(separator: "\n")
         expectDiagnostic(diagnostics(for: yaml), line: 2, column: 10, contains: reason)
@@ -192,12 +199,13 @@ struct ValidationTests {
 
     @Test("sizes: units parse, words do not")
     func sizes() {
-        let yaml = minimalRecipe + """
-                policy:
-                  max-size: 200MB
-                  max-added: 1.5GiB
-                  max-waste: big
-            """
+        let yaml =
+            minimalRecipe + """
+                    policy:
+                      max-size: 200MB
+                      max-added: 1.5GiB
+                      max-waste: big
+                """
         let scratch = Scratch()
         let (_, diagnostics) = plan(yaml, in: scratch)
         expectDiagnostic(diagnostics, line: 11, column: 18, contains: "invalid size 'big'")
@@ -209,7 +217,8 @@ struct ValidationTests {
 
     @Test("a package name that could inject shell", arguments: ["git; rm -rf /", "$(curl x)", "a|b", "`id`", "-rf"])
     func packageInjection(name: String) {
-        let yaml = minimalRecipe.replacingOccurrences(of: "distro: busybox", with: "distro: alpine")
+        let yaml =
+            minimalRecipe.replacingOccurrences(of: "distro: busybox", with: "distro: alpine")
             + "    packages: ['\(name)']\n"
         let diagnostics = diagnostics(for: yaml)
         expectDiagnostic(diagnostics, line: 8, column: 16, contains: "package name '\(name)'")
@@ -274,7 +283,9 @@ struct ValidationTests {
         scratch.symlink("ctx/docs/absolute", to: "/etc/passwd")
         let (_, diagnostics) = plan(minimalRecipe + "    context: {dir: ctx}\n", in: scratch)
         let messages = diagnostics.errors.map(\.description)
-        #expect(messages.contains { $0.hasSuffix("ctx/docs/escape: error: symlink to '../../secret' points outside the directory; only links that stay inside the directory are kept") })
+        #expect(
+            messages.contains { $0.hasSuffix("ctx/docs/escape: error: symlink to '../../secret' points outside the directory; only links that stay inside the directory are kept") }
+        )
         #expect(messages.contains { $0.contains("ctx/docs/absolute: error: symlink to '/etc/passwd' is absolute") })
         #expect(!messages.contains { $0.contains("docs/b.md") })
     }
@@ -282,10 +293,12 @@ struct ValidationTests {
     @Test("a manifest entry naming a missing file, at its line and column")
     func manifestMissing() {
         let yaml = minimalRecipe + "    context: {dir: ctx}\n"
-        let diagnostics = diagnostics(for: yaml, files: [
-            "ctx/manifest.yaml": "docs:\n  - docs/here.md\n  - docs/gone.md\n",
-            "ctx/docs/here.md": "here\n",
-        ])
+        let diagnostics = diagnostics(
+            for: yaml,
+            files: [
+                "ctx/manifest.yaml": "docs:\n  - docs/here.md\n  - docs/gone.md\n",
+                "ctx/docs/here.md": "here\n",
+            ])
         expectDiagnostic(diagnostics, line: 3, column: 5, contains: "manifest lists 'docs/gone.md', which is not in the context directory")
         #expect(diagnostics.errors.first?.location.file.hasSuffix("ctx/manifest.yaml") == true)
     }
@@ -301,14 +314,15 @@ struct ValidationTests {
 
     @Test("unknown toolsets, and toolsets nobody uses")
     func toolsets() {
-        let yaml = minimalRecipe.replacingOccurrences(of: "distro: busybox", with: "distro: alpine") + """
-                toolsets: [modern-cl]
-            toolsets:
-              modern-cli:
-                packages: [ripgrep]
-              unused:
-                packages: [jq]
-            """
+        let yaml =
+            minimalRecipe.replacingOccurrences(of: "distro: busybox", with: "distro: alpine") + """
+                    toolsets: [modern-cl]
+                toolsets:
+                  modern-cli:
+                    packages: [ripgrep]
+                  unused:
+                    packages: [jq]
+                """
         let diagnostics = diagnostics(for: yaml)
         expectDiagnostic(diagnostics, line: 8, column: 16, contains: "unknown toolset 'modern-cl'; did you mean 'modern-cli'?")
         expectDiagnostic(diagnostics, severity: .warning, line: 12, column: 3, contains: "toolset 'unused' is not used")

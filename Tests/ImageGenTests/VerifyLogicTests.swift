@@ -17,15 +17,17 @@ struct VerifyLogicTests {
     @Test("layers merge with whiteouts and opaque directories; waste counts every earlier copy")
     func fileSystemView() {
         var first = LayerBlob(key: "1")
-        first.files = [file("etc", kind: .directory), file("etc/passwd", 100), file("tmp", kind: .directory), file("tmp/a", 1000), file("tmp/b", 2000),
-                       file("opt", kind: .directory), file("opt/x", 5)]
+        first.files = [
+            file("etc", kind: .directory), file("etc/passwd", 100), file("tmp", kind: .directory), file("tmp/a", 1000), file("tmp/b", 2000),
+            file("opt", kind: .directory), file("opt/x", 5),
+        ]
         var second = LayerBlob(key: "2")
-        second.files = [file("etc/passwd", 120)]           // overwrites: 100 wasted
-        second.deletions = ["tmp/a"]                         // deletes: 1000 wasted
+        second.files = [file("etc/passwd", 120)]  // overwrites: 100 wasted
+        second.deletions = ["tmp/a"]  // deletes: 1000 wasted
         var third = LayerBlob(key: "3")
-        third.opaqueDirectories = ["opt"]                    // hides opt/x: 5 wasted
+        third.opaqueDirectories = ["opt"]  // hides opt/x: 5 wasted
         third.files = [file("opt/y", 7)]
-        third.deletions = ["tmp"]                            // a directory: tmp/b, 2000 wasted
+        third.deletions = ["tmp"]  // a directory: tmp/b, 2000 wasted
         let view = FileSystemView(layers: [first, second, third])
         #expect(Set(view.files.keys) == ["etc", "etc/passwd", "opt", "opt/y"])
         #expect(view.files["etc/passwd"]?.size == 120)
@@ -46,7 +48,13 @@ struct VerifyLogicTests {
             .passed("base", "size.total", "size", "2.0 MiB", measured: .int(2_000_000), threshold: .int(4_000_000)),
             .failed("base", "probe: echo \"<hi>\" & exit 1", "probes", "exited with 1", measured: .int(1), details: ["<hi> & \"quoted\" \u{01}"]),
         ]
-        return VerifyReport(recipe: "demo", layers: [LayerVerification(layer: "base", reference: try! ImageReference(parsing: "demo-base:abc"), imageID: try! ImageID(sha256: String(repeating: "1", count: 64)), checks: checks, seconds: 1.5)])
+        return VerifyReport(
+            recipe: "demo",
+            layers: [
+                LayerVerification(
+                    layer: "base", reference: try! ImageReference(parsing: "demo-base:abc"), imageID: try! ImageID(sha256: String(repeating: "1", count: 64)), checks: checks,
+                    seconds: 1.5)
+            ])
     }
 
     @Test("reports: text marks each check, JSON has the documented shape, JUnit escapes XML")

@@ -37,10 +37,12 @@ struct ActionTests {
         let identify = try Self.script("Identify")
         func key(_ path: String) throws -> String {
             let output = scratch.write("output-\(UUID().uuidString)", "")
-            let result = try run("/bin/bash", ["-e", "-c", identify], directory: scratch.path, environment: [
-                "ACTION_PATH": path, "SWIFT_VERSION": "6.3.1", "RUNNER_OS": "Linux", "RUNNER_ARCH": "X64",
-                "RUNNER_TEMP": scratch.url("runner-temp"), "GITHUB_OUTPUT": output,
-            ])
+            let result = try run(
+                "/bin/bash", ["-e", "-c", identify], directory: scratch.path,
+                environment: [
+                    "ACTION_PATH": path, "SWIFT_VERSION": "6.3.1", "RUNNER_OS": "Linux", "RUNNER_ARCH": "X64",
+                    "RUNNER_TEMP": scratch.url("runner-temp"), "GITHUB_OUTPUT": output,
+                ])
             #expect(result.status == 0, "\(result.stderr)")
             let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n")
             #expect(lines.contains { $0.hasSuffix("/imagegen-build/release/imagegen") && $0.hasPrefix("path=") })

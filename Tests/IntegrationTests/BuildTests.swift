@@ -14,19 +14,21 @@ import Testing
 @Suite("build on a real engine")
 struct BuildTests {
     static func chain(_ name: String) -> String {
-        EngineFixture.recipe(name, base: "    run: [\"echo base > /base.txt\"]\n", layers: """
-              middle:
-                from: base
-                copy: [{src: files/middle.txt, dest: /middle.txt}]
-                run: ["cat /middle.txt"]
-              top:
-                from: middle
-                run: ["echo top-output && cat /middle.txt /base.txt > /top.txt"]
-              sibling:
-                from: base
-                run: ["echo sibling > /sibling.txt"]
+        EngineFixture.recipe(
+            name, base: "    run: [\"echo base > /base.txt\"]\n",
+            layers: """
+                  middle:
+                    from: base
+                    copy: [{src: files/middle.txt, dest: /middle.txt}]
+                    run: ["cat /middle.txt"]
+                  top:
+                    from: middle
+                    run: ["echo top-output && cat /middle.txt /base.txt > /top.txt"]
+                  sibling:
+                    from: base
+                    run: ["echo sibling > /sibling.txt"]
 
-            """)
+                """)
     }
 
     @Test("two builds of one recipe at once on one engine: one builds each layer, the other waits and reports it cached; both name the tagged image")
@@ -34,20 +36,28 @@ struct BuildTests {
         try await withRecipeFixture("twice") { fixture in
             let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
             // Slow enough that the second run arrives while the first is still building.
-            scratch.write("recipe.yaml", EngineFixture.recipe(name, base: "    run: [\"sleep 3 && echo base > /base.txt\"]\n", layers: """
-                  top:
-                    from: base
-                    run: ["sleep 2 && echo top > /top.txt"]
+            scratch.write(
+                "recipe.yaml",
+                EngineFixture.recipe(
+                    name, base: "    run: [\"sleep 3 && echo base > /base.txt\"]\n",
+                    layers: """
+                          top:
+                            from: base
+                            run: ["sleep 2 && echo top > /top.txt"]
 
-                """))
+                        """))
             // Two CI jobs on one runner: two processes, each its own cache directory.
             let directory = scratch.path
             let caches = [scratch.url(".cache-0"), scratch.url(".cache-1")]
             let results = try await withThrowingTaskGroup(of: (Int, (status: Int32, stdout: String, stderr: String)).self) { group in
                 for index in 0..<2 {
                     group.addTask {
-                        (index, try run(imagegenExecutable, ["build", "recipe.yaml", "--format", "json"], directory: directory,
-                                        environment: ["IMAGEGEN_CACHE_DIR": caches[index]]))
+                        (
+                            index,
+                            try run(
+                                imagegenExecutable, ["build", "recipe.yaml", "--format", "json"], directory: directory,
+                                environment: ["IMAGEGEN_CACHE_DIR": caches[index]])
+                        )
                     }
                 }
                 var results = Array(repeating: (status: Int32(-1), stdout: "", stderr: ""), count: 2)
@@ -129,7 +139,7 @@ struct BuildTests {
     @Test("the CLI: text summary, JSON events, --layer picks a layer and what it needs")
     func cli() async throws {
         try await withRecipeFixture("cli") { fixture in
-            let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
+            let name = fixture.name, scratch = fixture.scratch
             scratch.write("files/middle.txt", "cli\n")
             scratch.write("recipe.yaml", Self.chain(name))
 
@@ -153,14 +163,18 @@ struct BuildTests {
     func failingStep() async throws {
         try await withRecipeFixture("fail") { fixture in
             let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
-            scratch.write("recipe.yaml", EngineFixture.recipe(name, layers: """
-                  broken:
-                    from: base
-                    run: ["echo about to fail && echo details on stderr >&2 && exit 3"]
-                  above:
-                    from: broken
-                    run: ["echo never"]
-                """))
+            scratch.write(
+                "recipe.yaml",
+                EngineFixture.recipe(
+                    name,
+                    layers: """
+                          broken:
+                            from: base
+                            run: ["echo about to fail && echo details on stderr >&2 && exit 3"]
+                          above:
+                            from: broken
+                            run: ["echo never"]
+                        """))
             let result = try imagegen(["build", "recipe.yaml"], in: scratch)
             #expect(result.status == 1)
             #expect(result.stderr.contains("error: layer 'broken' failed at: RUN echo about to fail && echo details on stderr >&2 && exit 3"))
@@ -209,7 +223,9 @@ struct BuildTests {
         _ = try await EngineFixture.engine()
         let name = EngineFixture.uniqueName("nobase")
         let scratch = Scratch()
-        scratch.write("recipe.yaml", """
+        scratch.write(
+            "recipe.yaml",
+            """
             recipe: \(name)
             layers:
               base:
@@ -309,7 +325,8 @@ struct BuildTests {
             defer { registry.stop() }
             let base = "\(registry.address)/\(name)/busybox:1"
             try await engine.tag(EngineFixture.busybox, repository: try Repository(parsing: "\(registry.address)/\(name)/busybox"), tag: "1")
-            try await engine.push(try Repository(parsing: "\(registry.address)/\(name)/busybox"), tag: "1", registryAuth: await RegistryAuth.resolve(registry: registry.address).header)
+            try await engine.push(
+                try Repository(parsing: "\(registry.address)/\(name)/busybox"), tag: "1", registryAuth: await RegistryAuth.resolve(registry: registry.address).header)
             try await engine.removeImage(base)
             fixture.removeAfterwards(base)
             scratch.write("recipe.yaml", "recipe: \(name)\nlayers:\n  base:\n    from: \(base)\n    distro: busybox\n    user: {name: dev, uid: 1000}\n")
@@ -325,13 +342,17 @@ struct BuildTests {
     @Test("resource limits reach the RUN steps")
     func limits() async throws {
         try await withRecipeFixture("limits") { fixture in
-            let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
-            scratch.write("recipe.yaml", EngineFixture.recipe(name, layers: """
-                  limited:
-                    from: base
-                    run: ["echo \(name) && cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes"]
+            let name = fixture.name, scratch = fixture.scratch
+            scratch.write(
+                "recipe.yaml",
+                EngineFixture.recipe(
+                    name,
+                    layers: """
+                          limited:
+                            from: base
+                            run: ["echo \(name) && cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes"]
 
-                """))
+                        """))
             let result = try imagegen(["build", "recipe.yaml", "--memory", "64MiB", "--cpuset-cpus", "0"], in: scratch)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stderr.contains("[limited]   67108864"))

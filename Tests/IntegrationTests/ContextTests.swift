@@ -13,24 +13,28 @@ import Testing
 @Suite("baked context on a real engine")
 struct ContextTests {
     static func recipe(_ name: String, context: String, policy: String = "") -> String {
-        EngineFixture.recipe(name, layers: """
-              tools:
-                from: base
-                run: ["echo tools > /tools.txt"]
-              context:
-                from: tools
-                context: \(context)
-            \(policy)
-            """)
+        EngineFixture.recipe(
+            name,
+            layers: """
+                  tools:
+                    from: base
+                    run: ["echo tools > /tools.txt"]
+                  context:
+                    from: tools
+                    context: \(context)
+                \(policy)
+                """)
     }
 
     @Test("configs at their targets are the user's and readable, ~ is the home; a pinned repo: a new commit rebuilds only the context layer; a package bakes the same image")
     func bake() async throws {
         try await withRecipeFixture("ctx") { fixture in
-            let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
+            let name = fixture.name, scratch = fixture.scratch
             let upstream = try TestRepository(in: scratch)
             try upstream.commit(["README.md": "reference v1\n"], message: "one")
-            scratch.write("ctx/manifest.yaml", """
+            scratch.write(
+                "ctx/manifest.yaml",
+                """
                 version: "1.0"
                 name: "Test context"
                 docs: [{path: docs/guide.md, description: "a guide"}]
@@ -80,8 +84,9 @@ struct ContextTests {
             let packaged = try imagegen(["context", "package", "ctx", "--output", "pkg/ctx.context", "--allow-local-repos", "."], in: scratch)
             #expect(packaged.status == 0, "\(packaged.stderr)")
             scratch.write("pkg/recipe.yaml", Self.recipe(name, context: "{package: ctx.context, dest: /workspace/context}"))
-            let fromPackage = try run(imagegenExecutable, ["build", "recipe.yaml", "--progress", "plain"], directory: scratch.url("pkg"),
-                                      environment: ["IMAGEGEN_CACHE_DIR": scratch.url(".cache")])
+            let fromPackage = try run(
+                imagegenExecutable, ["build", "recipe.yaml", "--progress", "plain"], directory: scratch.url("pkg"),
+                environment: ["IMAGEGEN_CACHE_DIR": scratch.url(".cache")])
             #expect(fromPackage.status == 0, "\(fromPackage.stderr)")
             #expect(fromPackage.stdout.contains("0 built, 3 cached"), "\(fromPackage.stdout)")
         }
@@ -90,7 +95,7 @@ struct ContextTests {
     @Test("a context over its budget: the report names the largest context files")
     func budget() async throws {
         try await withRecipeFixture("ctxbudget") { fixture in
-            let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
+            let name = fixture.name, scratch = fixture.scratch
             scratch.write("ctx/manifest.yaml", "data: [data/]\n")
             scratch.write("ctx/data/big.csv", String(repeating: "a,b,c\n", count: 50_000))
             scratch.write("ctx/data/small.csv", "a,b\n")

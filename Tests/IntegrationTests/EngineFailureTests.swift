@@ -24,8 +24,10 @@ struct EngineFailureTests {
     func notRunning() throws {
         let result = try build(["DOCKER_HOST": "unix:///tmp/imagegen-no-such-engine.sock"])
         #expect(result.status == 3)
-        #expect(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
-            == "error: cannot reach the Docker engine at unix:///tmp/imagegen-no-such-engine.sock (no such socket): is dockerd running? Start it, or set DOCKER_HOST to where it listens")
+        #expect(
+            result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+                == "error: cannot reach the Docker engine at unix:///tmp/imagegen-no-such-engine.sock (no such socket): is dockerd running? Start it, or set DOCKER_HOST to where it listens"
+        )
     }
 
     @Test("a socket nobody listens on, and a closed TCP port")
@@ -58,8 +60,9 @@ struct EngineFailureTests {
         chmod(directory, 0o777)
         chmod(directory + "/recipe.yaml", 0o644)
         let runuser = try #require(which("runuser") ?? (FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser") ? "/usr/sbin/runuser" : nil))
-        let result = try run(runuser, ["-u", "nobody", "--", imagegenExecutable, "build", "recipe.yaml"], directory: directory,
-                             environment: ["IMAGEGEN_CACHE_DIR": directory + "/.cache", "HOME": directory, "DOCKER_HOST": "unix://" + engine])
+        let result = try run(
+            runuser, ["-u", "nobody", "--", imagegenExecutable, "build", "recipe.yaml"], directory: directory,
+            environment: ["IMAGEGEN_CACHE_DIR": directory + "/.cache", "HOME": directory, "DOCKER_HOST": "unix://" + engine])
         #expect(result.status == 3)
         #expect(result.stderr.contains("permission denied on the Docker engine socket unix://\(engine): add your user to the 'docker' group"))
     }
@@ -128,14 +131,18 @@ final class PrivateEngineTests {
     func killedMidBuild() async throws {
         let name = EngineFixture.uniqueName("kill")
         let scratch = Scratch()
-        scratch.write("recipe.yaml", EngineFixture.recipe(name, layers: """
-              slow:
-                from: base
-                run: ["echo slow-started && sleep 20 && echo slow-done"]
-              top:
-                from: slow
-                run: ["echo top"]
-            """))
+        scratch.write(
+            "recipe.yaml",
+            EngineFixture.recipe(
+                name,
+                layers: """
+                      slow:
+                        from: base
+                        run: ["echo slow-started && sleep 20 && echo slow-done"]
+                      top:
+                        from: slow
+                        run: ["echo top"]
+                    """))
         // Wait until the slow layer's RUN has started, then kill the engine.
         let running = try startBuild(in: scratch, until: "slow-started", environment: dockerd.unixEnvironment)
         let process = running.process, errors = running.errors, seen = running.seen
@@ -145,17 +152,19 @@ final class PrivateEngineTests {
         process.waitUntilExit()
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(process.terminationStatus == 3)
-        #expect(stderr.contains("error: lost the connection to the Docker engine at unix://\(dockerd.socket) during POST /build")
+        #expect(
+            stderr.contains("error: lost the connection to the Docker engine at unix://\(dockerd.socket) during POST /build")
                 || stderr.contains("error: cannot reach the Docker engine"), "\(stderr)")
 
         try await dockerd.start()
         let rerun = try imagegen(["build", "recipe.yaml", "--format", "json"], in: scratch, environment: dockerd.unixEnvironment)
         #expect(rerun.status == 0, "\(rerun.stderr)")
         let events = try rerun.stdout.split(separator: "\n").map { try JSONValue(parsing: Data($0.utf8)) }
-        let states = Dictionary(uniqueKeysWithValues: (events.last?["layers"]?.arrayValue ?? []).compactMap { layer -> (String, String)? in
-            guard let name = layer["layer"]?.stringValue, let state = layer["state"]?.stringValue else { return nil }
-            return (name, state)
-        })
+        let states = Dictionary(
+            uniqueKeysWithValues: (events.last?["layers"]?.arrayValue ?? []).compactMap { layer -> (String, String)? in
+                guard let name = layer["layer"]?.stringValue, let state = layer["state"]?.stringValue else { return nil }
+                return (name, state)
+            })
         #expect(states == ["base": "cached", "slow": "built", "top": "built"])
     }
 }

@@ -120,10 +120,11 @@ struct ImportTests {
         let release = try imagegen(["release", "recipe.yaml", "--version", "1.0.0", "--dry-run", "--registry", prefix, "--format", "json"], in: scratch)
         #expect(release.status == 0, "\(release.stdout)\n\(release.stderr)")
         let document = try JSONValue(parsing: Data(release.stdout.utf8))
-        let references = Set((document["tags"]?.arrayValue ?? []).compactMap { tag -> String? in
-            guard let repository = tag["repository"]?.stringValue, let name = tag["tag"]?.stringValue else { return nil }
-            return String(repository.dropFirst(prefix.count + 1)) + ":" + name
-        })
+        let references = Set(
+            (document["tags"]?.arrayValue ?? []).compactMap { tag -> String? in
+                guard let repository = tag["repository"]?.stringValue, let name = tag["tag"]?.stringValue else { return nil }
+                return String(repository.dropFirst(prefix.count + 1)) + ":" + name
+            })
         #expect(references == expectedTags, "release would tag \(references.sorted()), the originals are \(expectedTags.sorted())")
 
         // Round trip: the generated Dockerfiles import to the same recipe. (A recipe with variants
@@ -132,15 +133,18 @@ struct ImportTests {
         let generatedDirectories = plan.layers.map { "generated/\(fixture.name)/\($0.name)" }
         let again = try imagegen(["import"] + generatedDirectories + ["--recipe", fixture.name, "--out", "again.yaml"] + importArguments, in: scratch)
         #expect(again.status == 0, "\(again.stderr)")
-        #expect(try #require(scratch.read("again.yaml")).split(separator: "\n").dropFirst() == recipe.split(separator: "\n").dropFirst(),
-                "import → generate → import changed the recipe:\n\(scratch.read("again.yaml") ?? "")")
+        #expect(
+            try #require(scratch.read("again.yaml")).split(separator: "\n").dropFirst() == recipe.split(separator: "\n").dropFirst(),
+            "import → generate → import changed the recipe:\n\(scratch.read("again.yaml") ?? "")")
     }
 
     @Test("a trixie chain: an account used by the next image, a step as the user, WORKDIR changes, EXPOSE, HEALTHCHECK, COPY --from a stage")
     func trixieChain() async throws {
         try await withRecipeFixture("imptrixie") { fixture in
             let scratch = fixture.scratch, org = fixture.name
-            scratch.write("core/Dockerfile", """
+            scratch.write(
+                "core/Dockerfile",
+                """
                 ARG DEBIAN=trixie
                 # The foundation: one account, a workdir it owns.
                 FROM debian:${DEBIAN}-slim
@@ -152,7 +156,9 @@ struct ImportTests {
                 USER app
 
                 """)
-            scratch.write("tools/Dockerfile", """
+            scratch.write(
+                "tools/Dockerfile",
+                """
                 FROM \(org)/core:1.0
                 USER root
                 # Root's part: a directory for tools.
@@ -169,7 +175,9 @@ struct ImportTests {
 
                 """)
             scratch.write("tools/motd", "welcome\n")
-            scratch.write("app/Dockerfile", """
+            scratch.write(
+                "app/Dockerfile",
+                """
                 FROM \(org)/core:1.0 AS builder
                 RUN echo built > /srv/artifact
 
@@ -189,9 +197,10 @@ struct ImportTests {
                 Original(directory: "app", tags: ["\(org)/app:1.0"]),
             ]
             try Self.buildOriginals(originals, in: scratch, fixture: fixture)
-            try await check(originals, layers: [("core", "\(org)/core:1.0", "core", 0), ("tools", "\(org)/tools:1.0", "tools", 0), ("app", "\(org)/app:1.0", "app", 1)],
-                            importArguments: ["--image", "app=\(org)/app", "--tag", "{version}", "--tag", "1.0"],
-                            expectedTags: Set(["core", "tools", "app"].flatMap { ["\(org)/\($0):1.0.0", "\(org)/\($0):1.0"] }), in: scratch, fixture: fixture)
+            try await check(
+                originals, layers: [("core", "\(org)/core:1.0", "core", 0), ("tools", "\(org)/tools:1.0", "tools", 0), ("app", "\(org)/app:1.0", "app", 1)],
+                importArguments: ["--image", "app=\(org)/app", "--tag", "{version}", "--tag", "1.0"],
+                expectedTags: Set(["core", "tools", "app"].flatMap { ["\(org)/\($0):1.0.0", "\(org)/\($0):1.0"] }), in: scratch, fixture: fixture)
             let recipe = try #require(scratch.read("recipe.yaml"))
             #expect(recipe.contains("  app-builder:\n    from: core\n    release: false\n"))
             #expect(recipe.contains("      # Back to the account the base made, and a step as it.\n      - user: app\n"))
@@ -202,7 +211,9 @@ struct ImportTests {
     func busyboxChain() async throws {
         try await withRecipeFixture("impbusy") { fixture in
             let scratch = fixture.scratch, org = fixture.name
-            scratch.write("bb-base/Dockerfile", """
+            scratch.write(
+                "bb-base/Dockerfile",
+                """
                 FROM imagegen-test/busybox:1
                 RUN echo 'dev:x:1000:1000::/home/dev:/bin/sh' >> /etc/passwd \\
                     && echo 'dev:x:1000:' >> /etc/group \\
@@ -213,7 +224,9 @@ struct ImportTests {
                 WORKDIR /home/dev
 
                 """)
-            scratch.write("bb-app/Dockerfile", """
+            scratch.write(
+                "bb-app/Dockerfile",
+                """
                 FROM \(org)/bb-base:1.0
                 COPY --chown=1000:1000 conf/ /home/dev/conf/
                 ARG VERSION=1.2
@@ -228,9 +241,10 @@ struct ImportTests {
             scratch.write("bb-app/conf/nested/more.conf", "more=1\n")
             let originals = [Original(directory: "bb-base", tags: ["\(org)/bb-base:1.0"]), Original(directory: "bb-app", tags: ["\(org)/bb-app:1.0"])]
             try Self.buildOriginals(originals, in: scratch, fixture: fixture)
-            try await check(originals, layers: [("bb-base", "\(org)/bb-base:1.0", "bb-base", 0), ("bb-app", "\(org)/bb-app:1.0", "bb-app", 0)],
-                            importArguments: ["--image", "bb-app=\(org)/bb-app", "--tag", "v{version}"],
-                            expectedTags: ["\(org)/bb-base:v1.0.0", "\(org)/bb-app:v1.0.0"], in: scratch, fixture: fixture)
+            try await check(
+                originals, layers: [("bb-base", "\(org)/bb-base:1.0", "bb-base", 0), ("bb-app", "\(org)/bb-app:1.0", "bb-app", 0)],
+                importArguments: ["--image", "bb-app=\(org)/bb-app", "--tag", "v{version}"],
+                expectedTags: ["\(org)/bb-base:v1.0.0", "\(org)/bb-app:v1.0.0"], in: scratch, fixture: fixture)
         }
     }
 
@@ -238,7 +252,9 @@ struct ImportTests {
     func variants() async throws {
         try await withRecipeFixture("impvar") { fixture in
             let scratch = fixture.scratch, org = fixture.name
-            scratch.write("flav/Dockerfile", """
+            scratch.write(
+                "flav/Dockerfile",
+                """
                 ARG FLAVOR=alpha
                 FROM imagegen-test/busybox:1
                 ARG FLAVOR
@@ -253,9 +269,10 @@ struct ImportTests {
                 Original(directory: "flav", tags: ["\(org)/flav:1.0.0-\(flavor)", "\(org)/flav:\(flavor)"], buildArgs: ["FLAVOR": flavor])
             }
             try Self.buildOriginals(originals, in: scratch, fixture: fixture)
-            try await check(originals, layers: [("flav-alpha", "\(org)/flav:alpha", "flav", 0), ("flav-beta", "\(org)/flav:beta", "flav", 0)],
-                            importArguments: ["--image", "flav=\(org)/flav", "--tag", "{version}-${FLAVOR}", "--tag", "${FLAVOR}", "--variant", "FLAVOR=alpha,beta"],
-                            expectedTags: Set(originals.flatMap(\.tags)), in: scratch, fixture: fixture)
+            try await check(
+                originals, layers: [("flav-alpha", "\(org)/flav:alpha", "flav", 0), ("flav-beta", "\(org)/flav:beta", "flav", 0)],
+                importArguments: ["--image", "flav=\(org)/flav", "--tag", "{version}-${FLAVOR}", "--tag", "${FLAVOR}", "--variant", "FLAVOR=alpha,beta"],
+                expectedTags: Set(originals.flatMap(\.tags)), in: scratch, fixture: fixture)
         }
     }
 }

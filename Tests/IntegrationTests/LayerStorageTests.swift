@@ -23,29 +23,35 @@ struct LayerStorageTests {
         #expect(built.succeeded)
         let base = try #require(plan.layer(named: "base")).reference
         let first = try #require(plan.layer(named: "first"))
-        try await VerifyTests.plant(first, dockerfile: """
-            FROM \(base)
-            USER 0:0
-            COPY key.pem /data/gone/service.pem
-            RUN mkdir -p /data/keep /data/opaque/sub /data/drop && echo one > /data/keep/a && ln /data/keep/a /data/keep/hard \\
-                && ln -s a /data/keep/link && mkfifo /data/keep/fifo && echo old > /data/opaque/sub/old && echo x > /data/drop/x \\
-                && cp /bin/busybox /data/keep/tool && chmod 4755 /data/keep/tool && chown 1000:1000 /data/keep/a
-            USER 1000:1000
-            """, files: ["key.pem": FakeKeys.pem], engine: fixture.engine)
-        try await VerifyTests.plant(try #require(plan.layer(named: "second")), dockerfile: """
-            FROM \(first.reference)
-            USER 0:0
-            RUN echo longer than before > /data/keep/a && rm /data/gone/service.pem /data/keep/link && rm -rf /data/drop \\
-                && rm -rf /data/opaque && mkdir -p /data/opaque && echo fresh > /data/opaque/fresh
-            USER 1000:1000
-            """, engine: fixture.engine)
+        try await VerifyTests.plant(
+            first,
+            dockerfile: """
+                FROM \(base)
+                USER 0:0
+                COPY key.pem /data/gone/service.pem
+                RUN mkdir -p /data/keep /data/opaque/sub /data/drop && echo one > /data/keep/a && ln /data/keep/a /data/keep/hard \\
+                    && ln -s a /data/keep/link && mkfifo /data/keep/fifo && echo old > /data/opaque/sub/old && echo x > /data/drop/x \\
+                    && cp /bin/busybox /data/keep/tool && chmod 4755 /data/keep/tool && chown 1000:1000 /data/keep/a
+                USER 1000:1000
+                """, files: ["key.pem": FakeKeys.pem], engine: fixture.engine)
+        try await VerifyTests.plant(
+            try #require(plan.layer(named: "second")),
+            dockerfile: """
+                FROM \(first.reference)
+                USER 0:0
+                RUN echo longer than before > /data/keep/a && rm /data/gone/service.pem /data/keep/link && rm -rf /data/drop \\
+                    && rm -rf /data/opaque && mkdir -p /data/opaque && echo fresh > /data/opaque/fresh
+                USER 1000:1000
+                """, engine: fixture.engine)
         for layer in plan.layers { fixture.removeAfterwards(layer.reference) }
         return plan
     }
 
-    static func verify(_ plan: BuildPlan, engine: DockerEngine, from source: Verifier.LayersFrom,
-                       directories: (@Sendable (ImageInspect) -> Result<[String], LayerStorage.Failure>)? = nil,
-                       notes: NoteLog = NoteLog(), helper: Bool = true) async throws -> VerifyReport {
+    static func verify(
+        _ plan: BuildPlan, engine: DockerEngine, from source: Verifier.LayersFrom,
+        directories: (@Sendable (ImageInspect) -> Result<[String], LayerStorage.Failure>)? = nil,
+        notes: NoteLog = NoteLog(), helper: Bool = true
+    ) async throws -> VerifyReport {
         var options = Verifier.Options()
         options.layerCache = nil
         options.layersFrom = source
@@ -79,8 +85,9 @@ struct LayerStorageTests {
             for (index, directory) in directories.enumerated() {
                 let fromStorage = try LayerStorage.read(directory, key: ids[index].description, options: ImageExport.Options())
                 let fromExport = try #require(analysis.blobs[keys[index]])
-                #expect(LayerIndexStore.encode(fromStorage).canonical == LayerIndexStore.encode(fromExport).canonical,
-                        "layer \(index + 1) of \(directories.count) differs")
+                #expect(
+                    LayerIndexStore.encode(fromStorage).canonical == LayerIndexStore.encode(fromExport).canonical,
+                    "layer \(index + 1) of \(directories.count) differs")
                 stored.append(fromStorage)
             }
             // The cases are really there: the test would not notice them missing otherwise.
@@ -163,9 +170,10 @@ extension LayerStorageTests {
             let user = try Self.dockerGroupUser()
             let path = fixture.scratch.write("recipe.yaml", EngineFixture.recipe(fixture.name, layers: "  first:\n    from: base\n  second:\n    from: first\n"))
             #expect(chmod(fixture.scratch.path, 0o777) == 0)
-            let runuser = try #require(which("runuser") ?? "/usr/sbin/runuser")
-            let asUser = try run(runuser, ["-u", user, "--", imagegenExecutable, "verify", path, "--format", "json"], directory: fixture.scratch.path,
-                                 environment: ["IMAGEGEN_CACHE_DIR": fixture.scratch.url("user-cache"), "HOME": fixture.scratch.path])
+            let runuser = which("runuser") ?? "/usr/sbin/runuser"
+            let asUser = try run(
+                runuser, ["-u", user, "--", imagegenExecutable, "verify", path, "--format", "json"], directory: fixture.scratch.path,
+                environment: ["IMAGEGEN_CACHE_DIR": fixture.scratch.url("user-cache"), "HOME": fixture.scratch.path])
             #expect(!asUser.stderr.contains("note:"), "\(asUser.stderr)")
             var report = try JSONValue(parsing: Data(asUser.stdout.utf8))
             let sources = Set((report["layers"]?.arrayValue ?? []).flatMap { $0["layerSources"]?.arrayValue ?? [] }.compactMap { $0["source"]?.stringValue })
@@ -200,17 +208,19 @@ extension JSONValue {
     mutating func removeTimes() {
         switch self {
         case .members(let members):
-            self = .members(members.filter { $0.key != "milliseconds" && $0.key != "layerSources" }.map { member in
-                var value = member.value
-                value.removeTimes()
-                return Member(member.key, value)
-            })
+            self = .members(
+                members.filter { $0.key != "milliseconds" && $0.key != "layerSources" }.map { member in
+                    var value = member.value
+                    value.removeTimes()
+                    return Member(member.key, value)
+                })
         case .array(let array):
-            self = .array(array.map { item in
-                var value = item
-                value.removeTimes()
-                return value
-            })
+            self = .array(
+                array.map { item in
+                    var value = item
+                    value.removeTimes()
+                    return value
+                })
         default:
             break
         }

@@ -42,11 +42,13 @@ struct MultiPlatformTests {
     /// Checks what the tests need of the machine, then pushes `<registry>/base/busybox:1` as an
     /// index of the amd64 and arm64 busybox test images, with the CLI.
     static func pushBase(to registry: LocalRegistry, fixture: RecipeFixture) async throws -> String {
-        try #require(FileManager.default.fileExists(atPath: "/proc/sys/fs/binfmt_misc/qemu-aarch64"),
-                     "arm64 emulation is not registered: make test runs scripts/binfmt (qemu-user-static)")
+        try #require(
+            FileManager.default.fileExists(atPath: "/proc/sys/fs/binfmt_misc/qemu-aarch64"),
+            "arm64 emulation is not registered: make test runs scripts/binfmt (qemu-user-static)")
         try await EngineFixture.ensureBusybox(on: fixture.engine)
-        let arm = try #require(try await fixture.engine.inspectImage(arm64Busybox),
-                               "\(arm64Busybox) is missing: make test runs scripts/provision-images busybox-arm64")
+        let arm = try #require(
+            try await fixture.engine.inspectImage(arm64Busybox),
+            "\(arm64Busybox) is missing: make test runs scripts/provision-images busybox-arm64")
         #expect(arm.architecture == "arm64")
         let base = "\(registry.address)/base/busybox:1"
         let result = try imagegen(["index", base, "linux/amd64=\(EngineFixture.busybox)", "linux/arm64=\(arm64Busybox)"], in: fixture.scratch)
@@ -173,8 +175,9 @@ struct MultiPlatformTests {
             #expect(unbuilt.stderr.contains("✗ top@linux/arm64: built:"), "a failure names the platform: \(unbuilt.stderr)")
             let build = try imagegen(["build", "recipe.yaml"], in: fixture.scratch)
             #expect(build.status == 0, "\(build.stdout)\(build.stderr)")
-            let release = try imagegen(["release", "recipe.yaml", "--version", "1.2.0", "--push", "--registry", "\(registry.address)/rel"], in: fixture.scratch,
-                                       environment: ["DOCKER_CONFIG": fixture.scratch.url("no-docker-config")])
+            let release = try imagegen(
+                ["release", "recipe.yaml", "--version", "1.2.0", "--push", "--registry", "\(registry.address)/rel"], in: fixture.scratch,
+                environment: ["DOCKER_CONFIG": fixture.scratch.url("no-docker-config")])
             #expect(release.status == 0, "\(release.stdout)\(release.stderr)")
             let repository = "rel/\(fixture.name)-top"
             for tag in ["1.2.0", "1.2", "1", "latest", "1.2.0-amd64", "1.2.0-arm64"] { fixture.removeAfterwards("\(registry.address)/\(repository):\(tag)") }
@@ -198,8 +201,9 @@ struct MultiPlatformTests {
             #expect(machine.stdout == "aarch64\naarch64\n", "\(machine.stdout)\(machine.stderr)")
 
             // Released again, nothing moves and nothing is pushed anew.
-            let again = try imagegen(["release", "recipe.yaml", "--version", "1.2.0", "--push", "--registry", "\(registry.address)/rel"], in: fixture.scratch,
-                                     environment: ["DOCKER_CONFIG": fixture.scratch.url("no-docker-config")])
+            let again = try imagegen(
+                ["release", "recipe.yaml", "--version", "1.2.0", "--push", "--registry", "\(registry.address)/rel"], in: fixture.scratch,
+                environment: ["DOCKER_CONFIG": fixture.scratch.url("no-docker-config")])
             #expect(again.status == 0, "\(again.stderr)")
             #expect(try Self.rawManifest("\(registry.address)/\(repository):1.2.0") == firstIndex, "the index is the same")
             #expect(again.stderr.contains("pushing") == false, "\(again.stderr)")

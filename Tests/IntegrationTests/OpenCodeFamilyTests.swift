@@ -19,8 +19,9 @@ struct OpenCodeFamilyTests {
     static let hostCA = "/etc/ssl/certs/ca-certificates.crt"
 
     static func imagegen(_ arguments: [String], cache: Scratch, environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
-        try run(imagegenExecutable, arguments, directory: repositoryRoot,
-                environment: ["IMAGEGEN_CACHE_DIR": cache.url("cache")].merging(environment) { _, new in new })
+        try run(
+            imagegenExecutable, arguments, directory: repositoryRoot,
+            environment: ["IMAGEGEN_CACHE_DIR": cache.url("cache")].merging(environment) { _, new in new })
     }
 
     @Test("build and verify: every check passes, at least 55 tools answer their probes, the build CA is in no image")
@@ -35,7 +36,9 @@ struct OpenCodeFamilyTests {
         let verify = try Self.imagegen(["verify", Self.recipe, "--format", "json"], cache: cache)
         let report = try JSONValue(parsing: Data(verify.stdout.utf8))
         let failed = (report["layers"]?.arrayValue ?? []).flatMap { layer in
-            (layer["checks"]?.arrayValue ?? []).filter { $0["status"]?.stringValue != "passed" }.map { "\(layer["layer"]?.stringValue ?? "?"): \($0["name"]?.stringValue ?? "?"): \($0["message"]?.stringValue ?? "")" }
+            (layer["checks"]?.arrayValue ?? []).filter { $0["status"]?.stringValue != "passed" }.map {
+                "\(layer["layer"]?.stringValue ?? "?"): \($0["name"]?.stringValue ?? "?"): \($0["message"]?.stringValue ?? "")"
+            }
         }
         #expect(verify.status == 0 && failed.isEmpty, "failed checks: \(failed)")
 

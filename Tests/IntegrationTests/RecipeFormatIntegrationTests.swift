@@ -18,7 +18,9 @@ struct RecipeFormatIntegrationTests {
         try await withRecipeFixture("format") { fixture in
             let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
             scratch.write("files/tool.sh", "#!/bin/sh\necho tool ran\n")
-            scratch.write("recipe.yaml", """
+            scratch.write(
+                "recipe.yaml",
+                """
                 recipe: \(name)
                 layers:
                   accounts:

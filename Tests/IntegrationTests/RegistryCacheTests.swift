@@ -99,8 +99,9 @@ struct RegistryCacheTests {
             #expect(pulled.uploads == 0, "no build context was sent")
             #expect(pulledLog.steps(of: "base").isEmpty && pulledLog.steps(of: "top").isEmpty, "no build step ran")
             #expect(Self.pushed(pulledLog).isEmpty)
-            #expect(pulledLog.outputs(of: "top").contains { $0.hasPrefix("cache: pulling") && $0.hasSuffix("first: it holds every layer under it") },
-                    "the last layer is pulled first, with every layer under it")
+            #expect(
+                pulledLog.outputs(of: "top").contains { $0.hasPrefix("cache: pulling") && $0.hasSuffix("first: it holds every layer under it") },
+                "the last layer is pulled first, with every layer under it")
             for layer in plan.layers {
                 let image = try #require(try await second.inspectImage(layer.reference), "\(layer.reference) is tagged on engine B")
                 #expect(image.labels[ImageLabels.contentHash] == layer.contentHash.hex)
@@ -108,11 +109,14 @@ struct RegistryCacheTests {
             // The cache's own names are not left behind on B.
             #expect(try await second.listImages(labels: []).flatMap { $0.repoTags ?? [] }.allSatisfy { !$0.hasPrefix(registry.address) })
 
-            let verify = try await Verifier(engine: second, plan: plan, options: {
-                var options = Verifier.Options()
-                options.layerCache = nil
-                return options
-            }()).run()
+            let verify = try await Verifier(
+                engine: second, plan: plan,
+                options: {
+                    var options = Verifier.Options()
+                    options.layerCache = nil
+                    return options
+                }()
+            ).run()
             #expect(verify.passed, "\(verify.checks.filter { !$0.passed }.map { "\($0.layer) \($0.name): \($0.message)" })")
 
             // A changed file of the top layer: on B only that layer builds.
@@ -139,8 +143,9 @@ struct RegistryCacheTests {
             // Someone else's image under the base layer's content-hash tag.
             let cacheRepository = try Repository(parsing: "\(registry.address)/cache/\(base.imageName.path)")
             let impostor = "\(fixture.name)-impostor:1"
-            try await fixture.engine.importImage(try EngineFixture.busyboxRootFS(marker: "impostor"), repository: try Repository(parsing: "\(fixture.name)-impostor"), tag: try Tag(parsing: "1"),
-                                                 changes: ["LABEL \(ImageLabels.contentHash)=\(String(repeating: "0", count: 64))"])
+            try await fixture.engine.importImage(
+                try EngineFixture.busyboxRootFS(marker: "impostor"), repository: try Repository(parsing: "\(fixture.name)-impostor"), tag: try Tag(parsing: "1"),
+                changes: ["LABEL \(ImageLabels.contentHash)=\(String(repeating: "0", count: 64))"])
             fixture.removeAfterwards(impostor)
             try await fixture.engine.tag(impostor, repository: cacheRepository, tag: base.tag)
             try await fixture.engine.push(cacheRepository, tag: base.tag, registryAuth: "e30")
@@ -261,10 +266,13 @@ struct RegistryCacheTests {
             let session = try await Self.session(registry)
             let sorted = ids.sorted { $0.description < $1.description }
             let key = LayerIndexStore.key(ImageExport.Options())
-            let (_, body) = try #require(try await session.client.rawManifest(repository: "cache/imagegen-layer-index", reference: "\(sorted[0].hex).\(key)",
-                                                                              accept: ["application/vnd.oci.image.manifest.v1+json"]))
-            try await session.client.pushManifest(repository: "cache/imagegen-layer-index", reference: "\(sorted[1].hex).\(key)",
-                                                  mediaType: "application/vnd.oci.image.manifest.v1+json", body: body)
+            let (_, body) = try #require(
+                try await session.client.rawManifest(
+                    repository: "cache/imagegen-layer-index", reference: "\(sorted[0].hex).\(key)",
+                    accept: ["application/vnd.oci.image.manifest.v1+json"]))
+            try await session.client.pushManifest(
+                repository: "cache/imagegen-layer-index", reference: "\(sorted[1].hex).\(key)",
+                mediaType: "application/vnd.oci.image.manifest.v1+json", body: body)
             let forged = try await verify(try await Self.session(registry, mode: .read))
             let forgedSources = Dictionary(forged.layers.flatMap(\.layerSources).map { ($0.diffID, $0.source) }, uniquingKeysWith: { first, _ in first })
             #expect(forgedSources[sorted[1]] == .storage)

@@ -15,8 +15,10 @@ struct ReleaseTests {
         EngineFixture.recipe(name, layers: "  tool:\n    from: base\n    probes: [\"\(probe)\"]\n")
     }
 
-    func release(_ plan: BuildPlan, _ version: String, registry: LocalRegistry, push: Bool = true, engine: DockerEngine,
-                 progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> Releaser.Report {
+    func release(
+        _ plan: BuildPlan, _ version: String, registry: LocalRegistry, push: Bool = true, engine: DockerEngine,
+        progress: @escaping @Sendable (String) -> Void = { _ in }
+    ) async throws -> Releaser.Report {
         var options = Releaser.Options(info: ReleaseInfo(version: try SemVer(parsing: version), revision: String(repeating: "ab", count: 20), created: "2026-11-23T12:00:00Z"))
         options.push = push
         options.registry = "\(registry.address)/team"
@@ -190,7 +192,10 @@ struct ReleaseTests {
             scratch.write("recipe.yaml", Self.recipe(name))
             #expect(try imagegen(["build", "recipe.yaml"], in: scratch).status == 0)
             let git = try #require(which("git"))
-            for arguments in [["init", "-q"], ["add", "recipe.yaml"], ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "r"], ["tag", "v1.2.3"], ["tag", "v1.2.3-rc.1"]] {
+            for arguments in [
+                ["init", "-q"], ["add", "recipe.yaml"], ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "r"], ["tag", "v1.2.3"],
+                ["tag", "v1.2.3-rc.1"],
+            ] {
                 #expect(try run(git, arguments, directory: scratch.path).status == 0)
             }
             let dry = try imagegen(["release", "recipe.yaml", "--version-from-git", "--dry-run", "--format", "json"], in: scratch)

@@ -22,15 +22,20 @@ struct TerminalTests {
     }
 
     /// Runs imagegen on a terminal in `scratch`, with its own cache directory.
-    static func onTerminal(_ arguments: [String], in scratch: Scratch, columns: Int, environment: [String: String] = [:],
-                           actions: [(marker: String, action: PseudoTerminal.Action)] = []) throws -> PseudoTerminal.Result {
-        try PseudoTerminal.run(imagegenExecutable, arguments, directory: scratch.path, columns: columns,
-                               environment: ["IMAGEGEN_CACHE_DIR": scratch.url(".cache")].merging(environment) { _, new in new },
-                               actions: actions)
+    static func onTerminal(
+        _ arguments: [String], in scratch: Scratch, columns: Int, environment: [String: String] = [:],
+        actions: [(marker: String, action: PseudoTerminal.Action)] = []
+    ) throws -> PseudoTerminal.Result {
+        try PseudoTerminal.run(
+            imagegenExecutable, arguments, directory: scratch.path, columns: columns,
+            environment: ["IMAGEGEN_CACHE_DIR": scratch.url(".cache")].merging(environment) { _, new in new },
+            actions: actions)
     }
 
-    static func expectClean(_ result: PseudoTerminal.Result, status: Int32, columns: Int, contains text: String,
-                            sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+    static func expectClean(
+        _ result: PseudoTerminal.Result, status: Int32, columns: Int, contains text: String,
+        sourceLocation: Testing.SourceLocation = #_sourceLocation
+    ) {
         let plain = TerminalScreen.plain(result.output)
         #expect(result.status == status, "exit \(result.status), expected \(status):\n\(plain)", sourceLocation: sourceLocation)
         #expect(plain.contains(text), "no '\(text)' in:\n\(plain)", sourceLocation: sourceLocation)
@@ -38,15 +43,16 @@ struct TerminalTests {
             #expect(!plain.contains(word), "'\(word)' in:\n\(plain)", sourceLocation: sourceLocation)
         }
         for row in TerminalScreen.liveRows(result.output) {
-            #expect(TerminalText.columns(row) < columns, "a live row of \(TerminalText.columns(row)) columns on \(columns): \(row)",
-                    sourceLocation: sourceLocation)
+            #expect(
+                TerminalText.columns(row) < columns, "a live row of \(TerminalText.columns(row)) columns on \(columns): \(row)",
+                sourceLocation: sourceLocation)
         }
     }
 
     @Test("build (cold with long RUN lines, cached, failing), validate, generate, plan, verify, release", arguments: [80, 200])
     func everyCommand(columns: Int) async throws {
         try await withRecipeFixture("tty\(columns)") { fixture in
-            let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
+            let name = fixture.name, scratch = fixture.scratch
             scratch.write("recipe.yaml", Self.recipe(name, run: Self.longStep))
 
             let cold = try Self.onTerminal(["build", "recipe.yaml"], in: scratch, columns: columns)
@@ -60,14 +66,16 @@ struct TerminalTests {
             Self.expectClean(cached, status: 0, columns: columns, contains: "0 built, 1 cached")
 
             Self.expectClean(try Self.onTerminal(["validate", "recipe.yaml"], in: scratch, columns: columns), status: 0, columns: columns, contains: "ok (1 layer")
-            Self.expectClean(try Self.onTerminal(["generate", "recipe.yaml", "--out", "gen"], in: scratch, columns: columns), status: 0, columns: columns,
-                             contains: "wrote gen/\(name)")
+            Self.expectClean(
+                try Self.onTerminal(["generate", "recipe.yaml", "--out", "gen"], in: scratch, columns: columns), status: 0, columns: columns,
+                contains: "wrote gen/\(name)")
             Self.expectClean(try Self.onTerminal(["plan", "recipe.yaml"], in: scratch, columns: columns), status: 0, columns: columns, contains: "built")
             let verify = try Self.onTerminal(["verify", "recipe.yaml"], in: scratch, columns: columns)
             Self.expectClean(verify, status: 0, columns: columns, contains: "passed")
             #expect(verify.output.contains("\u{1B}[32m✓"))
-            Self.expectClean(try Self.onTerminal(["release", "recipe.yaml", "--version", "1.0.0", "--dry-run"], in: scratch, columns: columns),
-                             status: 0, columns: columns, contains: "dry run")
+            Self.expectClean(
+                try Self.onTerminal(["release", "recipe.yaml", "--version", "1.0.0", "--dry-run"], in: scratch, columns: columns),
+                status: 0, columns: columns, contains: "dry run")
 
             scratch.write("recipe.yaml", Self.recipe(name, run: "echo failing-now && exit 3"))
             let failing = try Self.onTerminal(["build", "recipe.yaml"], in: scratch, columns: columns)
@@ -79,7 +87,7 @@ struct TerminalTests {
     @Test("a resize mid-build: rows follow the new width")
     func resize() async throws {
         try await withRecipeFixture("ttyresize") { fixture in
-            let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
+            let name = fixture.name, scratch = fixture.scratch
             scratch.write("recipe.yaml", Self.recipe(name, run: "echo resize-now && sleep 3 && echo " + String(repeating: "x", count: 300)))
             let result = try Self.onTerminal(["build", "recipe.yaml"], in: scratch, columns: 200, actions: [("resize-now", .resize(columns: 50))])
             Self.expectClean(result, status: 0, columns: 200, contains: "1 built")
@@ -94,7 +102,7 @@ struct TerminalTests {
     @Test("NO_COLOR drops colour, TERM=dumb and --progress plain drop the live view, --progress tty forces it")
     func conventions() async throws {
         try await withRecipeFixture("ttyconv") { fixture in
-            let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
+            let name = fixture.name, scratch = fixture.scratch
             scratch.write("recipe.yaml", Self.recipe(name, run: "echo conventions"))
             _ = try imagegen(["build", "recipe.yaml"], in: scratch)
 
@@ -121,7 +129,7 @@ struct TerminalTests {
     @Test("Ctrl-C on a terminal: exit 130, the note above the last frame, the cursor on a fresh line")
     func interrupt() async throws {
         try await withRecipeFixture("ttyint") { fixture in
-            let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
+            let name = fixture.name, scratch = fixture.scratch
             scratch.write("recipe.yaml", Self.recipe(name, run: "echo interrupt-me && sleep 60"))
             let result = try Self.onTerminal(["build", "recipe.yaml"], in: scratch, columns: 120, actions: [("interrupt-me", .type("\u{03}"))])
             Self.expectClean(result, status: 130, columns: 120, contains: "interrupted: stopping")

@@ -24,8 +24,10 @@ struct VerifyTests {
         var parameters = BuildParameters(tag: layer.reference.description)
         parameters.labels = [ImageLabels.contentHash: layer.contentHash.hex, ImageLabels.baseImage: base, ImageLabels.OCI.title: layer.imageName.description]
         var failure: String?
-        for try await message in try await engine.build(context: .tar(sorted),
-                                                          parameters: parameters) {
+        for try await message in try await engine.build(
+            context: .tar(sorted),
+            parameters: parameters)
+        {
             if case .error(let text, _) = message { failure = text }
         }
         if let failure { throw TestFailure("planting \(layer.reference) failed: \(failure)") }
@@ -48,36 +50,38 @@ struct VerifyTests {
             let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
             scratch.write("ctx/manifest.yaml", "docs: [docs/guide.md]\n")
             scratch.write("ctx/docs/guide.md", "# Guide\n")
-            let yaml = EngineFixture.recipe(name, layers: """
-                  clean:
-                    from: base
-                    run: ["echo clean > /workspace/clean.txt"]
-                    probes: ["true", "echo probed"]
-                    policy: {max-size: 10MB, max-added: 1MB, files: {exists: [{path: /workspace/clean.txt, mode: "0644", owner: "0:0"}]}}
-                  rooted:
-                    from: imagegen-test/busybox:1
-                    distro: busybox
-                  oversize:
-                    from: base
-                    run: ["dd if=/dev/zero of=/workspace/blob bs=1024 count=3072 2>/dev/null"]
-                    policy: {max-size: 4MB}
-                  aptlists:
-                    from: base
-                    run: ["mkdir -p /var/lib/apt/lists && echo x > /var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease"]
-                  failingprobe:
-                    from: base
-                    probes: ["echo about to fail && exit 1"]
-                  uidmismatch:
-                    from: base
-                  deletedkey:
-                    from: base
-                  envsecret:
-                    from: base
-                  context:
-                    from: base
-                    context: {dir: ctx, dest: /workspace/context}
+            let yaml = EngineFixture.recipe(
+                name,
+                layers: """
+                      clean:
+                        from: base
+                        run: ["echo clean > /workspace/clean.txt"]
+                        probes: ["true", "echo probed"]
+                        policy: {max-size: 10MB, max-added: 1MB, files: {exists: [{path: /workspace/clean.txt, mode: "0644", owner: "0:0"}]}}
+                      rooted:
+                        from: imagegen-test/busybox:1
+                        distro: busybox
+                      oversize:
+                        from: base
+                        run: ["dd if=/dev/zero of=/workspace/blob bs=1024 count=3072 2>/dev/null"]
+                        policy: {max-size: 4MB}
+                      aptlists:
+                        from: base
+                        run: ["mkdir -p /var/lib/apt/lists && echo x > /var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease"]
+                      failingprobe:
+                        from: base
+                        probes: ["echo about to fail && exit 1"]
+                      uidmismatch:
+                        from: base
+                      deletedkey:
+                        from: base
+                      envsecret:
+                        from: base
+                      context:
+                        from: base
+                        context: {dir: ctx, dest: /workspace/context}
 
-                """)
+                    """)
             let plan = try planRecipe(yaml, in: scratch)
             for layer in plan.layers { fixture.removeAfterwards(layer.reference) }
             let built = try await Builder(engine: engine, plan: plan, options: BuildOptions()).run()
@@ -86,24 +90,31 @@ struct VerifyTests {
             // Plant the violations a generated Dockerfile cannot have.
             let base = try #require(plan.layer(named: "base")).reference
             try await Self.plant(try #require(plan.layer(named: "uidmismatch")), dockerfile: "FROM \(base)\nUSER 1001:1001\n", engine: engine)
-            try await Self.plant(try #require(plan.layer(named: "deletedkey")), dockerfile: """
-                FROM \(base)
-                USER 0:0
-                COPY key.pem /etc/ssl/private/service.pem
-                RUN rm /etc/ssl/private/service.pem
-                USER 1000:1000
-                """, files: ["key.pem": FakeKeys.pem], engine: engine)
-            try await Self.plant(try #require(plan.layer(named: "context")), dockerfile: """
-                FROM \(base)
-                COPY --chown=1000:1000 manifest.yaml /workspace/context/manifest.yaml
-                """, files: ["manifest.yaml": "docs: [docs/guide.md]\n"], engine: engine)
+            try await Self.plant(
+                try #require(plan.layer(named: "deletedkey")),
+                dockerfile: """
+                    FROM \(base)
+                    USER 0:0
+                    COPY key.pem /etc/ssl/private/service.pem
+                    RUN rm /etc/ssl/private/service.pem
+                    USER 1000:1000
+                    """, files: ["key.pem": FakeKeys.pem], engine: engine)
+            try await Self.plant(
+                try #require(plan.layer(named: "context")),
+                dockerfile: """
+                    FROM \(base)
+                    COPY --chown=1000:1000 manifest.yaml /workspace/context/manifest.yaml
+                    """, files: ["manifest.yaml": "docs: [docs/guide.md]\n"], engine: engine)
             // Env set by import, so the secret is in the config only (an ENV line would also be in the history).
             let envLayer = try #require(plan.layer(named: "envsecret"))
-            let busyboxID = BaseImages.identity(of: try #require(try await engine.inspectImage("imagegen-test/busybox:1")), named: try ImageReference(parsing: "imagegen-test/busybox:1"))
-            try await engine.importImage(try EngineFixture.busyboxRootFS(), repository: envLayer.imageName, tag: envLayer.tag, changes: [
-                "ENV OPENAI_API_KEY=\(FakeKeys.openAI)", "USER 1000:1000",
-                "LABEL \(ImageLabels.contentHash)=\(envLayer.contentHash) \(ImageLabels.baseImage)=\(busyboxID) org.opencontainers.image.title=\(envLayer.imageName)",
-            ])
+            let busyboxID = BaseImages.identity(
+                of: try #require(try await engine.inspectImage("imagegen-test/busybox:1")), named: try ImageReference(parsing: "imagegen-test/busybox:1"))
+            try await engine.importImage(
+                try EngineFixture.busyboxRootFS(), repository: envLayer.imageName, tag: envLayer.tag,
+                changes: [
+                    "ENV OPENAI_API_KEY=\(FakeKeys.openAI)", "USER 1000:1000",
+                    "LABEL \(ImageLabels.contentHash)=\(envLayer.contentHash) \(ImageLabels.baseImage)=\(busyboxID) org.opencontainers.image.title=\(envLayer.imageName)",
+                ])
 
             let report = try await verify(plan, engine: engine)
             #expect(failures(report, layer: "base").isEmpty)
@@ -120,8 +131,9 @@ struct VerifyTests {
             let probe = try #require(report.layers.first { $0.layer == "failingprobe" }?.checks.first { $0.category == "probes" && !$0.passed })
             #expect(probe.message == "exited with 1" && probe.details == ["about to fail"])
             #expect(failures(report, layer: "uidmismatch") == ["user.non-root", "user.workdir"])
-            #expect(report.layers.first { $0.layer == "uidmismatch" }?.checks.first { $0.name == "user.non-root" }?.message
-                == "the image runs as uid 1001, but the recipe asks for dev with uid 1000")
+            #expect(
+                report.layers.first { $0.layer == "uidmismatch" }?.checks.first { $0.name == "user.non-root" }?.message
+                    == "the image runs as uid 1001, but the recipe asks for dev with uid 1000")
             #expect(failures(report, layer: "deletedkey") == ["secrets.files"])
             let key = try #require(report.layers.first { $0.layer == "deletedkey" }?.checks.first { $0.name == "secrets.files" })
             #expect(key.details.contains { $0.contains("/etc/ssl/private/service.pem:1:1 PEM private key [private-key] (deleted by a later layer, still shipped)") })
@@ -140,27 +152,29 @@ struct VerifyTests {
         try await withRecipeFixture("accounts") { fixture in
             let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
             // Each layer's run: rewrites /etc/passwd as a careless (or hostile) step would; USER stays 1000:1000.
-            let yaml = EngineFixture.recipe(name, layers: """
-                  uidchanged:
-                    from: base
-                    run: ["sed -i 's/^dev:x:1000:/dev:x:2000:/' /etc/passwd"]
-                  renamed:
-                    from: base
-                    run: ["sed -i 's/^dev:/other:/' /etc/passwd"]
-                  secondroot:
-                    from: base
-                    run: ["echo 'toor:x:0:0::/root:/bin/sh' >> /etc/passwd"]
-                  deleted:
-                    from: base
-                    run: ["sed -i '/^dev:/d' /etc/passwd"]
-                  homeless:
-                    from: base
-                    run: ["rm -rf /home/dev"]
-                  regrouped:
-                    from: base
-                    run: ["sed -i '/^dev:/d' /etc/group"]
+            let yaml = EngineFixture.recipe(
+                name,
+                layers: """
+                      uidchanged:
+                        from: base
+                        run: ["sed -i 's/^dev:x:1000:/dev:x:2000:/' /etc/passwd"]
+                      renamed:
+                        from: base
+                        run: ["sed -i 's/^dev:/other:/' /etc/passwd"]
+                      secondroot:
+                        from: base
+                        run: ["echo 'toor:x:0:0::/root:/bin/sh' >> /etc/passwd"]
+                      deleted:
+                        from: base
+                        run: ["sed -i '/^dev:/d' /etc/passwd"]
+                      homeless:
+                        from: base
+                        run: ["rm -rf /home/dev"]
+                      regrouped:
+                        from: base
+                        run: ["sed -i '/^dev:/d' /etc/group"]
 
-                """)
+                    """)
             let plan = try planRecipe(yaml, in: scratch)
             for layer in plan.layers { fixture.removeAfterwards(layer.reference) }
             let built = try await Builder(engine: engine, plan: plan, options: BuildOptions()).run()
@@ -199,7 +213,7 @@ struct VerifyTests {
     @Test("the CLI: exit codes, a layer not built, zero checks, JSON and JUnit reports")
     func cli() async throws {
         try await withRecipeFixture("verifycli") { fixture in
-            let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
+            let name = fixture.name, scratch = fixture.scratch
             scratch.write("recipe.yaml", EngineFixture.recipe(name, layers: "  tool:\n    from: base\n    probes: [\"true\"]\n"))
 
             let notBuilt = try imagegen(["verify", "recipe.yaml"], in: scratch)
@@ -259,4 +273,3 @@ enum JUnitSchema {
         #expect(result.status == 0, "JUnit report does not validate:\n\(result.stderr)")
     }
 }
-

@@ -37,6 +37,7 @@ public func expectDiagnostic(
     let found = diagnostics.items.contains {
         $0.severity == severity && $0.location.line == line && $0.location.column == column && $0.message.contains(text)
     }
-    #expect(found, "no \(severity) at \(line):\(column) containing '\(text)'; got:\n\(diagnostics.sorted.map(\.description).joined(separator: "\n"))",
-            sourceLocation: sourceLocation)
+    #expect(
+        found, "no \(severity) at \(line):\(column) containing '\(text)'; got:\n\(diagnostics.sorted.map(\.description).joined(separator: "\n"))",
+        sourceLocation: sourceLocation)
 }

@@ -60,7 +60,7 @@ public enum PseudoTerminal {
                 continue
             }
             let count = read(master, &buffer, buffer.count)
-            if count <= 0 { break }     // EIO: the child closed its side
+            if count <= 0 { break }  // EIO: the child closed its side
             output.append(contentsOf: buffer[0..<count])
             while let next = pending.first, String(decoding: output, as: UTF8.self).contains(next.marker) {
                 pending.removeFirst()

@@ -46,8 +46,10 @@ public final class Scratch {
 
 /// Runs a program and returns its exit status and output.
 @discardableResult
-public func run(_ executable: String, _ arguments: [String], directory: String? = nil, environment: [String: String]? = nil,
-         stdin: Data? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+public func run(
+    _ executable: String, _ arguments: [String], directory: String? = nil, environment: [String: String]? = nil,
+    stdin: Data? = nil
+) throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments

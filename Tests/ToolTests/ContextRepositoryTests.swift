@@ -17,7 +17,9 @@ struct ContextRepositoryTests {
         let scratch = ContextFixture.scratch(manifest: ContextFixture.feat026)
         let repo = try TestRepository(in: scratch)
         try repo.commit(["README.md": "hello\n"])
-        scratch.write("ctx/manifest.yaml", """
+        scratch.write(
+            "ctx/manifest.yaml",
+            """
             docs: [docs/guide.md]
             repos:
               - {url: "\(repo.url)", path: docs, branch: main}
@@ -70,7 +72,8 @@ struct ContextRepositoryTests {
         #expect(valid.stderr.contains("repos/lib at "))
 
         for name in ["a.context", "b.context"] {
-            let written = try run(imagegenExecutable, ["context", "package", scratch.url("ctx"), "--output", scratch.url(name), "--allow-local-repos", scratch.path], environment: environment)
+            let written = try run(
+                imagegenExecutable, ["context", "package", scratch.url("ctx"), "--output", scratch.url(name), "--allow-local-repos", scratch.path], environment: environment)
             #expect(written.status == 0, "\(written.stderr)")
             // A second of difference between the two: the bytes must not depend on time.
             Thread.sleep(forTimeInterval: 1.1)
@@ -84,8 +87,10 @@ struct ContextRepositoryTests {
         // The same recipe file name (the Dockerfile names it), next to the package.
         try FileManager.default.createDirectory(atPath: scratch.url("elsewhere"), withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: scratch.url("a.context"), toPath: scratch.url("elsewhere/a.context"))
-        let packaged = scratch.write("elsewhere/recipe.yaml", "recipe: demo\nlayers:\n  base:\n    from: imagegen-test/busybox:1\n    distro: busybox\n"
-                                     + "    user: {name: dev, uid: 1000}\n    context: {package: a.context}\n")
+        let packaged = scratch.write(
+            "elsewhere/recipe.yaml",
+            "recipe: demo\nlayers:\n  base:\n    from: imagegen-test/busybox:1\n    distro: busybox\n"
+                + "    user: {name: dev, uid: 1000}\n    context: {package: a.context}\n")
         // Even once the upstream moved on: the package holds its commit.
         try repo.commit(["lib.txt": "library, changed upstream\n"])
         let (fromPackage, diagnostics) = Planner.plan(recipeAt: packaged, cache: FileDigestCache(file: nil), options: ResolveOptions(cacheDirectory: scratch.url(".cache")))
@@ -115,14 +120,15 @@ struct LocalRepositoryTests {
         let outside = Scratch()
         let repo = try TestRepository(in: outside, name: "private")
         try repo.commit(["SECRET-PLAN.md": "# internal\n"])
-        let scratch = ContextFixture.scratch(manifest: """
-            docs: [docs/guide.md]
-            repos:
-              - {url: "file://\(repo.path)", path: repos/a, branch: main}
-              - {url: "\(repo.path)", path: repos/b, branch: main}
-              - {url: "../../\((outside.path as NSString).lastPathComponent)/private", path: repos/c, branch: main}
-              - {url: "../link", path: repos/d, branch: main}
-            """, files: ["docs/guide.md"])
+        let scratch = ContextFixture.scratch(
+            manifest: """
+                docs: [docs/guide.md]
+                repos:
+                  - {url: "file://\(repo.path)", path: repos/a, branch: main}
+                  - {url: "\(repo.path)", path: repos/b, branch: main}
+                  - {url: "../../\((outside.path as NSString).lastPathComponent)/private", path: repos/c, branch: main}
+                  - {url: "../link", path: repos/d, branch: main}
+                """, files: ["docs/guide.md"])
         try FileManager.default.createSymbolicLink(atPath: scratch.url("link"), withDestinationPath: repo.path)
         let (plan, found) = ContextFixture.plan(scratch)
         #expect(plan == nil)
@@ -134,20 +140,22 @@ struct LocalRepositoryTests {
 
         // Allowed on the command line: fetched.
         let path = scratch.write("recipe.yaml", ContextFixture.recipe(manifest: ""))
-        let (allowed, diagnostics) = Planner.plan(recipeAt: path, cache: FileDigestCache(file: nil),
-                                                  options: ResolveOptions(cacheDirectory: scratch.url(".cache"), localRepoRoots: [outside.path]))
+        let (allowed, diagnostics) = Planner.plan(
+            recipeAt: path, cache: FileDigestCache(file: nil),
+            options: ResolveOptions(cacheDirectory: scratch.url(".cache"), localRepoRoots: [outside.path]))
         #expect(!diagnostics.hasErrors, "\(diagnostics.sorted)")
         #expect(allowed?.layers.first?.layer.sources.contains { $0.path == "context/repos/a/SECRET-PLAN.md" } == true)
     }
 
     @Test("a repository inside the recipe's directory is fetched; a failure names the manifest's line and never the cache's paths")
     func inside() throws {
-        let scratch = ContextFixture.scratch(manifest: """
-            docs: [docs/guide.md]
-            repos:
-              - {url: "../vendor/lib", path: repos/lib, branch: main}
-              - {url: "../vendor/lib", path: repos/old, commit: "\(String(repeating: "0", count: 40))"}
-            """, files: ["docs/guide.md"])
+        let scratch = ContextFixture.scratch(
+            manifest: """
+                docs: [docs/guide.md]
+                repos:
+                  - {url: "../vendor/lib", path: repos/lib, branch: main}
+                  - {url: "../vendor/lib", path: repos/old, commit: "\(String(repeating: "0", count: 40))"}
+                """, files: ["docs/guide.md"])
         let repo = try TestRepository(in: scratch, name: "vendor/lib")
         try repo.commit(["README.md": "# lib\n"])
         let (_, found) = ContextFixture.plan(scratch)

@@ -35,43 +35,43 @@ struct SchemaCrossCheckTests {
     /// The format for real families: steps, names, tags, variants (#19).
     static let families: [String: String] = [
         "steps": """
-            recipe: fam
-            args: {DEBIAN: trixie, UID: "1000"}
-            variants: {DEBIAN: [bookworm, trixie]}
-            tags: ["v{version}-${DEBIAN}", "${DEBIAN}"]
-            layers:
-              base:
-                from: imagegen-test/busybox:1
-                distro: busybox
-                image: acme/base
-                user: {name: dev, uid: "${UID}", create: true}
-                expose: [8080, 53/udp]
-                volumes: [/data]
-                stopsignal: SIGINT
-                shell: ["/bin/sh", "-c"]
-              tools:
-                from: base
-                tags: ["{version}-tools-${DEBIAN}"]
-                steps:
-                  - user: root
-                  - copy: {src: a, dest: /opt/a, mode: "0644", chown: "1000:1000"}
-                  - run: |
-                      echo one
-                      && echo two
-                  - run: [/bin/true]
-                  - user: "1000"
-                  - env: {A: "1"}
-                  - arg: {V: "2"}
-                  - label: {team: tools}
-                  - healthcheck: {command: "true", interval: 5s}
-                  - cmd: "sleep 1"
-                policy: {allow-root: "not really: the last step is 1000"}
-              stage:
-                from: base
-                release: false
-                copy: [{from: tools, src: /opt/a, dest: /opt/b}]
+        recipe: fam
+        args: {DEBIAN: trixie, UID: "1000"}
+        variants: {DEBIAN: [bookworm, trixie]}
+        tags: ["v{version}-${DEBIAN}", "${DEBIAN}"]
+        layers:
+          base:
+            from: imagegen-test/busybox:1
+            distro: busybox
+            image: acme/base
+            user: {name: dev, uid: "${UID}", create: true}
+            expose: [8080, 53/udp]
+            volumes: [/data]
+            stopsignal: SIGINT
+            shell: ["/bin/sh", "-c"]
+          tools:
+            from: base
+            tags: ["{version}-tools-${DEBIAN}"]
+            steps:
+              - user: root
+              - copy: {src: a, dest: /opt/a, mode: "0644", chown: "1000:1000"}
+              - run: |
+                  echo one
+                  && echo two
+              - run: [/bin/true]
+              - user: "1000"
+              - env: {A: "1"}
+              - arg: {V: "2"}
+              - label: {team: tools}
+              - healthcheck: {command: "true", interval: 5s}
+              - cmd: "sleep 1"
+            policy: {allow-root: "not really: the last step is 1000"}
+          stage:
+            from: base
+            release: false
+            copy: [{from: tools, src: /opt/a, dest: /opt/b}]
 
-            """,
+        """
     ]
 
     /// Mistakes of shape, each caught by both.

@@ -54,7 +54,9 @@ struct SecretCorpusTests {
         #expect(verdicts.precision >= 0.95, "false alarms: \(verdicts.falsePositives)")
     }
 
-    @Test("recall and precision of at least 0.97 on kinds written after the rules (60 and more of each): Basic headers anywhere, URL passwords with punctuation, account ids with their tokens, CLI flags; local default credentials left alone", arguments: [2026, 7, 99])
+    @Test(
+        "recall and precision of at least 0.97 on kinds written after the rules (60 and more of each): Basic headers anywhere, URL passwords with punctuation, account ids with their tokens, CLI flags; local default credentials left alone",
+        arguments: [2026, 7, 99])
     func unseenCorpus(seed: Int) throws {
         let verdicts = try Self.measure(seed: seed, set: "unseen")
         #expect(verdicts.truePositives.count + verdicts.falseNegatives.count >= 60)

@@ -51,7 +51,9 @@ struct WorkflowTests {
         let readme = try run(zizmor, ["--offline", "--persona", "auditor", "--config", config, example])
         #expect(readme.status == 0, "\(readme.stdout)\(readme.stderr)")
 
-        let unpinned = scratch.write("bad/.github/workflows/bad.yml", """
+        let unpinned = scratch.write(
+            "bad/.github/workflows/bad.yml",
+            """
             on: push
             permissions: {}
             jobs:

@@ -39,11 +39,13 @@ public final class ArchiveReader {
         archive_read_support_filter_gzip(archive)
         archive_read_support_filter_none(archive)
         let client = Unmanaged.passUnretained(feeder).toOpaque()
-        let status = archive_read_open(archive, client, nil, { _, client, buffer in
-            guard let client, let buffer else { return -1 }
-            let feeder = Unmanaged<Feeder>.fromOpaque(client).takeUnretainedValue()
-            return feeder.fill(buffer)
-        }, nil)
+        let status = archive_read_open(
+            archive, client, nil,
+            { _, client, buffer in
+                guard let client, let buffer else { return -1 }
+                let feeder = Unmanaged<Feeder>.fromOpaque(client).takeUnretainedValue()
+                return feeder.fill(buffer)
+            }, nil)
         guard status == ARCHIVE_OK else {
             throw feeder.failure ?? ArchiveError.from(archive, "open archive")
         }

@@ -59,7 +59,6 @@ public struct ContextEntry: Hashable, Sendable {
         ContextEntry(path: path, kind: .directory, mode: 0o755, size: 0)
     }
 
-
     package static func file(path: String, source: String, info: stat) -> ContextEntry {
         let executable = info.st_mode & 0o111 != 0
         let stamp = FileStamp(

@@ -36,20 +36,23 @@ public final class TarWriter {
         guard let archive = archive_write_new() else { throw ArchiveError(message: "archive_write_new failed") }
         self.archive = archive
         guard archive_write_set_format_pax_restricted(archive) == ARCHIVE_OK,
-              archive_write_set_bytes_per_block(archive, 10240) == ARCHIVE_OK,
-              archive_write_set_bytes_in_last_block(archive, 1) == ARCHIVE_OK
+            archive_write_set_bytes_per_block(archive, 10240) == ARCHIVE_OK,
+            archive_write_set_bytes_in_last_block(archive, 1) == ARCHIVE_OK
         else { throw ArchiveError.from(archive, "configure tar writer") }
         if gzip {
             guard archive_write_add_filter_gzip(archive) == ARCHIVE_OK,
-                  archive_write_set_filter_option(archive, "gzip", "timestamp", nil) == ARCHIVE_OK
+                archive_write_set_filter_option(archive, "gzip", "timestamp", nil) == ARCHIVE_OK
             else { throw ArchiveError.from(archive, "configure gzip") }
         }
         let client = Unmanaged.passUnretained(output).toOpaque()
-        guard archive_write_open2(archive, client, nil, { _, client, buffer, length in
-            guard let client, let buffer else { return -1 }
-            let output = Unmanaged<OutputBuffer>.fromOpaque(client).takeUnretainedValue()
-            return output.take(UnsafeRawBufferPointer(start: buffer, count: length))
-        }, nil, nil) == ARCHIVE_OK
+        guard
+            archive_write_open2(
+                archive, client, nil,
+                { _, client, buffer, length in
+                    guard let client, let buffer else { return -1 }
+                    let output = Unmanaged<OutputBuffer>.fromOpaque(client).takeUnretainedValue()
+                    return output.take(UnsafeRawBufferPointer(start: buffer, count: length))
+                }, nil, nil) == ARCHIVE_OK
         else { throw ArchiveError.from(archive, "open tar writer") }
     }
 
@@ -170,8 +173,9 @@ public final class TarWriter {
         guard fstat(file.fd, &info) == 0 else { throw FileSystemError.errno("stat", file.entry.sourcePath ?? file.entry.path) }
         let now = ContextEntry.file(path: file.entry.path, source: file.entry.sourcePath ?? "", info: info)
         if let stamp = file.entry.stamp, now.stamp != stamp {
-            throw FileSystemError(path: file.entry.sourcePath ?? file.entry.path, operation: "archive",
-                                  reason: "it changed while the context was being built; run again")
+            throw FileSystemError(
+                path: file.entry.sourcePath ?? file.entry.path, operation: "archive",
+                reason: "it changed while the context was being built; run again")
         }
     }
 

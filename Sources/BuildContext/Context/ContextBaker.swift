@@ -130,16 +130,19 @@ public enum ContextBaker {
                 continue
             }
             if found.contains(where: { $0.path == archivePath || $0.path.hasPrefix(archivePath + "/") }) {
-                diagnostics.error("repos: '\(repo.path.value)' already exists in the context directory; a repository is fetched there, remove or rename it",
-                                  at: repo.path.location)
+                diagnostics.error(
+                    "repos: '\(repo.path.value)' already exists in the context directory; a repository is fetched there, remove or rename it",
+                    at: repo.path.location)
                 continue
             }
             guard let (url, local) = fetchable(repo, request: request, diagnostics: &diagnostics) else { continue }
             do {
                 let commit = try request.repos.resolve(url: url, ref: repo.ref, local: local)
                 let checkout = try request.repos.checkout(url: url, commit: commit, local: local)
-                let (tree, treeProblems) = ContextWalker(root: checkout.directory, displayRoot: "\(manifestDisplay): repo \(repo.path.value)",
-                                                         archivePrefix: archivePath).walk()
+                let (tree, treeProblems) = ContextWalker(
+                    root: checkout.directory, displayRoot: "\(manifestDisplay): repo \(repo.path.value)",
+                    archivePrefix: archivePath
+                ).walk()
                 for problem in treeProblems { diagnostics.error("repo '\(repo.path.value)': \(problem.message)", at: repo.location) }
                 repoEntries += tree
                 baked.repos.append(BakedRepo(path: relative, url: repo.url.value, ref: repo.ref.description, commit: commit))
@@ -158,8 +161,9 @@ public enum ContextBaker {
         for entry in manifest.entries {
             let path = prefix + "/" + DockerIgnore.clean(entry.path.value)
             guard let kind = present[path] else {
-                diagnostics.error("manifest lists '\(entry.path.value)', which is not in the context directory (missing, or excluded by .dockerignore)",
-                                  at: entry.path.location)
+                diagnostics.error(
+                    "manifest lists '\(entry.path.value)', which is not in the context directory (missing, or excluded by .dockerignore)",
+                    at: entry.path.location)
                 continue
             }
             if entry.path.value.hasSuffix("/"), kind != .directory {
@@ -180,8 +184,9 @@ public enum ContextBaker {
             if absolute.hasPrefix("~/") {
                 guard let home = request.home else {
                     if request.requireHome {
-                        diagnostics.error("target '\(target.value)' is under the user's home, but the layer has no user (give it or an ancestor a 'user:')",
-                                          at: target.location)
+                        diagnostics.error(
+                            "target '\(target.value)' is under the user's home, but the layer has no user (give it or an ancestor a 'user:')",
+                            at: target.location)
                     }
                     continue
                 }
@@ -204,8 +209,10 @@ public enum ContextBaker {
     }
 
     /// Files nobody listed are probably forgotten in the manifest: a warning, not an error.
-    private static func warnUnlisted(_ entries: [ContextEntry], listed: Set<String>, manifestPath: String, display: String, manifestName: String,
-                                     diagnostics: inout Diagnostics) {
+    private static func warnUnlisted(
+        _ entries: [ContextEntry], listed: Set<String>, manifestPath: String, display: String, manifestName: String,
+        diagnostics: inout Diagnostics
+    ) {
         let lengths = Set(listed.map(\.utf8.count))
         func isListed(_ path: Substring) -> Bool { lengths.contains(path.utf8.count) && listed.contains(String(path)) }
         var covered: [Substring: Bool] = [:]
@@ -264,20 +271,21 @@ public enum ContextBaker {
     static func lockDocument(_ repos: [BakedRepo]) -> JSONValue {
         [
             "format": "imagegen.context-lock/1",
-            "repos": .array(repos.sorted { $0.path < $1.path }.map { repo in
-                ["path": .string(repo.path), "url": .string(repo.url), "ref": .string(repo.ref), "commit": .string(repo.commit)]
-            }),
+            "repos": .array(
+                repos.sorted { $0.path < $1.path }.map { repo in
+                    ["path": .string(repo.path), "url": .string(repo.url), "ref": .string(repo.ref), "commit": .string(repo.commit)]
+                }),
         ]
     }
 
     static func readLock(_ path: String) -> [String: BakedRepo] {
         guard let data = FileManager.default.contents(atPath: path), let document = try? JSONValue(parsing: data),
-              document["format"]?.stringValue == "imagegen.context-lock/1"
+            document["format"]?.stringValue == "imagegen.context-lock/1"
         else { return [:] }
         var repos: [String: BakedRepo] = [:]
         for item in document["repos"]?.arrayValue ?? [] {
             guard let path = item["path"]?.stringValue, let url = item["url"]?.stringValue, let ref = item["ref"]?.stringValue,
-                  let commit = item["commit"]?.stringValue
+                let commit = item["commit"]?.stringValue
             else { continue }
             repos[path] = BakedRepo(path: path, url: url, ref: ref, commit: commit)
         }

@@ -132,7 +132,7 @@ public struct ContextManifest: Sendable, Hashable {
                 let allowed = section == "configs" ? configKeys : entryKeys
                 guard let pairs = reader.mapping(item, what: "an entry of \(section)", allowed: allowed) else { continue }
                 guard let pathNode = pairs.first(where: { $0.key == "path" })?.value,
-                      let path = reader.string(pathNode, what: "\(section).path", interpolate: false)
+                    let path = reader.string(pathNode, what: "\(section).path", interpolate: false)
                 else {
                     if !pairs.contains(where: { $0.key == "path" }) { reader.error("an entry of \(section) needs 'path'", item) }
                     continue
@@ -193,8 +193,10 @@ public struct ContextManifest: Sendable, Hashable {
             if path == nil, !pairs.contains(where: { $0.key == "path" }) { reader.error("a repo needs 'path' (where it goes, e.g. repos/name)", item) }
             let pins = ["branch", "tag", "commit"].compactMap { key in value(key).map { (key, $0) } }
             guard pins.count == 1 else {
-                reader.error(pins.isEmpty ? "a repo needs one of 'branch', 'tag' or 'commit': it is baked at a pinned commit"
-                                          : "a repo takes one of 'branch', 'tag' or 'commit', not \(pins.map(\.0).joined(separator: " and "))", item)
+                reader.error(
+                    pins.isEmpty
+                        ? "a repo needs one of 'branch', 'tag' or 'commit': it is baked at a pinned commit"
+                        : "a repo takes one of 'branch', 'tag' or 'commit', not \(pins.map(\.0).joined(separator: " and "))", item)
                 continue
             }
             guard let url, let path else { continue }
@@ -214,7 +216,8 @@ public struct ContextManifest: Sendable, Hashable {
                 }
                 ref = .commit(pin.value.lowercased())
             }
-            if case .commit = ref {} else if !RepoFetcher.isSafeRef(pin.value) {
+            if case .commit = ref {
+            } else if !RepoFetcher.isSafeRef(pin.value) {
                 reader.diagnostics.error("repos \(kind) '\(pin.value)' is not a valid git ref name", at: pin.location)
                 continue
             }

@@ -16,10 +16,10 @@ public struct DockerIgnore: Sendable {
 
     enum Token: Sendable, Equatable {
         case literal(UInt8)
-        case anyRun          // *  : any bytes but '/'
-        case anyOne          // ?  : one byte but '/'
-        case anyDirs         // ** followed by more pattern: (.*/)?
-        case anyTail         // ** at the end: .*
+        case anyRun  // *  : any bytes but '/'
+        case anyOne  // ?  : one byte but '/'
+        case anyDirs  // ** followed by more pattern: (.*/)?
+        case anyTail  // ** at the end: .*
         case byteClass(negated: Bool, ranges: [ClosedRange<UInt8>])
     }
 

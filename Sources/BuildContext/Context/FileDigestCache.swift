@@ -114,7 +114,7 @@ public final class FileDigestCache: Sendable {
                     return value
                 }
                 guard let device = number(fields[0]), let inode = number(fields[1]), let size = number(fields[2]),
-                      let mtime = number(fields[3]), let ctime = number(fields[4]), !fields[6].isEmpty
+                    let mtime = number(fields[3]), let ctime = number(fields[4]), !fields[6].isEmpty
                 else { continue }
                 let stamp = FileStamp(device: UInt64(device), inode: UInt64(inode), size: size, mtimeNanoseconds: mtime, ctimeNanoseconds: ctime)
                 records[stamp.key] = Record(

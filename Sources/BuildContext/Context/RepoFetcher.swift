@@ -13,7 +13,8 @@ public struct RepoFetcher: Sendable {
     public var cacheDirectory: String
 
     public init(cacheDirectory: String? = nil) {
-        self.cacheDirectory = cacheDirectory ?? CacheDirectory.path().map { $0 + "/repos" }
+        self.cacheDirectory =
+            cacheDirectory ?? CacheDirectory.path().map { $0 + "/repos" }
             ?? NSTemporaryDirectory() + "/imagegen-repos-\(getuid())"
     }
 
@@ -86,13 +87,15 @@ public struct RepoFetcher: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: work + "/tree", withIntermediateDirectories: true)
         } catch {
-            throw ContextError.repository("cannot write imagegen's repository cache (\(FileSystemError.describe(error)))".replacingOccurrences(of: cacheDirectory, with: "<repository cache>"))
+            throw ContextError.repository(
+                "cannot write imagegen's repository cache (\(FileSystemError.describe(error)))".replacingOccurrences(of: cacheDirectory, with: "<repository cache>"))
         }
         let init_ = try git(["init", "-q", work + "/git"], local: local)
         guard init_.status == 0 else { throw ContextError.repository("git init: \(scrub(init_.lastErrorLine))") }
         let fetch = try git(["-C", work + "/git", "fetch", "-q", "--depth", "1", "--", url, commit], local: local)
         guard fetch.status == 0 else {
-            throw ContextError.repository("cannot fetch commit \(commit.prefix(shortHashLength)) from \(Redactor.redact(url)): \(fetch.timedOut ? "timed out" : scrub(fetch.lastErrorLine))")
+            throw ContextError.repository(
+                "cannot fetch commit \(commit.prefix(shortHashLength)) from \(Redactor.redact(url)): \(fetch.timedOut ? "timed out" : scrub(fetch.lastErrorLine))")
         }
         let checkout = try git(["--git-dir", work + "/git/.git", "--work-tree", work + "/tree", "checkout", "-q", "-f", commit, "--", "."], local: local)
         guard checkout.status == 0 else { throw ContextError.repository("cannot check out \(commit.prefix(shortHashLength)): \(scrub(checkout.lastErrorLine))") }
@@ -101,7 +104,7 @@ public struct RepoFetcher: Sendable {
         guard rename(work + "/tree", directory) == 0 || FileManager.default.fileExists(atPath: directory) else {
             throw ContextError.repository("cannot move the checkout into imagegen's repository cache")
         }
-        FileManager.default.createFile(atPath: directory + ".complete", contents: Data())
+        _ = FileManager.default.createFile(atPath: directory + ".complete", contents: Data())
         return Checkout(commit: commit, directory: directory)
     }
 

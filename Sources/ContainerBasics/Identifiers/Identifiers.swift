@@ -37,7 +37,8 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
     public init(parsing text: String) throws(IdentifierError) {
         guard let colon = text.firstIndex(of: ":") else { throw IdentifierError("'\(text)' is not a digest (algorithm:hex, e.g. sha256:…)") }
         let algorithm = String(text[..<colon]), hex = String(text[text.index(after: colon)...])
-        let algorithmOK = algorithm.first.map { $0.isASCII && $0.isLetter } == true
+        let algorithmOK =
+            algorithm.first.map { $0.isASCII && $0.isLetter } == true
             && algorithm.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "+.-_".contains($0)) }
         let hexOK = hex.utf8.count >= 32 && hex.utf8.allSatisfy(isLowerHex)
         guard algorithmOK, hexOK, algorithm != "sha256" || hex.utf8.count == 64 else {

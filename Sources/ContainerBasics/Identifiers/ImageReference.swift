@@ -39,8 +39,9 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
         }
         var components = rest.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard let first = components.first, !first.isEmpty else { throw fail("the repository name is empty") }
-        if components.count > 1, first.contains(".") || first.contains(":") || first == "localhost"
-            || first.contains(where: \.isUppercase)
+        if components.count > 1,
+            first.contains(".") || first.contains(":") || first == "localhost"
+                || first.contains(where: \.isUppercase)
         {
             guard Self.isValidDomain(first) else { throw fail("registry '\(first)' is not a valid host[:port]") }
             registry = first
@@ -88,7 +89,8 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
             var end = index
             while end < bytes.count, !isLowerAlnum(bytes[end]) { end += 1 }
             let separator = bytes[index..<end]
-            let ok = separator.elementsEqual([UInt8(ascii: "_")]) || separator.elementsEqual([UInt8(ascii: ".")])
+            let ok =
+                separator.elementsEqual([UInt8(ascii: "_")]) || separator.elementsEqual([UInt8(ascii: ".")])
                 || separator.elementsEqual([UInt8(ascii: "_"), UInt8(ascii: "_")])
                 || separator.allSatisfy { $0 == UInt8(ascii: "-") }
             guard ok else { return false }
@@ -107,11 +109,12 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
         if host.hasPrefix("["), host.hasSuffix("]") {
             return host.dropFirst().dropLast().allSatisfy { $0.isHexDigit || $0 == ":" }
         }
-        return !host.isEmpty && host.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { part in
-            let bytes = Array(part.utf8)
-            guard let first = bytes.first, let last = bytes.last else { return false }
-            let alnum: (UInt8) -> Bool = { isWord($0) && $0 != 0x5F }
-            return alnum(first) && alnum(last) && bytes.allSatisfy { alnum($0) || $0 == UInt8(ascii: "-") }
-        }
+        return !host.isEmpty
+            && host.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { part in
+                let bytes = Array(part.utf8)
+                guard let first = bytes.first, let last = bytes.last else { return false }
+                let alnum: (UInt8) -> Bool = { isWord($0) && $0 != 0x5F }
+                return alnum(first) && alnum(last) && bytes.allSatisfy { alnum($0) || $0 == UInt8(ascii: "-") }
+            }
     }
 }

@@ -34,8 +34,9 @@ public enum BuildEvent: Sendable, Equatable {
     public var layer: String? {
         switch self {
         case .planned, .baseResolved, .cacheWarning: nil
-        case .started(let layer), .cached(let layer, _), .pulled(let layer, _, _), .pushed(let layer, _), .uploading(let layer, _), .step(let layer, _, _, _), .output(let layer, _),
-             .built(let layer, _, _), .failed(let layer, _, _, _, _), .skipped(let layer, _):
+        case .started(let layer), .cached(let layer, _), .pulled(let layer, _, _), .pushed(let layer, _), .uploading(let layer, _), .step(let layer, _, _, _),
+            .output(let layer, _),
+            .built(let layer, _, _), .failed(let layer, _, _, _, _), .skipped(let layer, _):
             layer
         }
     }

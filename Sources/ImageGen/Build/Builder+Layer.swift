@@ -14,8 +14,9 @@ extension Builder {
             for (index, layer) in group.enumerated() {
                 guard let base = bases[layer.platform] else { continue }
                 tasks.addTask {
-                    let (outcome, tagged) = try await buildOrReuse(layer, base: base, builder: builder, engine: engine(for: layer.platform),
-                                                                     prefetched: prefetched.contains(layer.displayName))
+                    let (outcome, tagged) = try await buildOrReuse(
+                        layer, base: base, builder: builder, engine: engine(for: layer.platform),
+                        prefetched: prefetched.contains(layer.displayName))
                     return (index, outcome, tagged)
                 }
             }
@@ -114,8 +115,9 @@ extension Builder {
         // `COPY --chmod` and the like: BuildKit's, whatever the run's default.
         if layer.needsBuildKit, parameters.builder == .classic {
             guard options.builder != .classic else {
-                return failed(layer, message: "its Dockerfile uses COPY --chmod (copy mode:), which only BuildKit builds; build with --builder auto or buildkit",
-                              tracker: StepTracker(layer: layer.displayName), started: started)
+                return failed(
+                    layer, message: "its Dockerfile uses COPY --chmod (copy mode:), which only BuildKit builds; build with --builder auto or buildkit",
+                    tracker: StepTracker(layer: layer.displayName), started: started)
             }
             parameters.builder = .buildkit
         }
@@ -163,7 +165,8 @@ extension Builder {
     /// emulator.
     static func explain(_ error: String, platform: Platform?) -> String {
         guard let platform, platform != Platform.host, error.contains("exec format error") else { return error }
-        return "\(error): this machine cannot run \(platform) programs; register QEMU emulation (scripts/binfmt: Debian's qemu-user-static and binfmt_misc), or build \(platform) on a native engine with --engine \(platform)=URL"
+        return
+            "\(error): this machine cannot run \(platform) programs; register QEMU emulation (scripts/binfmt: Debian's qemu-user-static and binfmt_misc), or build \(platform) on a native engine with --engine \(platform)=URL"
     }
 
     func outcome(_ layer: LayerPlan, _ state: LayerOutcome.State, imageID: ImageID?, size: Int64?, started: Date) -> LayerOutcome {

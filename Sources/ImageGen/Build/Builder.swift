@@ -26,8 +26,10 @@ public struct Builder: Sendable {
     /// A native engine per platform; the others build on ``engine``.
     public let platformEngines: [Platform: DockerEngine]
 
-    public init(engine: DockerEngine, plan: BuildPlan, options: BuildOptions, platformEngines: [Platform: DockerEngine] = [:],
-                events: @escaping @Sendable (BuildEvent) -> Void = { _ in }) {
+    public init(
+        engine: DockerEngine, plan: BuildPlan, options: BuildOptions, platformEngines: [Platform: DockerEngine] = [:],
+        events: @escaping @Sendable (BuildEvent) -> Void = { _ in }
+    ) {
         self.engine = engine
         self.plan = plan
         self.options = options
@@ -70,10 +72,13 @@ public struct Builder: Sendable {
                         case .skip(let reason, let failed):
                             waiting.remove(at: index)
                             outcomes[name] = platforms.map { layer in
-                                events(failed ? .failed(layer: layer.displayName, message: reason, step: nil, lastLines: [], seconds: 0)
-                                              : .skipped(layer: layer.displayName, reason: reason))
-                                return LayerOutcome(layer: layer.name, platform: layer.platform, reference: layer.reference, state: failed ? .failed : .skipped,
-                                                    seconds: 0, message: reason)
+                                events(
+                                    failed
+                                        ? .failed(layer: layer.displayName, message: reason, step: nil, lastLines: [], seconds: 0)
+                                        : .skipped(layer: layer.displayName, reason: reason))
+                                return LayerOutcome(
+                                    layer: layer.name, platform: layer.platform, reference: layer.reference, state: failed ? .failed : .skipped,
+                                    seconds: 0, message: reason)
                             }
                         case .ready(let resolved):
                             guard running < max(1, options.jobs) else { index += 1; continue }

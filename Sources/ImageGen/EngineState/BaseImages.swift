@@ -41,7 +41,8 @@ public enum BaseImages {
             }
             guard let image else {
                 // The two images this repository's scripts/provision-images makes without a registry.
-                let how = ["imagegen-test/busybox:1", "debian:bookworm-slim"].contains(reference.description)
+                let how =
+                    ["imagegen-test/busybox:1", "debian:bookworm-slim"].contains(reference.description)
                     ? "scripts/provision-images makes it offline; or "
                     : ""
                 result[reference] = .missing(message: "base image \(reference) is not in the engine: \(how)run `docker pull \(reference)` (or build with --pull)")
@@ -60,7 +61,7 @@ public enum BaseImages {
         let repository = shortName(reference.repository.description)
         for entry in image.repoDigests ?? [] {
             guard let at = entry.lastIndex(of: "@"), shortName(String(entry[..<at])) == repository,
-                  let digest = try? Digest(parsing: String(entry[entry.index(after: at)...]))
+                let digest = try? Digest(parsing: String(entry[entry.index(after: at)...]))
             else { continue }
             return digest.description
         }

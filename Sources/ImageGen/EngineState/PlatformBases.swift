@@ -30,8 +30,10 @@ public enum PlatformBases {
 
     /// Resolves `reference` for `platform` on `engine`; pulls the platform's image by digest when
     /// it is missing and `pull` (a build) allows.
-    public static func resolve(_ reference: ImageReference, platform: Platform, engine: DockerEngine, pull: Bool = true,
-                               environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> Resolution {
+    public static func resolve(
+        _ reference: ImageReference, platform: Platform, engine: DockerEngine, pull: Bool = true,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> Resolution {
         if reference.digest == nil, let image = try await engine.inspectImage(reference), matches(image, platform) {
             return .resolved(Base(identity: BaseImages.identity(of: image, named: reference), from: reference.description))
         }
@@ -42,11 +44,13 @@ public enum PlatformBases {
         let digest: Digest
         do {
             guard let found = try await manifestDigest(reference, platform: platform, client: client) else {
-                return .missing(message: "base image \(reference) has no \(platform) image\(here): a multi-platform base comes from a registry as an image index listing \(platform)")
+                return .missing(
+                    message: "base image \(reference) has no \(platform) image\(here): a multi-platform base comes from a registry as an image index listing \(platform)")
             }
             digest = found
         } catch let error as RegistryError {
-            return .missing(message: "base image \(reference) for \(platform)\(here): its registry did not answer (\(error)); a multi-platform base comes from a registry as an image index")
+            return .missing(
+                message: "base image \(reference) for \(platform)\(here): its registry did not answer (\(error)); a multi-platform base comes from a registry as an image index")
         }
         let pinned = ImageReference(registry: reference.registry, path: reference.path, digest: digest)
         if try await engine.inspectImage(pinned) == nil {
@@ -89,7 +93,7 @@ public enum PlatformBases {
             return entry?["digest"]?.stringValue.flatMap { try? Digest(parsing: $0) }
         }
         guard let config = document["config"]?["digest"]?.stringValue.flatMap({ try? Digest(parsing: $0) }),
-              let bytes = try await client.blob(repository: reference.path, digest: config, limit: 16 << 20)
+            let bytes = try await client.blob(repository: reference.path, digest: config, limit: 16 << 20)
         else { return nil }
         let image = try JSONValue(parsing: Data(bytes))
         guard image["os"]?.stringValue ?? "linux" == platform.os, image["architecture"]?.stringValue == platform.architecture else { return nil }

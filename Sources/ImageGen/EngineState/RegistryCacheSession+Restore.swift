@@ -12,7 +12,7 @@ extension RegistryCacheSession {
         var pulled: [(layer: String, from: ImageReference)] = []
         for layer in layers {
             guard case .hit(let reference)? = state.cached[layer.key],
-                  case .resolved(let identity)? = state.bases[layer.layer.rootImage.description]
+                case .resolved(let identity)? = state.bases[layer.layer.rootImage.description]
             else { continue }
             if try await pull(reference, for: layer, baseIdentity: identity, engine: engine) != nil {
                 pulled.append((layer.name, reference))

@@ -70,9 +70,11 @@ extension Releaser {
                 let architecture = reference.platform?.architecture ?? RegistryClient.architecture
                 let repository = try repository(of: reference)
                 let remote = try await registryState(registry, repository: repository, tag: exactTag, architecture: architecture)
-                let action = try TagPlanner.exact(exactTag, repository: repository, version: version, contentHash: reference.contentHash, current: remote, place: " in the registry")
-                var release = LayerRelease(name: name, layers: layers, repository: repository, reference: reference, exactTag: exactTag, floatingTags: floatingTags,
-                                           exact: action, remoteExact: remote)
+                let action = try TagPlanner.exact(
+                    exactTag, repository: repository, version: version, contentHash: reference.contentHash, current: remote, place: " in the registry")
+                var release = LayerRelease(
+                    name: name, layers: layers, repository: repository, reference: reference, exactTag: exactTag, floatingTags: floatingTags,
+                    exact: action, remoteExact: remote)
                 for tag in floatingTags { release.remoteFloating[tag] = try await registryState(registry, repository: repository, tag: tag, architecture: architecture) }
                 releases.append(release)
             }
@@ -101,7 +103,8 @@ extension Releaser {
                         if layer.platform == release.reference.platform { targets[release.name] = id }
                         images.append(.init(platform: layer.platform ?? referencePlatform, source: id.description, engine: engine(for: layer.platform)))
                     }
-                    entries[release.name] = try await ImageIndexPublisher(repository: release.repository, auth: auth).pushPlatforms(images, tag: release.exactTag, progress: progress)
+                    entries[release.name] = try await ImageIndexPublisher(repository: release.repository, auth: auth).pushPlatforms(
+                        images, tag: release.exactTag, progress: progress)
                 }
             } catch let failure as ImageIndexPublisher.Failure {
                 report.failure = "\(failure); no release tag was written"
@@ -116,8 +119,10 @@ extension Releaser {
         // 4. The tags: the exact one, then the floating ones, forward only.
         for release in releases {
             let target = targets[release.name]
-            report.tags.append(TagOutcome(layer: release.name, repository: release.repository, tag: release.exactTag, action: release.exact,
-                                          image: release.remoteExact?.imageID ?? target))
+            report.tags.append(
+                TagOutcome(
+                    layer: release.name, repository: release.repository, tag: release.exactTag, action: release.exact,
+                    image: release.remoteExact?.imageID ?? target))
             for tag in release.floatingTags {
                 let current = release.remoteFloating[tag]
                 var action = TagPlanner.floating(tag, version: version, target: target, current: current)

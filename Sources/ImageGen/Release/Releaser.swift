@@ -62,8 +62,10 @@ public struct Releaser: Sendable {
     /// A native engine per platform (multi-platform recipes); the others are on ``engine``.
     public let platformEngines: [Platform: DockerEngine]
 
-    public init(engine: DockerEngine, plan: BuildPlan, options: Options, platformEngines: [Platform: DockerEngine] = [:],
-                progress: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(
+        engine: DockerEngine, plan: BuildPlan, options: Options, platformEngines: [Platform: DockerEngine] = [:],
+        progress: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.engine = engine
         self.plan = plan
         self.options = options
@@ -130,9 +132,9 @@ public struct Releaser: Sendable {
 
         // 2. Exact tags: refuse before touching anything if one names another image, here or in
         //    the registry. The first exact tag decides whether the layer is released already.
-        var releaseImages: [String: ImageID] = [:]     // layer → image the release tags
+        var releaseImages: [String: ImageID] = [:]  // layer → image the release tags
         var toStamp: [LayerPlan] = []
-        var remoteFloating: [String: TagPlanner.Current] = [:]   // "repository:tag" → registry state
+        var remoteFloating: [String: TagPlanner.Current] = [:]  // "repository:tag" → registry state
         var toPull: [(layer: LayerPlan, tag: Tag)] = []
         for layer in releasedLayers {
             do {
@@ -195,8 +197,10 @@ public struct Releaser: Sendable {
             }
             for tag in floatingTags {
                 if let remote = remoteFloating[repository.reference(tag)], let newer = remote.version, newer.comparePrecedence(version) > 0 {
-                    report.tags.append(TagOutcome(layer: layer.name, repository: repository, tag: tag,
-                                                  action: .keep("stays at \(newer) in the registry, which is newer"), image: remote.imageID))
+                    report.tags.append(
+                        TagOutcome(
+                            layer: layer.name, repository: repository, tag: tag,
+                            action: .keep("stays at \(newer) in the registry, which is newer"), image: remote.imageID))
                     continue
                 }
                 let current = try await state(of: repository.reference(tag))

@@ -35,8 +35,9 @@ public enum TagPlanner {
 
         /// An image as its labels describe it (in the engine, or a registry's image config).
         public init(imageID: ImageID, labels: [String: String]) {
-            self.init(imageID: imageID, version: labels[ImageLabels.OCI.version].flatMap { try? SemVer(parsing: $0) },
-                      contentHash: labels[ImageLabels.contentHash].flatMap { try? ContentHash(parsing: $0) })
+            self.init(
+                imageID: imageID, version: labels[ImageLabels.OCI.version].flatMap { try? SemVer(parsing: $0) },
+                contentHash: labels[ImageLabels.contentHash].flatMap { try? ContentHash(parsing: $0) })
         }
     }
 
@@ -78,7 +79,9 @@ public enum TagPlanner {
         if current.contentHash == contentHash, current.version == version {
             return .keep("already released")
         }
-        throw .refused("\(repository.reference(tag)) already names another image\(place) (\(current.version.map { "version \($0)" } ?? "no version label"), content hash \(current.contentHash?.short ?? "none")); a released version is never moved: release a new version")
+        throw .refused(
+            "\(repository.reference(tag)) already names another image\(place) (\(current.version.map { "version \($0)" } ?? "no version label"), content hash \(current.contentHash?.short ?? "none")); a released version is never moved: release a new version"
+        )
     }
 
     /// A floating tag: moved only when the release is not older than what it points at.

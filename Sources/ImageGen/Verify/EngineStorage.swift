@@ -16,8 +16,10 @@ struct EngineStorage: LayerIndexSource {
     let directoriesOf: @Sendable (ImageInspect) -> Result<[String], LayerStorage.Failure>
     let notes: @Sendable (String) -> Void
 
-    init(engine: DockerEngine, mode: Verifier.LayersFrom, options: ImageExport.Options, helperBinary: String?,
-         directories: @escaping @Sendable (ImageInspect) -> Result<[String], LayerStorage.Failure>, notes: @escaping @Sendable (String) -> Void) {
+    init(
+        engine: DockerEngine, mode: Verifier.LayersFrom, options: ImageExport.Options, helperBinary: String?,
+        directories: @escaping @Sendable (ImageInspect) -> Result<[String], LayerStorage.Failure>, notes: @escaping @Sendable (String) -> Void
+    ) {
         self.engine = engine
         self.mode = mode
         self.options = options
@@ -91,7 +93,9 @@ struct EngineStorage: LayerIndexSource {
         if let first = failures.first {
             // The image was removed or rebuilt meanwhile: never a pass on half a layer.
             if mode == .storage || mode == .helper { throw Verifier.StorageUnavailable(description: "--layers-from \(mode.rawValue): \(first)") }
-            notes("note: \(failures.count) layer\(failures.count == 1 ? "" : "s") could not be read in the engine's storage (\(first)); reading \(failures.count == 1 ? "it" : "them") from the export")
+            notes(
+                "note: \(failures.count) layer\(failures.count == 1 ? "" : "s") could not be read in the engine's storage (\(first)); reading \(failures.count == 1 ? "it" : "them") from the export"
+            )
         }
         return read
     }
@@ -109,7 +113,9 @@ struct EngineStorage: LayerIndexSource {
                 next += 1
                 group.addTask {
                     let result = try await BlockingWork.run { () -> Result<LayerBlob, LayerStorage.Failure> in
-                        do { return .success(try LayerStorage.read(directory, key: id.description, options: exportOptions)) } catch let failure as LayerStorage.Failure { return .failure(failure) }
+                        do { return .success(try LayerStorage.read(directory, key: id.description, options: exportOptions)) } catch let failure as LayerStorage.Failure {
+                            return .failure(failure)
+                        }
                     }
                     return (id, result)
                 }

@@ -44,15 +44,18 @@ extension Policies {
         }
         // Root on purpose (a devcontainer base, ROS): passed, and the report says why, never silently.
         if let reason = image.policy.allowRoot, uid == nil, failure != nil {
-            checks.append(.passed(image.name, "user.non-root", "user", "runs as root, allowed: \(reason.value)", measured: .string(configured),
-                                  details: ["\(reason.location): policy.allow-root"]))
+            checks.append(
+                .passed(
+                    image.name, "user.non-root", "user", "runs as root, allowed: \(reason.value)", measured: .string(configured),
+                    details: ["\(reason.location): policy.allow-root"]))
             checks.append(secondRoot(image, accounts: accounts))
             checks.append(.passed(image.name, "user.workdir", "user", "runs as root (allowed): every directory is writable"))
             return checks
         }
-        checks.append(failure.map {
-            .failed(image.name, "user.non-root", "user", $0, measured: .string(configured), threshold: threshold, details: declared.map { [$0] } ?? [])
-        } ?? .passed(image.name, "user.non-root", "user", "runs as \(configured) (uid \(uid ?? -1))", measured: .string(configured), threshold: threshold))
+        checks.append(
+            failure.map {
+                .failed(image.name, "user.non-root", "user", $0, measured: .string(configured), threshold: threshold, details: declared.map { [$0] } ?? [])
+            } ?? .passed(image.name, "user.non-root", "user", "runs as \(configured) (uid \(uid ?? -1))", measured: .string(configured), threshold: threshold))
 
         let gid = groupPart.flatMap { Int($0) ?? accounts.group(named: $0)?.gid } ?? entry?.gid
         if failure == nil, let uid {
@@ -129,9 +132,10 @@ extension Policies {
         let others = accounts.otherRoots
         return others.isEmpty
             ? .passed(image.name, "user.uid0", "user", "no account but root has uid 0")
-            : .failed(image.name, "user.uid0", "user",
-                      "\(others.map { "'\($0.name)'" }.joined(separator: ", ")) \(others.count == 1 ? "has" : "have") uid 0: root by another name",
-                      measured: .int(Int64(others.count)), details: others.map { "/etc/passwd:\($0.line): \($0.text)" })
+            : .failed(
+                image.name, "user.uid0", "user",
+                "\(others.map { "'\($0.name)'" }.joined(separator: ", ")) \(others.count == 1 ? "has" : "have") uid 0: root by another name",
+                measured: .int(Int64(others.count)), details: others.map { "/etc/passwd:\($0.line): \($0.text)" })
     }
 
     /// The working directory exists and the user may write to it.
@@ -147,7 +151,8 @@ extension Policies {
         guard let entry = image.view.files[path], entry.kind == .directory else {
             return .failed(image.name, "user.workdir", "user", "working directory \(workdir) does not exist in the image", measured: .string(workdir))
         }
-        let writable = (entry.uid == Int64(uid) && entry.mode & 0o200 != 0)
+        let writable =
+            (entry.uid == Int64(uid) && entry.mode & 0o200 != 0)
             || (gid.map { entry.gid == Int64($0) } == true && entry.mode & 0o020 != 0) || entry.mode & 0o002 != 0
         let text = "\(workdir) is owned by \(entry.uid):\(entry.gid), mode \(String(entry.mode, radix: 8).leftPadded(to: 4))"
         return writable

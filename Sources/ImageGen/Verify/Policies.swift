@@ -74,19 +74,23 @@ enum Policies {
         var checks: [CheckResult] = []
         if let budget = image.policy.maxSize?.value {
             let message = "\(ByteSize(bytes: total)) of \(ByteSize(bytes: budget.bytes)) (\(delta))"
-            checks.append(total <= budget.bytes
-                ? .passed(image.name, "size.total", "size", message, measured: .int(total), threshold: .int(budget.bytes))
-                : .failed(image.name, "size.total", "size", "image is \(message): over budget by \(ByteSize(bytes: total - budget.bytes))",
-                          measured: .int(total), threshold: .int(budget.bytes), details: largest))
+            checks.append(
+                total <= budget.bytes
+                    ? .passed(image.name, "size.total", "size", message, measured: .int(total), threshold: .int(budget.bytes))
+                    : .failed(
+                        image.name, "size.total", "size", "image is \(message): over budget by \(ByteSize(bytes: total - budget.bytes))",
+                        measured: .int(total), threshold: .int(budget.bytes), details: largest))
         } else {
             checks.append(.passed(image.name, "size.total", "size", "\(ByteSize(bytes: total)) (\(delta)); no max-size", measured: .int(total)))
         }
         if let budget = image.policy.maxAdded?.value {
             let message = "adds \(ByteSize(bytes: added)) over \(image.parentName), budget \(ByteSize(bytes: budget.bytes))"
-            checks.append(added <= budget.bytes
-                ? .passed(image.name, "size.added", "size", message, measured: .int(added), threshold: .int(budget.bytes))
-                : .failed(image.name, "size.added", "size", "\(message): over by \(ByteSize(bytes: added - budget.bytes))",
-                          measured: .int(added), threshold: .int(budget.bytes), details: largest))
+            checks.append(
+                added <= budget.bytes
+                    ? .passed(image.name, "size.added", "size", message, measured: .int(added), threshold: .int(budget.bytes))
+                    : .failed(
+                        image.name, "size.added", "size", "\(message): over by \(ByteSize(bytes: added - budget.bytes))",
+                        measured: .int(added), threshold: .int(budget.bytes), details: largest))
         }
         return checks
     }
@@ -115,10 +119,12 @@ enum Policies {
                 envFindings.append("Env \(name) holds a \(finding.summary) [\(finding.rule)] (value redacted)")
             }
         }
-        checks.append(envFindings.isEmpty
-            ? .passed(image.name, "secrets.env", "secrets", "no secret in \(image.inspect.config?.env?.count ?? 0) environment variables")
-            : .failed(image.name, "secrets.env", "secrets", "\(envFindings.count) secret\(envFindings.count == 1 ? "" : "s") in the image's environment",
-                      measured: .int(Int64(envFindings.count)), details: envFindings))
+        checks.append(
+            envFindings.isEmpty
+                ? .passed(image.name, "secrets.env", "secrets", "no secret in \(image.inspect.config?.env?.count ?? 0) environment variables")
+                : .failed(
+                    image.name, "secrets.env", "secrets", "\(envFindings.count) secret\(envFindings.count == 1 ? "" : "s") in the image's environment",
+                    measured: .int(Int64(envFindings.count)), details: envFindings))
 
         // History: build commands (RUN lines, ARG values) are shipped with the image.
         var historyFindings: [String] = []
@@ -127,10 +133,12 @@ enum Policies {
                 historyFindings.append("history step \(index + 1): \(finding.summary) [\(finding.rule)] (value redacted)")
             }
         }
-        checks.append(historyFindings.isEmpty
-            ? .passed(image.name, "secrets.history", "secrets", "no secret in \(image.history.count) history entries")
-            : .failed(image.name, "secrets.history", "secrets", "\(historyFindings.count) secret\(historyFindings.count == 1 ? "" : "s") in the image's build history",
-                      measured: .int(Int64(historyFindings.count)), details: historyFindings))
+        checks.append(
+            historyFindings.isEmpty
+                ? .passed(image.name, "secrets.history", "secrets", "no secret in \(image.history.count) history entries")
+                : .failed(
+                    image.name, "secrets.history", "secrets", "\(historyFindings.count) secret\(historyFindings.count == 1 ? "" : "s") in the image's build history",
+                    measured: .int(Int64(historyFindings.count)), details: historyFindings))
 
         // Files, in every layer: a file deleted by a later layer still ships in its own.
         guard image.policy.scanSecrets else { return checks }
@@ -144,14 +152,17 @@ enum Policies {
             for hit in layer.secrets {
                 let position = hit.finding.line > 0 ? ":\(hit.finding.line):\(hit.finding.column)" : ""
                 let note = deletedLater.contains(where: { hit.path == $0 || hit.path.hasPrefix($0 + "/") }) ? " (deleted by a later layer, still shipped)" : ""
-                fileFindings.append("layer \(index + 1)/\(image.layers.count) (\(image.layerOrigins[index])): /\(hit.path)\(position) \(hit.finding.summary) [\(hit.finding.rule)]\(note)")
+                fileFindings.append(
+                    "layer \(index + 1)/\(image.layers.count) (\(image.layerOrigins[index])): /\(hit.path)\(position) \(hit.finding.summary) [\(hit.finding.rule)]\(note)")
             }
         }
         let note = "\(scanned) files scanned; \(binary) binary and \(large) over \(ByteSize(bytes: ImageExport.Options().secretScanLimit)) not scanned"
-        checks.append(fileFindings.isEmpty
-            ? .passed(image.name, "secrets.files", "secrets", "no secret in any layer (\(note))", measured: .int(0))
-            : .failed(image.name, "secrets.files", "secrets", "\(fileFindings.count) secret\(fileFindings.count == 1 ? "" : "s") in the image's layers (values redacted; \(note))",
-                      measured: .int(Int64(fileFindings.count)), details: fileFindings))
+        checks.append(
+            fileFindings.isEmpty
+                ? .passed(image.name, "secrets.files", "secrets", "no secret in any layer (\(note))", measured: .int(0))
+                : .failed(
+                    image.name, "secrets.files", "secrets", "\(fileFindings.count) secret\(fileFindings.count == 1 ? "" : "s") in the image's layers (values redacted; \(note))",
+                    measured: .int(Int64(fileFindings.count)), details: fileFindings))
         return checks
     }
 
@@ -164,17 +175,20 @@ enum Policies {
         var checks: [CheckResult] = []
         let required = image.policy.requiredLabels?.map(\.value) ?? defaultRequiredLabels
         let missing = required.filter { (labels[$0] ?? "").isEmpty }
-        checks.append(missing.isEmpty
-            ? .passed(image.name, "labels.required", "labels", "\(required.count) required labels present", threshold: .array(required.map(JSONValue.string)))
-            : .failed(image.name, "labels.required", "labels", "missing required label\(missing.count == 1 ? "" : "s"): \(missing.joined(separator: ", "))",
-                      threshold: .array(required.map(JSONValue.string))))
+        checks.append(
+            missing.isEmpty
+                ? .passed(image.name, "labels.required", "labels", "\(required.count) required labels present", threshold: .array(required.map(JSONValue.string)))
+                : .failed(
+                    image.name, "labels.required", "labels", "missing required label\(missing.count == 1 ? "" : "s"): \(missing.joined(separator: ", "))",
+                    threshold: .array(required.map(JSONValue.string))))
         var problems: [String] = []
         for (key, value) in labels.sorted(by: { $0.key < $1.key }) {
             if let problem = ImageLabels.OCI.problem(key, value) { problems.append(problem) }
         }
-        checks.append(problems.isEmpty
-            ? .passed(image.name, "labels.well-formed", "labels", "\(labels.count) labels well-formed")
-            : .failed(image.name, "labels.well-formed", "labels", problems.joined(separator: "; "), details: problems))
+        checks.append(
+            problems.isEmpty
+                ? .passed(image.name, "labels.well-formed", "labels", "\(labels.count) labels well-formed")
+                : .failed(image.name, "labels.well-formed", "labels", problems.joined(separator: "; "), details: problems))
         return checks
     }
 
@@ -228,17 +242,20 @@ enum Policies {
                     if actual != owner { problems.append("/\(file.path) is owned by \(actual), not \(owner)") }
                 }
             }
-            checks.append(problems.isEmpty
-                ? .passed(image.name, name, "files", matches.count == 1 ? "/\(first.path) exists" : "\(matches.count) paths match")
-                : .failed(image.name, name, "files", problems.joined(separator: "; "), details: problems))
+            checks.append(
+                problems.isEmpty
+                    ? .passed(image.name, name, "files", matches.count == 1 ? "/\(first.path) exists" : "\(matches.count) paths match")
+                    : .failed(image.name, name, "files", problems.joined(separator: "; "), details: problems))
         }
         for rule in absent {
             let matches = matching(rule.path.value, in: image.view)
             let name = "files.absent: \(rule.path.value)"
-            checks.append(matches.isEmpty
-                ? .passed(image.name, name, "files", "nothing matches")
-                : .failed(image.name, name, "files", "\(matches.count) path\(matches.count == 1 ? "" : "s") must not be in the image",
-                          measured: .int(Int64(matches.count)), details: matches.prefix(10).map { "/" + $0.path }))
+            checks.append(
+                matches.isEmpty
+                    ? .passed(image.name, name, "files", "nothing matches")
+                    : .failed(
+                        image.name, name, "files", "\(matches.count) path\(matches.count == 1 ? "" : "s") must not be in the image",
+                        measured: .int(Int64(matches.count)), details: matches.prefix(10).map { "/" + $0.path }))
         }
         return checks
     }

@@ -29,8 +29,9 @@ enum ProbeRunner {
         guard !probes.isEmpty else { return [] }
         let marker = "@@imagegen-probe-\(UInt64.random(in: 0...UInt64.max))"
         let script = Self.script(probes, marker: marker, timeoutSeconds: timeoutSeconds)
-        let spec = ContainerSpec(image: image, cmd: [script], entrypoint: ["/bin/sh", "-c"], labels: [ImageLabels.probe: "1"], networkDisabled: true,
-                                 hostConfig: .init(networkMode: "none"))
+        let spec = ContainerSpec(
+            image: image, cmd: [script], entrypoint: ["/bin/sh", "-c"], labels: [ImageLabels.probe: "1"], networkDisabled: true,
+            hostConfig: .init(networkMode: "none"))
         let id = try await engine.createContainer(spec)
         var exited = true
         do {
@@ -53,7 +54,7 @@ enum ProbeRunner {
     /// A shell script that runs each probe with its output merged and a marker line around it.
     static func script(_ probes: [String], marker: String, timeoutSeconds: Int) -> String {
         var lines = [
-            "if command -v timeout >/dev/null 2>&1; then T=\"timeout -s KILL \(timeoutSeconds)\"; else T=\"\"; fi",
+            "if command -v timeout >/dev/null 2>&1; then T=\"timeout -s KILL \(timeoutSeconds)\"; else T=\"\"; fi"
         ]
         for (index, probe) in probes.enumerated() {
             let quoted = "'" + probe.replacingOccurrences(of: "'", with: "'\\''") + "'"
@@ -89,8 +90,9 @@ enum ProbeRunner {
             let code = exits[index]
             // 137 is SIGKILL from `timeout -s KILL`; no exit line means the container was stopped.
             let timedOut = code == 137 || (code == nil && !finished)
-            return Outcome(command: probes[index], exitCode: code, firstLine: output.first { !$0.isEmpty },
-                           output: Array(output.suffix(20)), timedOut: timedOut, lines: Array(output.prefix(1000)))
+            return Outcome(
+                command: probes[index], exitCode: code, firstLine: output.first { !$0.isEmpty },
+                output: Array(output.suffix(20)), timedOut: timedOut, lines: Array(output.prefix(1000)))
         }
     }
 }

@@ -40,7 +40,10 @@ public enum ReportFormats {
     /// "4 from the layer index, 2 in the engine's storage", in the order of ``LayerSource``.
     public static func layersRead(_ layer: LayerVerification) -> String? {
         guard !layer.layerSources.isEmpty else { return nil }
-        let names: [LayerSource: String] = [.index: "from the layer index", .registry: "from the cache registry's index", .storage: "in the engine's storage", .helper: "in the engine's storage by the helper container", .export: "from the engine's export"]
+        let names: [LayerSource: String] = [
+            .index: "from the layer index", .registry: "from the cache registry's index", .storage: "in the engine's storage",
+            .helper: "in the engine's storage by the helper container", .export: "from the engine's export",
+        ]
         return LayerSource.allCases.compactMap { source in
             let count = layer.layerSources.filter { $0.source == source }.count
             return count == 0 ? nil : "\(count) \(names[source]!)"
@@ -58,7 +61,8 @@ public enum ReportFormats {
         }
         let paint = colour ? (failed == 0 && !checks.isEmpty ? "\u{1B}[32m" : "\u{1B}[31m") : ""
         let reset = colour ? "\u{1B}[0m" : ""
-        return "verify \(report.recipe): \(paint)\(verdict)\(reset), \(report.layers.count) layer\(report.layers.count == 1 ? "" : "s"), \(checks.count) checks, \(checks.count - failed) passed, \(failed) failed"
+        return
+            "verify \(report.recipe): \(paint)\(verdict)\(reset), \(report.layers.count) layer\(report.layers.count == 1 ? "" : "s"), \(checks.count) checks, \(checks.count - failed) passed, \(failed) failed"
     }
 
     // MARK: - JSON
@@ -73,20 +77,23 @@ public enum ReportFormats {
                 "layers": .int(Int64(report.layers.count)), "checks": .int(Int64(checks.count)),
                 "passed": .int(Int64(checks.filter(\.passed).count)), "failed": .int(Int64(checks.filter { !$0.passed }.count)),
             ],
-            "layers": .array(report.layers.map { layer in
-                [
-                    "layer": .string(layer.layer), "platform": layer.platform.map { .string($0.description) } ?? .null, "image": .string(layer.reference.description), "imageID": layer.imageID.map { .string($0.description) } ?? .null,
-                    "passed": .bool(layer.passed), "milliseconds": .int(Int64(layer.seconds * 1000)),
-                    "layerSources": .array(layer.layerSources.map { ["diffID": .string($0.diffID.description), "source": .string($0.source.rawValue)] }),
-                    "checks": .array(layer.checks.map { check in
-                        [
-                            "name": .string(check.name), "category": .string(check.category), "status": .string(check.status.rawValue),
-                            "measured": check.measured, "threshold": check.threshold, "message": .string(check.message),
-                            "details": .array(check.details.map(JSONValue.string)), "milliseconds": .int(Int64(check.seconds * 1000)),
-                        ]
-                    }),
-                ]
-            }),
+            "layers": .array(
+                report.layers.map { layer in
+                    [
+                        "layer": .string(layer.layer), "platform": layer.platform.map { .string($0.description) } ?? .null, "image": .string(layer.reference.description),
+                        "imageID": layer.imageID.map { .string($0.description) } ?? .null,
+                        "passed": .bool(layer.passed), "milliseconds": .int(Int64(layer.seconds * 1000)),
+                        "layerSources": .array(layer.layerSources.map { ["diffID": .string($0.diffID.description), "source": .string($0.source.rawValue)] }),
+                        "checks": .array(
+                            layer.checks.map { check in
+                                [
+                                    "name": .string(check.name), "category": .string(check.category), "status": .string(check.status.rawValue),
+                                    "measured": check.measured, "threshold": check.threshold, "message": .string(check.message),
+                                    "details": .array(check.details.map(JSONValue.string)), "milliseconds": .int(Int64(check.seconds * 1000)),
+                                ]
+                            }),
+                    ]
+                }),
         ]
     }
 
@@ -101,17 +108,20 @@ public enum ReportFormats {
         let checks = report.checks
         let total = report.layers.reduce(0) { $0 + $1.seconds }
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        xml += "<testsuites name=\"\(escape("imagegen verify " + report.recipe))\" tests=\"\(checks.count)\" failures=\"\(checks.filter { !$0.passed }.count)\" errors=\"0\" time=\"\(seconds(total))\">\n"
+        xml +=
+            "<testsuites name=\"\(escape("imagegen verify " + report.recipe))\" tests=\"\(checks.count)\" failures=\"\(checks.filter { !$0.passed }.count)\" errors=\"0\" time=\"\(seconds(total))\">\n"
         for (index, layer) in report.layers.enumerated() {
             let failures = layer.checks.filter { !$0.passed }.count
-            xml += "  <testsuite name=\"\(escape(report.recipe + "-" + layer.displayName))\" id=\"\(index)\" package=\"\(escape(report.recipe))\" tests=\"\(layer.checks.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"0\" time=\"\(seconds(layer.seconds))\" timestamp=\"\(stamp)\" hostname=\"\(escape(hostname.isEmpty ? "localhost" : hostname))\">\n"
+            xml +=
+                "  <testsuite name=\"\(escape(report.recipe + "-" + layer.displayName))\" id=\"\(index)\" package=\"\(escape(report.recipe))\" tests=\"\(layer.checks.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"0\" time=\"\(seconds(layer.seconds))\" timestamp=\"\(stamp)\" hostname=\"\(escape(hostname.isEmpty ? "localhost" : hostname))\">\n"
             xml += "    <properties>\n"
             xml += "      <property name=\"image\" value=\"\(escape(layer.reference.description))\"/>\n"
             if let id = layer.imageID { xml += "      <property name=\"imageID\" value=\"\(escape(id.description))\"/>\n" }
             if let read = layersRead(layer) { xml += "      <property name=\"layersRead\" value=\"\(escape(read))\"/>\n" }
             xml += "    </properties>\n"
             for check in layer.checks {
-                let open = "    <testcase name=\"\(escape(check.name))\" classname=\"\(escape("\(report.recipe).\(layer.displayName).\(check.category)"))\" time=\"\(seconds(check.seconds))\""
+                let open =
+                    "    <testcase name=\"\(escape(check.name))\" classname=\"\(escape("\(report.recipe).\(layer.displayName).\(check.category)"))\" time=\"\(seconds(check.seconds))\""
                 if check.passed {
                     xml += open + "/>\n"
                 } else {

@@ -85,8 +85,9 @@ public struct Verifier: Sendable {
                 }
             }
             if let reason {
-                results[layer.name] = LayerVerification(layer: layer.name, platform: layer.platform, reference: layer.reference, imageID: nil,
-                                                        checks: [.failed(layer.name, "built", "built", reason)], seconds: 0)
+                results[layer.name] = LayerVerification(
+                    layer: layer.name, platform: layer.platform, reference: layer.reference, imageID: nil,
+                    checks: [.failed(layer.name, "built", "built", reason)], seconds: 0)
             } else {
                 built.append(layer)
             }
@@ -103,20 +104,24 @@ public struct Verifier: Sendable {
                 let started = Date()
                 var checks: [CheckResult] = []
                 guard let inspect = try await inspections.image(layer.reference),
-                      let diffIDs = inspect.rootFS?.layers, diffIDs.allSatisfy({ blobs[$0] != nil })
+                    let diffIDs = inspect.rootFS?.layers, diffIDs.allSatisfy({ blobs[$0] != nil })
                 else {
-                    results[layer.name] = LayerVerification(layer: layer.name, platform: layer.platform, reference: layer.reference, imageID: nil,
-                                                            checks: [.failed(layer.name, "built", "built", "\(layer.reference) vanished during verify")], seconds: 0)
+                    results[layer.name] = LayerVerification(
+                        layer: layer.name, platform: layer.platform, reference: layer.reference, imageID: nil,
+                        checks: [.failed(layer.name, "built", "built", "\(layer.reference) vanished during verify")], seconds: 0)
                     continue
                 }
-                checks.append(.passed(layer.name, "built", "built", "\(layer.reference) is \(inspect.id.short), built for content hash \(layer.contentHash.short)",
-                                      measured: .string(inspect.id.description)))
+                checks.append(
+                    .passed(
+                        layer.name, "built", "built", "\(layer.reference) is \(inspect.id.short), built for content hash \(layer.contentHash.short)",
+                        measured: .string(inspect.id.description)))
                 let image = try await underTest(layer, inspect: inspect, blobs: diffIDs.compactMap { blobs[$0] }, inspections: inspections)
                 checks += Policies.all(image)
                 checks += try await probes(image)
-                results[layer.name] = LayerVerification(layer: layer.name, platform: layer.platform, reference: layer.reference, imageID: inspect.id, checks: checks,
-                                                        seconds: Date().timeIntervalSince(started),
-                                                        layerSources: diffIDs.map { LayerRead(diffID: $0, source: sources[$0] ?? .index) })
+                results[layer.name] = LayerVerification(
+                    layer: layer.name, platform: layer.platform, reference: layer.reference, imageID: inspect.id, checks: checks,
+                    seconds: Date().timeIntervalSince(started),
+                    layerSources: diffIDs.map { LayerRead(diffID: $0, source: sources[$0] ?? .index) })
             }
         }
         return VerifyReport(recipe: plan.name, layers: layers.compactMap { results[$0.name] })
@@ -150,8 +155,10 @@ public struct Verifier: Sendable {
         if let store = options.layerCache { sources.append(KeptIndexes(store: store, options: options.export)) }
         if let shared = options.sharedIndex { sources.append(SharedIndexes(session: shared, options: options.export)) }
         if options.layersFrom != .export {
-            sources.append(EngineStorage(engine: engine, mode: options.layersFrom, options: options.export, helperBinary: options.helperBinary,
-                                         directories: options.storageDirectories, notes: options.notes))
+            sources.append(
+                EngineStorage(
+                    engine: engine, mode: options.layersFrom, options: options.export, helperBinary: options.helperBinary,
+                    directories: options.storageDirectories, notes: options.notes))
         }
         sources.append(EngineExport(engine: engine, options: options.export))
         return sources
@@ -237,8 +244,9 @@ public struct Verifier: Sendable {
         }
         guard outcome.exitCode == 0 else {
             let code = outcome.exitCode.map(String.init) ?? "unknown"
-            return .failed(layer, name, "probes", "exited with \(code)", measured: outcome.exitCode.map { .int(Int64($0)) } ?? .null,
-                           threshold: .int(0), details: outcome.output)
+            return .failed(
+                layer, name, "probes", "exited with \(code)", measured: outcome.exitCode.map { .int(Int64($0)) } ?? .null,
+                threshold: .int(0), details: outcome.output)
         }
         guard let expect = probe.expect?.value else {
             return .passed(layer, name, "probes", outcome.firstLine ?? "exit 0", measured: .int(0))
@@ -246,8 +254,9 @@ public struct Verifier: Sendable {
         let text = outcome.fullOutput
         let found = (try? NSRegularExpression(pattern: expect)).flatMap { $0.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) }
         guard let found, let range = Range(found.range, in: text) else {
-            return .failed(layer, name, "probes", "output does not match /\(expect)/", measured: .string(outcome.firstLine ?? ""),
-                           threshold: .string(expect), details: outcome.output)
+            return .failed(
+                layer, name, "probes", "output does not match /\(expect)/", measured: .string(outcome.firstLine ?? ""),
+                threshold: .string(expect), details: outcome.output)
         }
         return .passed(layer, name, "probes", "matches /\(expect)/: \(text[range])", measured: .string(String(text[range])), threshold: .string(expect))
     }

@@ -28,13 +28,17 @@ public struct CheckResult: Sendable, Equatable {
 
     public var passed: Bool { status == .passed }
 
-    static func passed(_ layer: String, _ name: String, _ category: String, _ message: String,
-                       measured: JSONValue = .null, threshold: JSONValue = .null, details: [String] = []) -> CheckResult {
+    static func passed(
+        _ layer: String, _ name: String, _ category: String, _ message: String,
+        measured: JSONValue = .null, threshold: JSONValue = .null, details: [String] = []
+    ) -> CheckResult {
         CheckResult(layer: layer, name: name, category: category, status: .passed, measured: measured, threshold: threshold, message: message, details: details)
     }
 
-    static func failed(_ layer: String, _ name: String, _ category: String, _ message: String,
-                       measured: JSONValue = .null, threshold: JSONValue = .null, details: [String] = []) -> CheckResult {
+    static func failed(
+        _ layer: String, _ name: String, _ category: String, _ message: String,
+        measured: JSONValue = .null, threshold: JSONValue = .null, details: [String] = []
+    ) -> CheckResult {
         CheckResult(layer: layer, name: name, category: category, status: .failed, measured: measured, threshold: threshold, message: message, details: details)
     }
 }

@@ -80,7 +80,8 @@ public struct Diagnostics: Sendable, Sequence {
     /// Findings in file order, duplicates removed, so output is stable whatever order checks ran in.
     public var sorted: [Diagnostic] {
         var seen = Set<Diagnostic>()
-        return items
+        return
+            items
             .filter { seen.insert($0).inserted }
             .sorted { ($0.location, $0.severity, $0.message) < ($1.location, $1.severity, $1.message) }
     }

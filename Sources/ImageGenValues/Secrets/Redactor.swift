@@ -38,7 +38,8 @@ public struct LineRedactor: Sendable {
                 return "«redacted:private-key»"
             }
             let trimmed = line.trimmingWhitespace()
-            let bodyLike = trimmed.isEmpty || trimmed.utf8.allSatisfy { SecretRules.isBase64($0) || $0 == UInt8(ascii: "=") }
+            let bodyLike =
+                trimmed.isEmpty || trimmed.utf8.allSatisfy { SecretRules.isBase64($0) || $0 == UInt8(ascii: "=") }
                 || trimmed.hasPrefix("Proc-Type:") || trimmed.hasPrefix("DEK-Info:")
             if bodyLike { return "«redacted:private-key»" }
             insidePrivateKey = false

@@ -6,8 +6,10 @@ public enum SecretNames {
     static let secretWords: Set<String> = ["TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASS", "CREDENTIALS", "CREDENTIAL", "APIKEY", "PRIVATEKEY"]
     static let keyQualifiers: Set<String> = ["API", "ACCESS", "SECRET", "PRIVATE", "AUTH", "MASTER", "SIGNING", "ENCRYPTION", "CLIENT", "LICENSE"]
     /// A last word that says the variable holds where the secret is, or something about it.
-    static let pointerWords: Set<String> = ["FILE", "PATH", "DIR", "URL", "URI", "ENDPOINT", "HOST", "PORT", "NAME", "ID", "TYPE", "MODE",
-                                            "LENGTH", "TTL", "ENABLED", "ENV", "REF", "SOURCE", "LOCATION", "HEADER", "COMMAND", "CMD", "HELPER"]
+    static let pointerWords: Set<String> = [
+        "FILE", "PATH", "DIR", "URL", "URI", "ENDPOINT", "HOST", "PORT", "NAME", "ID", "TYPE", "MODE",
+        "LENGTH", "TTL", "ENABLED", "ENV", "REF", "SOURCE", "LOCATION", "HEADER", "COMMAND", "CMD", "HELPER",
+    ]
 
     public static func looksSecret(_ name: String) -> Bool {
         let words = name.uppercased().split(separator: "_").map(String.init)

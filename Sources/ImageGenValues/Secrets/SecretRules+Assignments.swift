@@ -28,12 +28,13 @@ extension SecretRules {
             let host = String(decoding: Bytes(rebasing: b[(at + 1)..<authorityEnd]), as: UTF8.self).lowercased()
             let hostName = String(host.prefix { $0 != ":" })
             // Documentation's URLs: example domains (RFC 2606) and made-up short passwords.
-            let documentation = ["example.com", "example.org", "example.net"].contains { hostName == $0 || hostName.hasSuffix("." + $0) }
+            let documentation =
+                ["example.com", "example.org", "example.net"].contains { hostName == $0 || hostName.hasSuffix("." + $0) }
                 || hostName.hasSuffix(".example") || hostName.hasSuffix(".invalid") || hostName.hasSuffix(".test")
             // `redis://:password@host` has no user; its password must then look generated.
             let strongAlone = password.count >= 12 && count(password, isDigit) >= 1 && entropy(password) >= 3.3
             guard !user.isEmpty || strongAlone, password.count >= 6, !documentation, !isPlaceholder(password), !isPlaceholderWord(password),
-                  !isPlaceholder(user) || password.count >= 8
+                !isPlaceholder(user) || password.count >= 8
             else { return nil }
             // Default credentials of a local or compose-network service (`postgres:postgres@localhost`,
             // `app:app@db`) are what every development setup writes; detectors leave them alone.
@@ -60,8 +61,10 @@ extension SecretRules {
 
     /// Names that say their value is a credential (compared lowercased, without `_`, `-`, `.`),
     /// as the last word of the key.
-    static let secretKeySuffixes: [[UInt8]] = ["password", "passwd", "secret", "token", "apikey", "accesskey", "privatekey", "secretkey",
-                                               "authkey", "masterkey", "signingkey", "encryptionkey", "secretkeybase"].map { Array($0.utf8) }
+    static let secretKeySuffixes: [[UInt8]] = [
+        "password", "passwd", "secret", "token", "apikey", "accesskey", "privatekey", "secretkey",
+        "authkey", "masterkey", "signingkey", "encryptionkey", "secretkeybase",
+    ].map { Array($0.utf8) }
     static let passwordSuffixes: [[UInt8]] = ["password", "passwd"].map { Array($0.utf8) }
 
     /// `NAME = value`, `NAME: value`, `"name": "value"`, and HTTP `Authorization:` headers.
@@ -92,7 +95,7 @@ extension SecretRules {
             }
             // A token with a format of its own (`OPENAI_API_KEY=sk-…`) is named by its own rule.
             if v < b.count, b[v] != c("="), b[v] != c(":"), imagegen_is_secret_candidate(b.baseAddress!, b.count, v) != 0,
-               let specific = match(at: v, in: b)
+                let specific = match(at: v, in: b)
             {
                 return specific
             }
@@ -110,8 +113,9 @@ extension SecretRules {
             if hasSuffix(key, "key"), hasPrefix(b, v, "base64:") {
                 let length = run(b, from: v + 7, limit: 512, { isBase64($0) || $0 == c("=") })
                 guard length >= 32, let decoded = decodeBase64(Bytes(rebasing: b[(v + 7)..<(v + 7 + length)])), decoded.count >= 16 else { return nil }
-                return SecretMatch(rule: "base64-key", summary: "key given as base64 to '\(String(decoding: Bytes(rebasing: b[keyStart..<keyEnd]), as: UTF8.self))'",
-                                   start: v, end: v + 7 + length)
+                return SecretMatch(
+                    rule: "base64-key", summary: "key given as base64 to '\(String(decoding: Bytes(rebasing: b[keyStart..<keyEnd]), as: UTF8.self))'",
+                    start: v, end: v + 7 + length)
             }
             if hasSuffix(key, "accountkey") || hasSuffix(key, "sharedaccesskey") {
                 let length = run(b, from: v, limit: 512, { isBase64($0) || $0 == c("=") })
@@ -174,7 +178,7 @@ extension SecretRules {
             // Random tokens of 16 or more characters hold a digit (all but a few in a thousand);
             // names in code (`Client.Credentials`) do not.
             guard value.count >= 16, lower + upper >= 4, digits >= 1, entropy(value) >= 3.3,
-                  !value.contains(0x20)
+                !value.contains(0x20)
             else { return nil }
         }
         return SecretMatch(rule: "generic-secret", summary: "credential assigned to '\(key)'", start: v, end: end)
@@ -192,7 +196,7 @@ extension SecretRules {
     /// A padded base64 value that decodes to a printable password with a digit and letters.
     static func decodedPasswordShape(_ value: Bytes) -> Bool {
         guard value.count >= 12, value.count % 4 == 0, value.allSatisfy({ isBase64($0) || $0 == c("=") }), let decoded = decodeBase64(value),
-              decoded.count >= 8, decoded.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+            decoded.count >= 8, decoded.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
         else { return false }
         return hasCredentialShape(decoded)
     }

@@ -16,8 +16,8 @@ extension SecretRules {
     static func basicValue(at start: Int, _ b: Bytes) -> SecretMatch? {
         let length = run(b, from: start, limit: 1024, { isBase64($0) || $0 == c("=") })
         guard length >= 8, boundaryAfter(b, start + length), let decoded = decodeBase64(Bytes(rebasing: b[start..<(start + length)])),
-              let colon = decoded.firstIndex(of: c(":")), colon > 0, colon + 1 < decoded.count,
-              decoded.allSatisfy({ $0 >= 0x20 && $0 < 0x7F })
+            let colon = decoded.firstIndex(of: c(":")), colon > 0, colon + 1 < decoded.count,
+            decoded.allSatisfy({ $0 >= 0x20 && $0 < 0x7F })
         else { return nil }
         let user = Array(decoded[..<colon]), password = Array(decoded[(colon + 1)...])
         guard isRealPassword(password, user: user) else { return nil }
@@ -35,8 +35,10 @@ extension SecretRules {
     /// What services ship as their password, or what a local development setup uses.
     static func isDefaultPassword(_ value: Bytes) -> Bool {
         let text = String(decoding: value, as: UTF8.self).lowercased()
-        return ["postgres", "mysql", "mariadb", "redis", "rabbitmq", "mongo", "mongodb", "guest", "admin", "root", "test", "dev", "development",
-                "app", "user", "password", "secret", "changeit", "example"].contains(text)
+        return [
+            "postgres", "mysql", "mariadb", "redis", "rabbitmq", "mongo", "mongodb", "guest", "admin", "root", "test", "dev", "development",
+            "app", "user", "password", "secret", "changeit", "example",
+        ].contains(text)
     }
 
     // MARK: - An account id and its token
@@ -52,7 +54,7 @@ extension SecretRules {
             guard isLowerHex(b[j]), boundaryBefore(b, j) else { j += 1; continue }
             let length = run(b, from: j, limit: 33, isLowerHex)
             if length == 32, j != i + 2, boundaryAfter(b, j + 32), !labelledAsDigest(b, before: j),
-               count(Bytes(rebasing: b[j..<(j + 32)]), isDigit) >= 4, count(Bytes(rebasing: b[j..<(j + 32)]), isLower) >= 4
+                count(Bytes(rebasing: b[j..<(j + 32)]), isDigit) >= 4, count(Bytes(rebasing: b[j..<(j + 32)]), isLower) >= 4
             {
                 return SecretMatch(rule: "account-auth-token", summary: "auth token next to its account id (AC…)", start: j, end: j + 32)
             }
@@ -174,7 +176,7 @@ extension SecretRules {
         guard !line.contains(0x20), !line.contains(0x09) else { return nil }
         let fields = line.split(separator: c(":"), omittingEmptySubsequences: false)
         guard fields.count == 5, let colon4 = (start..<end).filter({ b[$0] == c(":") }).last, colon4 == i,
-              fields[1] == [c("*")] || (!fields[1].isEmpty && fields[1].allSatisfy(isDigit)), fields.allSatisfy({ !$0.isEmpty })
+            fields[1] == [c("*")] || (!fields[1].isEmpty && fields[1].allSatisfy(isDigit)), fields.allSatisfy({ !$0.isEmpty })
         else { return nil }
         let host = String(decoding: fields[0], as: UTF8.self).lowercased()
         let user = Array(fields[3]), password = Array(fields[4])

@@ -21,7 +21,7 @@ extension SecretRules {
             if isBase64(byte) || byte == c("=") {
                 // A `Name: value` header line of an encrypted PEM is not body.
                 if base64 == 0, headerLines < 3, let colon = (j..<min(b.count, j + 20)).first(where: { b[$0] == c(":") }),
-                   (j..<colon).allSatisfy({ isAlnum(b[$0]) || b[$0] == c("-") })
+                    (j..<colon).allSatisfy({ isAlnum(b[$0]) || b[$0] == c("-") })
                 {
                     while j < b.count, b[j] != 0x0A, !(b[j] == c("\\") && j + 1 < b.count && b[j + 1] == c("n")) { j += 1 }
                     headerLines += 1

@@ -25,9 +25,11 @@ extension SecretRules {
         if value.isEmpty { return true }
         let text = String(decoding: value, as: UTF8.self).lowercased()
         if text.hasPrefix("${") || text.hasPrefix("$(") || text.hasPrefix("<") || text.hasPrefix("{{") || text.hasPrefix("%(") { return true }
-        for word in ["changeme", "change-me", "change_me", "example", "placeholder", "xxxx", "****", "redacted", "your-", "your_", "yourkey",
-                     "yourtoken", "yourpassword", "yoursecret", "replace", "insert", "dummy", "sample", "todo", "fixme", "0000000000", "1234567890",
-                     "abcdefgh", "secret123", "password1"]
+        for word in [
+            "changeme", "change-me", "change_me", "example", "placeholder", "xxxx", "****", "redacted", "your-", "your_", "yourkey",
+            "yourtoken", "yourpassword", "yoursecret", "replace", "insert", "dummy", "sample", "todo", "fixme", "0000000000", "1234567890",
+            "abcdefgh", "secret123", "password1",
+        ]
         where text.contains(word) { return true }
         // One character repeated: `aaaaaaaa`.
         return value.allSatisfy { $0 == value[0] }
@@ -36,8 +38,10 @@ extension SecretRules {
     /// A whole value that is only a word such as "password" or "secret".
     static func isPlaceholderWord(_ value: Bytes) -> Bool {
         let text = String(decoding: value, as: UTF8.self).lowercased()
-        return ["password", "passwd", "pass", "secret", "token", "pwd", "user", "username", "apikey", "api_key", "none", "null", "nil", "true", "false",
-                "empty", "test", "testing", "admin", "root", "guest", "default", "hunter2", "letmein", "qwerty", "p@ssw0rd", "s3cr3t"].contains(text)
+        return [
+            "password", "passwd", "pass", "secret", "token", "pwd", "user", "username", "apikey", "api_key", "none", "null", "nil", "true", "false",
+            "empty", "test", "testing", "admin", "root", "guest", "default", "hunter2", "letmein", "qwerty", "p@ssw0rd", "s3cr3t",
+        ].contains(text)
             || text.allSatisfy { $0 == "*" || $0 == "." || $0 == "x" }
             // VALUE, YOUR_PASSWORD: the name of what goes there.
             || (value.count >= 3 && value.allSatisfy { isUpper($0) || $0 == c("_") })

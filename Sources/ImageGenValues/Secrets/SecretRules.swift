@@ -61,7 +61,7 @@ enum SecretRules {
     /// An access key id; a secret access key right after it (a credentials CSV) is part of the match.
     static func awsKeyID(_ i: Int, _ b: Bytes) -> SecretMatch? {
         guard boundaryBefore(b, i), awsPrefixes.contains(where: { hasPrefix(b, i, $0) }),
-              run(b, from: i + 4, limit: 16, isUpperOrDigit) == 16, boundaryAfter(b, i + 20), !containsExample(b, i, i + 20)
+            run(b, from: i + 4, limit: 16, isUpperOrDigit) == 16, boundaryAfter(b, i + 20), !containsExample(b, i, i + 20)
         else { return nil }
         var match = SecretMatch(rule: "aws-access-key-id", summary: "AWS access key id", start: i, end: i + 20)
         var j = i + 20
@@ -114,7 +114,7 @@ enum SecretRules {
     /// `PMAK-` + 24 hex + `-` + 34 hex: a Postman API key.
     static func postman(_ i: Int, _ b: Bytes) -> SecretMatch? {
         guard boundaryBefore(b, i), hasPrefix(b, i, "PMAK-"), run(b, from: i + 5, limit: 25, isLowerHex) == 24, i + 29 < b.count, b[i + 29] == c("-"),
-              run(b, from: i + 30, limit: 35, isLowerHex) == 34
+            run(b, from: i + 30, limit: 35, isLowerHex) == 34
         else { return nil }
         return SecretMatch(rule: "postman-api-key", summary: "Postman API key", start: i, end: i + 64)
     }
@@ -162,7 +162,7 @@ enum SecretRules {
 
     static func sendGrid(_ i: Int, _ b: Bytes) -> SecretMatch? {
         guard boundaryBefore(b, i), hasPrefix(b, i, "SG."), run(b, from: i + 3, limit: 22, isTokenByte) == 22,
-              i + 25 < b.count, b[i + 25] == c("."), run(b, from: i + 26, limit: 44, isTokenByte) == 43
+            i + 25 < b.count, b[i + 25] == c("."), run(b, from: i + 26, limit: 44, isTokenByte) == 43
         else { return nil }
         return SecretMatch(rule: "sendgrid-api-key", summary: "SendGrid API key", start: i, end: i + 69)
     }
@@ -209,7 +209,7 @@ enum SecretRules {
         }
         let body = Bytes(rebasing: b[start..<(start + length)])
         guard count(body, isDigit) >= digits, !mixedCase || (body.contains(where: isUpper) && body.contains(where: isLower)),
-              !isPlaceholder(body)
+            !isPlaceholder(body)
         else { return nil }
         return SecretMatch(rule: rule, summary: summary, start: i, end: start + length)
     }

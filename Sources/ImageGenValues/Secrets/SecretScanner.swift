@@ -150,8 +150,10 @@ public struct SecretScanner: Sendable {
         for hit in found {
             advanceLines(from: cursor, to: hit.start)
             cursor = hit.start
-            findings.append(SecretFinding(rule: hit.rule, summary: hit.summary, line: line, column: windowOffset + hit.start - lineStartOffset + 1,
-                                          offset: windowOffset + hit.start, length: hit.end - hit.start))
+            findings.append(
+                SecretFinding(
+                    rule: hit.rule, summary: hit.summary, line: line, column: windowOffset + hit.start - lineStartOffset + 1,
+                    offset: windowOffset + hit.start, length: hit.end - hit.start))
         }
         advanceLines(from: cursor, to: min(position, window.count))
         next = position
@@ -187,4 +189,3 @@ public struct SecretScanner: Sendable {
         return nil
     }
 }
-

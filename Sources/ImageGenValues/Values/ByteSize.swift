@@ -9,7 +9,6 @@ public struct ByteSize: Hashable, Sendable, Comparable, CustomStringConvertible 
 
     public init(bytes: Int64) { self.bytes = bytes }
 
-
     private static let units: [String: Double] = [
         "": 1, "b": 1,
         "k": 1000, "kb": 1000, "m": 1_000_000, "mb": 1_000_000, "g": 1e9, "gb": 1e9, "t": 1e12, "tb": 1e12,
@@ -21,8 +20,8 @@ public struct ByteSize: Hashable, Sendable, Comparable, CustomStringConvertible 
         let numberPart = trimmed.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
         let unitPart = trimmed.dropFirst(numberPart.count).trimmingWhitespace().lowercased()
         guard !numberPart.isEmpty, numberPart.first != ".", numberPart.last != ".",
-              numberPart.filter({ $0 == "." }).count <= 1,
-              let number = Double(numberPart), let factor = Self.units[unitPart]
+            numberPart.filter({ $0 == "." }).count <= 1,
+            let number = Double(numberPart), let factor = Self.units[unitPart]
         else { throw .size(text) }
         let value = (number * factor).rounded()
         guard value.isFinite, value < Double(Int64.max) else { throw .size(text) }

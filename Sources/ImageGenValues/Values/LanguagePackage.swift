@@ -45,7 +45,9 @@ public struct LanguagePackage: Hashable, Sendable, Comparable, CustomStringConve
             let version = body[body.index(after: at)...]
             let parts = package.split(separator: "/", omittingEmptySubsequences: false)
             guard parts.count == (scoped ? 2 : 1),
-                  parts.allSatisfy({ part in part.first.map { $0.isLowercase || $0.isNumber } == true && part.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || "._-".contains($0) } })
+                parts.allSatisfy({ part in
+                    part.first.map { $0.isLowercase || $0.isNumber } == true && part.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || "._-".contains($0) }
+                })
             else {
                 throw .languagePackage("npm package name '\(scoped ? "@" : "")\(package)' must be lowercase letters, digits, '.', '_' and '-' (a scope is @scope/name)")
             }

@@ -9,8 +9,8 @@ package enum Names {
         guard !name.isEmpty else { return "\(kind) is empty" }
         guard name.count <= 64 else { return "\(kind) '\(name)' is longer than 64 characters" }
         guard let first = name.first, let last = name.last, isLowerAlnum(first), isLowerAlnum(last),
-              name.allSatisfy({ isLowerAlnum($0) || $0 == "-" || $0 == "_" || $0 == "." }),
-              !name.contains("..")
+            name.allSatisfy({ isLowerAlnum($0) || $0 == "-" || $0 == "_" || $0 == "." }),
+            !name.contains("..")
         else {
             return "\(kind) '\(name)' must be lowercase letters and digits, separated by '-', '_' or '.' (it becomes part of an image name)"
         }
@@ -24,8 +24,8 @@ package enum Names {
             return "label key '\(key)' uses the reserved namespace '\(prefix)'"
         }
         guard let first = key.first, let last = key.last, isLowerAlnum(first), isLowerAlnum(last),
-              key.allSatisfy({ isLowerAlnum($0) || $0 == "." || $0 == "-" }),
-              !key.contains(".."), !key.contains("--")
+            key.allSatisfy({ isLowerAlnum($0) || $0 == "." || $0 == "-" }),
+            !key.contains(".."), !key.contains("--")
         else {
             return "label key '\(key)' must be lowercase letters, digits, '.' and '-', starting and ending with a letter or digit"
         }
@@ -33,14 +33,15 @@ package enum Names {
     }
 
     package static func envKeyProblem(_ key: String) -> String? {
-        isValidName(Substring(key)) ? nil
+        isValidName(Substring(key))
+            ? nil
             : "environment variable name '\(key)' must be letters, digits and _, not starting with a digit"
     }
 
     package static func userNameProblem(_ name: String) -> String? {
         guard let first = name.first, first == "_" || (first.isASCII && first.isLowercase),
-              name.count <= 32,
-              name.allSatisfy({ $0 == "_" || $0 == "-" || isLowerAlnum($0) })
+            name.count <= 32,
+            name.allSatisfy({ $0 == "_" || $0 == "-" || isLowerAlnum($0) })
         else {
             return "user name '\(name)' must be lowercase letters, digits, '_' or '-', at most 32, starting with a letter"
         }

@@ -5,7 +5,6 @@ import ContainerBasics
 public struct PackageName: Hashable, Sendable, Comparable, CustomStringConvertible {
     public let value: String
 
-
     public init(parsing text: String) throws(ValueError) {
         guard let first = text.first, first.isASCII, first.isLetter || first.isNumber else {
             throw .unsafePackageName(text, character: nil)
@@ -14,7 +13,8 @@ public struct PackageName: Hashable, Sendable, Comparable, CustomStringConvertib
         // `curl>8.5`): those characters only after the name, and the name is quoted in RUN.
         let nameEnd = text.firstIndex { "=<>~@:/".contains($0) } ?? text.endIndex
         if let bad = text[..<nameEnd].first(where: { !($0.isASCII && ($0.isLetter || $0.isNumber || ".+-_".contains($0))) })
-            ?? text[nameEnd...].first(where: { !($0.isASCII && ($0.isLetter || $0.isNumber || ".+-_:~=@*?<>/".contains($0))) }) {
+            ?? text[nameEnd...].first(where: { !($0.isASCII && ($0.isLetter || $0.isNumber || ".+-_:~=@*?<>/".contains($0))) })
+        {
             throw .unsafePackageName(text, character: bad)
         }
         value = text
@@ -35,14 +35,16 @@ public struct PackageName: Hashable, Sendable, Comparable, CustomStringConvertib
         let name = String(value.prefix { !":=/@<>~".contains($0) })
         switch distro.packageManager {
         case .apt:
-            let valid = name.count >= 2 && name.first.map { $0.isLowercase || $0.isNumber } == true
+            let valid =
+                name.count >= 2 && name.first.map { $0.isLowercase || $0.isNumber } == true
                 && name.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || "+.-".contains($0) }
             guard !valid else { return nil }
             let suggestion = name.lowercased().replacingOccurrences(of: "_", with: "-")
             let hint = suggestion != name && suggestion.count >= 2 ? "; did you mean '\(suggestion)'?" : ""
             return "package name '\(name)' is not a Debian package name (lowercase letters, digits and + . -, at least 2 characters, starting with a letter or digit)\(hint)"
         case .apk:
-            let valid = name.first.map { $0.isLowercase || $0.isNumber } == true
+            let valid =
+                name.first.map { $0.isLowercase || $0.isNumber } == true
                 && name.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || "+._-".contains($0) }
             guard !valid else { return nil }
             let hint = name.lowercased() != name ? "; did you mean '\(name.lowercased())'?" : ""

@@ -29,7 +29,8 @@ public struct Platform: Sendable, Hashable, Comparable, CustomStringConvertible 
         if parts.count == 3 {
             let variants = parts[1] == "arm" ? ["v6", "v7", "v8"] : parts[1] == "arm64" ? ["v8"] : []
             guard variants.contains(parts[2]) else {
-                throw .platform("platform '\(text)': '\(parts[2])' is not a variant of \(parts[1])\(variants.isEmpty ? " (it has none)" : " (\(variants.joined(separator: ", ")))")")
+                throw .platform(
+                    "platform '\(text)': '\(parts[2])' is not a variant of \(parts[1])\(variants.isEmpty ? " (it has none)" : " (\(variants.joined(separator: ", ")))")")
             }
         }
         self.init(os: parts[0], architecture: parts[1], variant: parts.count == 3 ? parts[2] : nil)

@@ -21,7 +21,7 @@ public struct RegistryCache: Sendable, Hashable, CustomStringConvertible {
         let trimmed = text.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         let parts = trimmed.split(separator: "/", maxSplits: 1).map(String.init)
         guard let host = parts.first, !host.isEmpty, (try? Repository(parsing: trimmed + "/probe")) != nil,
-              host.contains(".") || host.contains(":") || host == "localhost"
+            host.contains(".") || host.contains(":") || host == "localhost"
         else { throw .cache("cache '\(text)' must be REGISTRY[/NAMESPACE], e.g. 127.0.0.1:5000/cache or ghcr.io/team/imagegen-cache") }
         self.host = host
         self.namespace = parts.count > 1 ? parts[1] : ""
@@ -37,4 +37,3 @@ public struct RegistryCache: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { namespace.isEmpty ? host : "\(host)/\(namespace)" }
 }
-

@@ -19,7 +19,6 @@ public struct SemVer: Hashable, Sendable, Comparable, CustomStringConvertible {
         self.build = build
     }
 
-
     public init(parsing text: String) throws(ValueError) {
         func fail(_ reason: String) -> ValueError { .semanticVersion(text, reason: reason) }
         var rest = Substring(text)

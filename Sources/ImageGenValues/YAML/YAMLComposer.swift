@@ -18,15 +18,16 @@ package enum YAMLComposer {
                 return (try Yams.compose(yaml: text), findings)
             } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
                 guard let key = duplicates.first,
-                      let second = secondOccurrence(of: key, after: context.mark, in: text),
-                      let patched = setAside(at: second, in: text, round: round)
+                    let second = secondOccurrence(of: key, after: context.mark, in: text),
+                    let patched = setAside(at: second, in: text, round: round)
                 else {
                     findings.append(YAMLSyntaxError.diagnostic(for: YamlError.duplicatedKeysInMapping(duplicates: duplicates, context: context), in: text, file: file))
                     return (nil, findings)
                 }
-                findings.append(Diagnostic(
-                    .error, "duplicate key '\(key)' in the same mapping (first defined at line \(context.mark.line)); this one is ignored",
-                    at: SourceLocation(file: file, line: second.line, column: second.column)))
+                findings.append(
+                    Diagnostic(
+                        .error, "duplicate key '\(key)' in the same mapping (first defined at line \(context.mark.line)); this one is ignored",
+                        at: SourceLocation(file: file, line: second.line, column: second.column)))
                 text = patched
             } catch {
                 findings.append(YAMLSyntaxError.diagnostic(for: error, in: text, file: file))

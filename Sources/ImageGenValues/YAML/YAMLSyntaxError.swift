@@ -10,8 +10,8 @@ enum YAMLSyntaxError {
         }
         switch error {
         case .scanner(let context, let problem, let mark, _),
-             .parser(let context, let problem, let mark, _),
-             .composer(let context, let problem, let mark, _):
+            .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
             let detail = context.map { "\(problem) \($0.text) (line \($0.mark.line))" } ?? problem
             return Diagnostic(.error, "invalid YAML: \(detail)\(flowHint(text, line: context?.mark.line ?? mark.line, to: mark.line))", at: at(mark))
         case .reader(let problem, let offset, _, _):

@@ -103,7 +103,7 @@ public enum ImageExport {
             let next: ArchiveReader.Entry?
             do {
                 next = try inner.next()
-            } catch where indexer.isEmpty {
+            } catch  where indexer.isEmpty {
                 return nil
             }
             guard let entry = next else { break }
@@ -120,8 +120,9 @@ public enum ImageExport {
                 }
                 continue
             }
-            let file = LayerFile(path: path, kind: entry.kind, size: entry.kind == .file ? entry.size : 0, mode: entry.mode, uid: entry.uid, gid: entry.gid,
-                                 linkTarget: entry.linkTarget ?? entry.hardlinkTarget.map(normalize))
+            let file = LayerFile(
+                path: path, kind: entry.kind, size: entry.kind == .file ? entry.size : 0, mode: entry.mode, uid: entry.uid, gid: entry.gid,
+                linkTarget: entry.linkTarget ?? entry.hardlinkTarget.map(normalize))
             try indexer.add(file) { body in try inner.readData(body) }
         }
         return indexer.finish()

@@ -45,8 +45,10 @@ public enum LayerHelper {
 
     /// Indexes the layer directories in a helper container; a layer the helper could not read
     /// is left out (the caller reads it another way).
-    package static func read(_ wanted: [(Digest, String)], binary: String, dataRoot: String, engine: DockerEngine,
-                     options: ImageExport.Options) async throws -> [Digest: LayerBlob] {
+    package static func read(
+        _ wanted: [(Digest, String)], binary: String, dataRoot: String, engine: DockerEngine,
+        options: ImageExport.Options
+    ) async throws -> [Digest: LayerBlob] {
         guard !wanted.isEmpty else { return [:] }
         for (_, directory) in wanted where !directory.hasPrefix(dataRoot.hasSuffix("/") ? dataRoot : dataRoot + "/") {
             throw Failure(description: "\(directory) is not under the engine's data root \(dataRoot)")
@@ -55,10 +57,12 @@ public enum LayerHelper {
         var arguments = ["layer-index", "--scan-limit", String(options.secretScanLimit)]
         if !options.scanSecrets { arguments.append("--no-secrets") }
         arguments += wanted.map(\.1)
-        let spec = ContainerSpec(image: image, cmd: arguments, entrypoint: ["/imagegen"], user: "0:0", labels: [label: "1"], networkDisabled: true,
-                                 hostConfig: .init(networkMode: "none", binds: ["\(dataRoot):\(dataRoot):ro"], readonlyRootfs: true,
-                                                   // Overlay's opaque marks are trusted.* attributes, shown only to CAP_SYS_ADMIN.
-                                                   capAdd: ["SYS_ADMIN"]))
+        let spec = ContainerSpec(
+            image: image, cmd: arguments, entrypoint: ["/imagegen"], user: "0:0", labels: [label: "1"], networkDisabled: true,
+            hostConfig: .init(
+                networkMode: "none", binds: ["\(dataRoot):\(dataRoot):ro"], readonlyRootfs: true,
+                // Overlay's opaque marks are trusted.* attributes, shown only to CAP_SYS_ADMIN.
+                capAdd: ["SYS_ADMIN"]))
         let id = try await engine.createContainer(spec)
         let output: [UInt8]
         let errors: [UInt8]
@@ -79,8 +83,8 @@ public enum LayerHelper {
         var read: [Digest: LayerBlob] = [:]
         for line in output.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
             guard let document = try? JSONValue(parsing: Data(line)), let directory = document["directory"]?.stringValue,
-                  let id = byDirectory[directory], let index = document["index"],
-                  let blob = LayerIndexStore.decode(index, key: id.description)
+                let id = byDirectory[directory], let index = document["index"],
+                let blob = LayerIndexStore.decode(index, key: id.description)
             else { continue }
             read[id] = blob
         }
@@ -119,8 +123,9 @@ public enum LayerHelper {
         entries.append(.directory("tmp"))
 
         let repositoryName = try Repository(parsing: repository)
-        try await engine.importImage(.tar(entries.normalizedForArchive()), repository: repositoryName, tag: try Tag(parsing: tag),
-                                     changes: ["ENTRYPOINT [\"/imagegen\"]", "LABEL \(label)=1"])
+        try await engine.importImage(
+            .tar(entries.normalizedForArchive()), repository: repositoryName, tag: try Tag(parsing: tag),
+            changes: ["ENTRYPOINT [\"/imagegen\"]", "LABEL \(label)=1"])
         // Helpers of earlier executables are not needed any more.
         for image in try await engine.listImages(labels: [label]) {
             for old in image.repoTags ?? [] where old.hasPrefix(repository + ":") && old != reference {

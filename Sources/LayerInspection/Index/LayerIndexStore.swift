@@ -35,7 +35,7 @@ public final class LayerIndexStore: Sendable {
 
     public func load(_ diffID: Digest, options: ImageExport.Options) -> LayerBlob? {
         guard let path = path(diffID, options: options), let data = FileManager.default.contents(atPath: path),
-              let document = try? JSONValue(parsing: data)
+            let document = try? JSONValue(parsing: data)
         else { return nil }
         return Self.decode(document, key: diffID.description)
     }
@@ -50,18 +50,22 @@ public final class LayerIndexStore: Sendable {
     package static func encode(_ blob: LayerBlob) -> JSONValue {
         [
             "size": .int(blob.size),
-            "files": .array(blob.files.map { file in
-                .array([.string(file.path), .string(file.kind.rawValue), .int(file.size), .int(Int64(file.mode)), .int(file.uid), .int(file.gid),
-                        file.linkTarget.map(JSONValue.string) ?? .null])
-            }),
+            "files": .array(
+                blob.files.map { file in
+                    .array([
+                        .string(file.path), .string(file.kind.rawValue), .int(file.size), .int(Int64(file.mode)), .int(file.uid), .int(file.gid),
+                        file.linkTarget.map(JSONValue.string) ?? .null,
+                    ])
+                }),
             "deletions": .array(blob.deletions.map(JSONValue.string)),
             "opaque": .array(blob.opaqueDirectories.map(JSONValue.string)),
-            "secrets": .array(blob.secrets.map { hit in
-                [
-                    "path": .string(hit.path), "rule": .string(hit.finding.rule), "summary": .string(hit.finding.summary),
-                    "line": .int(Int64(hit.finding.line)), "column": .int(Int64(hit.finding.column)),
-                ]
-            }),
+            "secrets": .array(
+                blob.secrets.map { hit in
+                    [
+                        "path": .string(hit.path), "rule": .string(hit.finding.rule), "summary": .string(hit.finding.summary),
+                        "line": .int(Int64(hit.finding.line)), "column": .int(Int64(hit.finding.column)),
+                    ]
+                }),
             "scanned": .int(Int64(blob.scannedFiles)), "binary": .int(Int64(blob.skippedBinary)), "large": .int(Int64(blob.skippedLarge)),
             "kept": .object(blob.keptFiles.mapValues { .string(Data($0).base64EncodedString()) }),
         ]
@@ -72,8 +76,8 @@ public final class LayerIndexStore: Sendable {
         var blob = LayerBlob(key: key, size: size)
         for file in files {
             guard let fields = file.arrayValue, fields.count == 7, let path = fields[0].stringValue,
-                  let kind = fields[1].stringValue.flatMap(ArchiveReader.Entry.Kind.init(rawValue:)),
-                  let fileSize = fields[2].intValue, let mode = fields[3].intValue, let uid = fields[4].intValue, let gid = fields[5].intValue
+                let kind = fields[1].stringValue.flatMap(ArchiveReader.Entry.Kind.init(rawValue:)),
+                let fileSize = fields[2].intValue, let mode = fields[3].intValue, let uid = fields[4].intValue, let gid = fields[5].intValue
             else { return nil }
             blob.files.append(LayerFile(path: path, kind: kind, size: fileSize, mode: UInt32(mode), uid: uid, gid: gid, linkTarget: fields[6].stringValue))
         }
@@ -81,8 +85,12 @@ public final class LayerIndexStore: Sendable {
         blob.opaqueDirectories = document["opaque"]?.arrayValue?.compactMap(\.stringValue) ?? []
         for hit in document["secrets"]?.arrayValue ?? [] {
             guard let path = hit["path"]?.stringValue, let rule = hit["rule"]?.stringValue, let summary = hit["summary"]?.stringValue else { return nil }
-            blob.secrets.append(SecretHit(path: path, finding: SecretFinding(rule: rule, summary: summary, line: Int(hit["line"]?.intValue ?? 0),
-                                                                          column: Int(hit["column"]?.intValue ?? 0))))
+            blob.secrets.append(
+                SecretHit(
+                    path: path,
+                    finding: SecretFinding(
+                        rule: rule, summary: summary, line: Int(hit["line"]?.intValue ?? 0),
+                        column: Int(hit["column"]?.intValue ?? 0))))
         }
         blob.scannedFiles = Int(document["scanned"]?.intValue ?? 0)
         blob.skippedBinary = Int(document["binary"]?.intValue ?? 0)

@@ -121,7 +121,7 @@ public enum GeneratedDirectory {
                 var isDirectory: ObjCBool = false
                 let full = root + "/" + relative
                 if FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue,
-                   expected["\(plan.name)/\(relative)"] == nil
+                    expected["\(plan.name)/\(relative)"] == nil
                 {
                     extra.append(full)
                 }

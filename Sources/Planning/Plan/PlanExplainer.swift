@@ -35,8 +35,9 @@ public enum PlanExplainer {
             if document["contentHash"]?.stringValue == layer.contentHash.hex {
                 return Explanation(layer: layer.displayName, unchanged: true, changes: [])
             }
-            return Explanation(layer: layer.displayName, unchanged: false,
-                               changes: compare(recorded: recorded, current: layer.inputs, recordedDockerfile: recordedDockerfile, currentDockerfile: layer.dockerfile))
+            return Explanation(
+                layer: layer.displayName, unchanged: false,
+                changes: compare(recorded: recorded, current: layer.inputs, recordedDockerfile: recordedDockerfile, currentDockerfile: layer.dockerfile))
         }
     }
 

@@ -62,8 +62,9 @@ public enum Planner {
                 let dockerfile = DockerfileRenderer.render(layer, recipe: recipe.recipe, from: from, fromArgument: platform == nil ? nil : defaultFrom, copyFrom: copyFrom)
                 let dockerfileBytes = Array(dockerfile.utf8)
                 let fingerprint = memo.map { _ in
-                    Self.fingerprint(recipe: recipe.name, layer: layer, imageName: imageName, parentHash: parentHash, dockerfile: dockerfileBytes, platform: platform,
-                                     copied: copied.map(\.contentHash))
+                    Self.fingerprint(
+                        recipe: recipe.name, layer: layer, imageName: imageName, parentHash: parentHash, dockerfile: dockerfileBytes, platform: platform,
+                        copied: copied.map(\.contentHash))
                 }
                 let contentHash: ContentHash
                 let canonical: [UInt8]
@@ -72,10 +73,11 @@ public enum Planner {
                     canonical = remembered.canonicalInputs
                 } else {
                     guard let digests = digestsOnce() else { return (nil, diagnostics) }
-                    canonical = LayerInputs.make(
-                        recipe: recipe.name, layer: layer, imageName: imageName, parentHash: parentHash,
-                        dockerfile: dockerfileBytes, files: layer.sources.normalizedForArchive(), digests: digests, platform: platform, copied: copied
-                    ).canonicalBytes
+                    canonical =
+                        LayerInputs.make(
+                            recipe: recipe.name, layer: layer, imageName: imageName, parentHash: parentHash,
+                            dockerfile: dockerfileBytes, files: layer.sources.normalizedForArchive(), digests: digests, platform: platform, copied: copied
+                        ).canonicalBytes
                     contentHash = ContentHash(ofCanonicalInputs: canonical)
                     if let memo, let fingerprint, Self.settled(layer.sources, before: startedAt) {
                         memo.record(layer: key, .init(fingerprint: fingerprint, contentHash: contentHash, canonicalInputs: canonical))

@@ -119,8 +119,9 @@ public enum DockerfileRenderer {
     static func copyInstruction(_ copy: CopySpec, layer: ResolvedLayer, user: UserSpec?, copyFrom: [String: String]) -> Instruction.Copy {
         let chown = copy.chown?.value ?? (copy.ownedByUser ? user.map { "\($0.uid):\($0.gid)" } : nil)
         if let from = copy.from {
-            return Instruction.Copy(sources: copy.sources.map(\.value), destination: copy.destination.value, from: copyFrom[from.value] ?? from.value,
-                                    chown: chown, chmod: copy.mode?.value)
+            return Instruction.Copy(
+                sources: copy.sources.map(\.value), destination: copy.destination.value, from: copyFrom[from.value] ?? from.value,
+                chown: chown, chmod: copy.mode?.value)
         }
         var sources: [String] = []
         var destination = copy.destination.value
@@ -147,9 +148,11 @@ public enum DockerfileRenderer {
         }
         for target in targets where !target.underHome {
             let source = "\(ContextLayout.targetsDirectory)/root\(target.target)"
-            instructions.append(.copy(target.isDirectory
-                ? Instruction.Copy(sources: [source + "/"], destination: withTrailingSlash(target.target), chown: chown)
-                : Instruction.Copy(sources: [source], destination: target.target, chown: chown)))
+            instructions.append(
+                .copy(
+                    target.isDirectory
+                        ? Instruction.Copy(sources: [source + "/"], destination: withTrailingSlash(target.target), chown: chown)
+                        : Instruction.Copy(sources: [source], destination: target.target, chown: chown)))
         }
         return instructions
     }
@@ -176,12 +179,16 @@ public enum DockerfileRenderer {
             let ca = "/tmp/\(ContextLayout.buildCA)"
             switch ecosystem {
             case .pip:
-                instructions.append(.run("if [ -s \(ca) ]; then export PIP_CERT=\(ca); fi \\\n    && python3 -m venv \(prefix) \\\n"
-                                         + "    && \(prefix)/bin/pip install --no-cache-dir --disable-pip-version-check --no-compile \\\n\(list)"))
+                instructions.append(
+                    .run(
+                        "if [ -s \(ca) ]; then export PIP_CERT=\(ca); fi \\\n    && python3 -m venv \(prefix) \\\n"
+                            + "    && \(prefix)/bin/pip install --no-cache-dir --disable-pip-version-check --no-compile \\\n\(list)"))
             case .npm:
-                instructions.append(.run("if [ -s \(ca) ]; then export NODE_EXTRA_CA_CERTS=\(ca) npm_config_cafile=\(ca); fi \\\n"
-                                         + "    && npm install --global --prefix \(prefix) --no-audit --no-fund --no-update-notifier \\\n\(list) \\\n"
-                                         + "    && npm cache clean --force"))
+                instructions.append(
+                    .run(
+                        "if [ -s \(ca) ]; then export NODE_EXTRA_CA_CERTS=\(ca) npm_config_cafile=\(ca); fi \\\n"
+                            + "    && npm install --global --prefix \(prefix) --no-audit --no-fund --no-update-notifier \\\n\(list) \\\n"
+                            + "    && npm cache clean --force"))
             }
             // Back to the parent's user, as every stage of a generated Dockerfile ends (DL3002).
             if let user = layer.inheritedRunAs { instructions.append(.user(user)) }
@@ -231,14 +238,18 @@ public enum DockerfileRenderer {
         let shell = user.shell ?? distro.loginShell
         switch distro {
         case .debian:
-            return ["groupadd --gid \(user.gid) \(user.name)",
-                    "useradd --no-log-init --uid \(user.uid) --gid \(user.gid) --create-home --home-dir \(user.home) --shell \(shell) \(user.name)"]
+            return [
+                "groupadd --gid \(user.gid) \(user.name)",
+                "useradd --no-log-init --uid \(user.uid) --gid \(user.gid) --create-home --home-dir \(user.home) --shell \(shell) \(user.name)",
+            ]
         case .alpine:
             return ["addgroup -g \(user.gid) \(user.name)", "adduser -D -u \(user.uid) -G \(user.name) -h \(user.home) -s \(shell) \(user.name)"]
         case .busybox:
             // A bare busybox may lack adduser and addgroup; the account files are all there is.
-            return ["echo '\(user.name):x:\(user.gid):' >> /etc/group", "echo '\(user.name):x:\(user.uid):\(user.gid)::\(user.home):\(shell)' >> /etc/passwd",
-                    "mkdir -p \(user.home)", "chown \(user.uid):\(user.gid) \(user.home)"]
+            return [
+                "echo '\(user.name):x:\(user.gid):' >> /etc/group", "echo '\(user.name):x:\(user.uid):\(user.gid)::\(user.home):\(shell)' >> /etc/passwd",
+                "mkdir -p \(user.home)", "chown \(user.uid):\(user.gid) \(user.home)",
+            ]
         }
     }
 

@@ -31,9 +31,10 @@ public enum LayerInputs {
         if let platform { object["platform"] = .string(platform.description) }
         // Pinned repositories: the commit each was baked at (their files are listed too).
         if let repos = layer.context?.repos, !repos.isEmpty {
-            object["repos"] = .array(repos.sorted { $0.path < $1.path }.map { repo in
-                ["path": .string(repo.path), "url": .string(repo.url), "ref": .string(repo.ref), "commit": .string(repo.commit)]
-            })
+            object["repos"] = .array(
+                repos.sorted { $0.path < $1.path }.map { repo in
+                    ["path": .string(repo.path), "url": .string(repo.url), "ref": .string(repo.ref), "commit": .string(repo.commit)]
+                })
         }
         switch layer.parent {
         case .layer(let name):

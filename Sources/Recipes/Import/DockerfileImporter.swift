@@ -85,8 +85,9 @@ public struct DockerfileImporter {
                 diagnostics.error("\(problem) (a layer is named after its Dockerfile's directory)", at: SourceLocation(file: sources[index].path, line: 0, column: 0))
             }
             if layerNames[..<index].contains(name) {
-                diagnostics.error("a second Dockerfile for layer '\(name)' (its directory's name); each layer's Dockerfile is in a directory of its own",
-                                  at: SourceLocation(file: sources[index].path, line: 0, column: 0))
+                diagnostics.error(
+                    "a second Dockerfile for layer '\(name)' (its directory's name); each layer's Dockerfile is in a directory of its own",
+                    at: SourceLocation(file: sources[index].path, line: 0, column: 0))
             }
         }
         // The recipe's args: ARGs before each file's first FROM.
@@ -96,8 +97,9 @@ public struct DockerfileImporter {
                     if Self.isImagegenArg(name) { continue }
                     if let existing = globalArgs.first(where: { $0.name == name }) {
                         if let value, value != existing.value {
-                            diagnostics.error("ARG \(name) defaults to '\(value)' here and to '\(existing.value)' at \(existing.location): one recipe arg has one default",
-                                              at: instruction.location)
+                            diagnostics.error(
+                                "ARG \(name) defaults to '\(value)' here and to '\(existing.value)' at \(existing.location): one recipe arg has one default",
+                                at: instruction.location)
                         }
                     } else if let value {
                         globalArgs.append((name, value, instruction.location))
@@ -143,14 +145,17 @@ public struct DockerfileImporter {
         var remaining = layers
         while !remaining.isEmpty {
             let names = Set(remaining.map(\.name))
-            guard let index = remaining.firstIndex(where: { layer in
-                !names.contains(layer.from) && !layer.steps.contains { step in
-                    if step.key == "copy", case .map(let entries) = step.value, let from = entries.first(where: { $0.key == "from" }), case .string(let name) = from.value {
-                        return names.contains(name) && name != layer.name
-                    }
-                    return false
-                }
-            }) else {
+            guard
+                let index = remaining.firstIndex(where: { layer in
+                    !names.contains(layer.from)
+                        && !layer.steps.contains { step in
+                            if step.key == "copy", case .map(let entries) = step.value, let from = entries.first(where: { $0.key == "from" }), case .string(let name) = from.value {
+                                return names.contains(name) && name != layer.name
+                            }
+                            return false
+                        }
+                })
+            else {
                 ordered += remaining
                 break
             }

@@ -50,7 +50,9 @@ package struct DockerfileParser {
         // Parser directives: `# escape=`` ` and `# syntax=…`, before anything else.
         while index < lines.count, let directive = Self.directive(lines[index]) {
             if directive.name == "escape" {
-                if directive.value == "`" || directive.value == "\\" { escape = Character(directive.value) } else {
+                if directive.value == "`" || directive.value == "\\" {
+                    escape = Character(directive.value)
+                } else {
                     diagnostics.error("escape directive must be \\ or `, found '\(directive.value)'", at: SourceLocation(file: file, line: index + 1, column: 1))
                 }
             }
@@ -103,12 +105,19 @@ package struct DockerfileParser {
                     // Past the flag: spaces, or a continuation to the next line.
                     while true {
                         rest = String(rest.drop { $0 == " " || $0 == "\t" })
-                        if rest.hasPrefix(String(escape) + "\n") { rest = String(rest.dropFirst(2)) } else if rest.hasPrefix("\n") { rest = String(rest.dropFirst()) } else { break }
+                        if rest.hasPrefix(String(escape) + "\n") {
+                            rest = String(rest.dropFirst(2))
+                        } else if rest.hasPrefix("\n") {
+                            rest = String(rest.dropFirst())
+                        } else {
+                            break
+                        }
                     }
                 }
             }
-            var parsed = Parsed(keyword: keyword, flags: flags, text: rest, json: nil, location: SourceLocation(file: file, line: start + 1, column: column),
-                                comments: comments)
+            var parsed = Parsed(
+                keyword: keyword, flags: flags, text: rest, json: nil, location: SourceLocation(file: file, line: start + 1, column: column),
+                comments: comments)
             parsed.json = Self.jsonArray(parsed.line(escape: escape))
             comments = []
             instructions.append(parsed)

@@ -53,11 +53,13 @@ enum KnownAccounts {
                 return "\(what) in \(image) (useradd would fail); adopt the account with \(adopt), or pick another uid and name"
             }
             if account.gid == user.gid, account.group != user.name {
-                return "gid \(user.gid) is already the group '\(account.group)' in \(image) (groupadd would fail); give gid: another value, or adopt '\(account.name)' with create: false"
+                return
+                    "gid \(user.gid) is already the group '\(account.group)' in \(image) (groupadd would fail); give gid: another value, or adopt '\(account.name)' with create: false"
             }
         }
         if let group = systemGroup(gid: user.gid, distro: distro) {
-            return "gid \(user.gid) is already the group '\(group)' in \(image) (groupadd would fail); give gid: another value (the account can still join '\(group)' in a run step)"
+            return
+                "gid \(user.gid) is already the group '\(group)' in \(image) (groupadd would fail); give gid: another value (the account can still join '\(group)' in a run step)"
         }
         return nil
     }

@@ -40,13 +40,17 @@ extension RecipeResolver {
                 user = Self.isRoot(text) ? nil : user.flatMap { "\($0.uid):\($0.gid)" == text || $0.name == text || String($0.uid) == text ? $0 : nil }
             case .account(let account):
                 if account.create, let current = runAs, !isRoot(current) {
-                    diagnostics.error("layer '\(layer)': this step creates an account, which needs root, but the steps before leave USER \(current); add - user: root before it", at: step.location)
+                    diagnostics.error(
+                        "layer '\(layer)': this step creates an account, which needs root, but the steps before leave USER \(current); add - user: root before it",
+                        at: step.location)
                 }
                 user = account
                 runAs = "\(account.uid):\(account.gid)"
             case .packages:
                 if let current = runAs, !isRoot(current) {
-                    diagnostics.error("layer '\(layer)': packages install as root, but the steps before leave USER \(current); add - user: root before it (and switch back after)", at: step.location)
+                    diagnostics.error(
+                        "layer '\(layer)': packages install as root, but the steps before leave USER \(current); add - user: root before it (and switch back after)",
+                        at: step.location)
                 }
             case .copy(let copy) where copy.ownedByUser && user == nil:
                 diagnostics.error("copy.owner is 'user', but no account is declared before this step (a user step with {name, uid}, or user: on a layer below)", at: step.location)

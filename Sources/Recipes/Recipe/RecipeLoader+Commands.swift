@@ -91,7 +91,9 @@ extension RecipeLoader {
             if pairs.count > 1 { reader.error("healthcheck none: true takes no other key", node) }
             return spec
         }
-        if !pairs.contains(where: { $0.key == "command" }) { reader.error("healthcheck needs a 'command' (exec form, e.g. [\"curl\", \"-f\", \"http://localhost:4096/\"]), or none: true", node) }
+        if !pairs.contains(where: { $0.key == "command" }) {
+            reader.error("healthcheck needs a 'command' (exec form, e.g. [\"curl\", \"-f\", \"http://localhost:4096/\"]), or none: true", node)
+        }
         return spec.command.isEmpty && spec.shellCommand == nil ? nil : spec
     }
 

@@ -91,7 +91,9 @@ extension RecipeLoader {
             case "name":
                 if let text = reader.string(value, what: "\(what).name") {
                     if text.value == "root" {
-                        reader.error("\(what).name 'root': the account already exists (the build would fail at groupadd) and the image must run as a non-root user; pick another name, e.g. 'agent' (or, to run as root on purpose, leave user: out and give the layer policy: {allow-root: \"why\"})", value)
+                        reader.error(
+                            "\(what).name 'root': the account already exists (the build would fail at groupadd) and the image must run as a non-root user; pick another name, e.g. 'agent' (or, to run as root on purpose, leave user: out and give the layer policy: {allow-root: \"why\"})",
+                            value)
                     } else if let problem = Names.userNameProblem(text.value) {
                         reader.error(problem, value)
                     } else {
@@ -150,7 +152,8 @@ extension RecipeLoader {
             case "dest":
                 destination = reader.string(value, what: "copy.dest")
                 if let dest = destination, !(relativeDestination && !dest.value.isEmpty && !dest.value.hasPrefix("/")),
-                   let problem = Names.imagePathProblem(dest.value, what: "copy.dest") {
+                    let problem = Names.imagePathProblem(dest.value, what: "copy.dest")
+                {
                     reader.error(problem, value)
                     destination = nil
                 }

@@ -20,7 +20,9 @@ extension RecipeLoader {
             case "allow-root":
                 if let reason = reader.string(value, what: "policy.allow-root") {
                     if reason.value.trimmingCharacters(in: .whitespaces).count < 3 || ["true", "yes", "false", "no"].contains(reason.value.lowercased()) {
-                        reader.error("policy.allow-root takes the reason the image runs as root (allow-root: \"a devcontainer base: VS Code connects as root\"); it goes into verify's report", value)
+                        reader.error(
+                            "policy.allow-root takes the reason the image runs as root (allow-root: \"a devcontainer base: VS Code connects as root\"); it goes into verify's report",
+                            value)
                     } else {
                         policy.allowRoot = reason
                     }
@@ -54,7 +56,11 @@ extension RecipeLoader {
                 }
                 rule = FileRule(path: path)
                 if let modeNode = pairs.first(where: { $0.key == "mode" })?.value, let text = reader.string(modeNode, what: "\(what).mode") {
-                    if let mode = UInt32(text.value, radix: 8), mode <= 0o7777 { rule.mode = mode } else { reader.error("\(what).mode '\(text.value)' must be octal, like \"0755\"", modeNode) }
+                    if let mode = UInt32(text.value, radix: 8), mode <= 0o7777 {
+                        rule.mode = mode
+                    } else {
+                        reader.error("\(what).mode '\(text.value)' must be octal, like \"0755\"", modeNode)
+                    }
                 }
                 if let ownerNode = pairs.first(where: { $0.key == "owner" })?.value, let text = reader.string(ownerNode, what: "\(what).owner") {
                     let parts = text.value.split(separator: ":", omittingEmptySubsequences: false)

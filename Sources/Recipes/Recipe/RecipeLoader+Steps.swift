@@ -15,7 +15,9 @@ extension RecipeLoader {
 
     static func readSteps(_ node: Node, reader: YAMLReader) -> [LayerStep] {
         guard case .sequence(let items) = node else {
-            reader.error("steps must be a list of steps, each one key: run, copy, env, workdir, user, packages, shell, arg, expose, volume, stopsignal, label, healthcheck, cmd or entrypoint; found \(YAMLReader.describe(node))", node)
+            reader.error(
+                "steps must be a list of steps, each one key: run, copy, env, workdir, user, packages, shell, arg, expose, volume, stopsignal, label, healthcheck, cmd or entrypoint; found \(YAMLReader.describe(node))",
+                node)
             return []
         }
         var steps: [LayerStep] = []
@@ -124,7 +126,8 @@ extension RecipeLoader {
         return items.filter { port in
             let parts = port.value.split(separator: "/", omittingEmptySubsequences: false)
             let range = parts[0].split(separator: "-", omittingEmptySubsequences: false)
-            let valid = (1...2).contains(parts.count) && (parts.count == 1 || ["tcp", "udp", "sctp"].contains(parts[1]))
+            let valid =
+                (1...2).contains(parts.count) && (parts.count == 1 || ["tcp", "udp", "sctp"].contains(parts[1]))
                 && (1...2).contains(range.count) && range.allSatisfy { Int($0).map { (1...65535).contains($0) } ?? false }
             if !valid { reader.diagnostics.error("expose: '\(port.value)' must be a port (1-65535) or a range, optionally /tcp, /udp or /sctp", at: port.location) }
             return valid
@@ -146,7 +149,8 @@ extension RecipeLoader {
     static func readStopSignal(_ node: Node, reader: YAMLReader) -> Located<String>? {
         guard let signal = reader.string(node, what: "stopsignal") else { return nil }
         let text = signal.value
-        let valid = (Int(text).map { (1...64).contains($0) } ?? false)
+        let valid =
+            (Int(text).map { (1...64).contains($0) } ?? false)
             || (text.allSatisfy { $0.isUppercase || $0.isNumber || $0 == "+" || $0 == "-" } && text.first?.isLetter == true)
         if !valid { reader.error("stopsignal '\(text)' must be a signal's name (SIGTERM, SIGINT…) or number", node) }
         return valid ? signal : nil

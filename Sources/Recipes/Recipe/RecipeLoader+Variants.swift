@@ -30,15 +30,17 @@ extension RecipeLoader {
                 }
                 let name = String(rest[rest.index(after: open)..<close])
                 guard tagPlaceholders.contains(name) else {
-                    reader.diagnostics.error("\(what): '{\(name)}' in '\(template.value)' is not a placeholder; use {version}, {major}, {minor}, {patch} or {variant}\(didYouMean(name, among: tagPlaceholders))",
-                                             at: template.location)
+                    reader.diagnostics.error(
+                        "\(what): '{\(name)}' in '\(template.value)' is not a placeholder; use {version}, {major}, {minor}, {patch} or {variant}\(didYouMean(name, among: tagPlaceholders))",
+                        at: template.location)
                     return false
                 }
                 rest = rest[rest.index(after: close)...]
             }
             let sample = TagTemplate.expand(template.value, version: try! SemVer(parsing: "1.2.3"), variant: "v")
             if (try? Tag(parsing: sample)) == nil {
-                reader.diagnostics.error("\(what): '\(template.value)' does not make a valid tag (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')", at: template.location)
+                reader.diagnostics.error(
+                    "\(what): '\(template.value)' does not make a valid tag (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')", at: template.location)
                 return false
             }
             return true
@@ -71,8 +73,9 @@ extension RecipeLoader {
         for axis in axes {
             variants = variants.flatMap { partial in
                 axis.values.map { value in
-                    Variant(name: partial.name.isEmpty ? value.value : partial.name + "-" + value.value,
-                            args: partial.args + [KeyValue(key: axis.name, value: value.value, location: value.location)])
+                    Variant(
+                        name: partial.name.isEmpty ? value.value : partial.name + "-" + value.value,
+                        args: partial.args + [KeyValue(key: axis.name, value: value.value, location: value.location)])
                 }
             }
         }
@@ -94,8 +97,9 @@ extension RecipeLoader {
         for (name, value) in overrides where recipe.variants.first?.args.contains(where: { $0.key == name }) == true {
             selected = selected.filter { $0.args.contains { $0.key == name && $0.value == value } }
             if selected.isEmpty {
-                diagnostics.error("--arg \(name)=\(value): no variant has that value (variants: \(recipe.variants.map(\.name).joined(separator: ", ")))",
-                                  at: SourceLocation(file: path, line: 0, column: 0))
+                diagnostics.error(
+                    "--arg \(name)=\(value): no variant has that value (variants: \(recipe.variants.map(\.name).joined(separator: ", ")))",
+                    at: SourceLocation(file: path, line: 0, column: 0))
                 return recipe
             }
         }

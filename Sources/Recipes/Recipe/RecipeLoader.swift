@@ -17,7 +17,9 @@ public enum RecipeLoader {
     ]
     /// The layer keys that are instructions in the simple form's fixed order; a layer with
     /// `steps:` writes them as steps instead.
-    static let simpleInstructionKeys = ["packages", "pip", "npm", "workdir", "env", "copy", "run", "toolsets", "expose", "volumes", "stopsignal", "shell", "cmd", "entrypoint", "healthcheck"]
+    static let simpleInstructionKeys = [
+        "packages", "pip", "npm", "workdir", "env", "copy", "run", "toolsets", "expose", "volumes", "stopsignal", "shell", "cmd", "entrypoint", "healthcheck",
+    ]
     static let probeKeys = ["run", "expect"]
     static let healthcheckKeys = ["command", "interval", "timeout", "start-period", "retries", "none"]
     static let userKeys = ["name", "uid", "gid", "home", "shell", "create"]
@@ -216,7 +218,8 @@ public enum RecipeLoader {
                     if let distro = Distro(rawValue: text.value) {
                         layer.distro = Located(distro, at: text.location)
                     } else {
-                        reader.error("unknown distro '\(text.value)': expected one of debian, alpine, busybox\(didYouMean(text.value, among: Distro.allCases.map(\.rawValue)))", node)
+                        reader.error(
+                            "unknown distro '\(text.value)': expected one of debian, alpine, busybox\(didYouMean(text.value, among: Distro.allCases.map(\.rawValue)))", node)
                     }
                 }
             case "packages": layer.packages = reader.stringList(node, what: "packages")

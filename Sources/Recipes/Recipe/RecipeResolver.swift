@@ -72,7 +72,9 @@ public enum RecipeResolver {
                     if from.value == layer.name {
                         diagnostics.error("layer '\(layer.name)' copies from itself", at: from.location)
                     } else if !recipe.platforms.isEmpty || layer.platforms != nil {
-                        diagnostics.error("copy.from: copying from a layer ('\(from.value)') is not available in a recipe with platforms: yet; copy from an image, or build the files in this layer", at: from.location)
+                        diagnostics.error(
+                            "copy.from: copying from a layer ('\(from.value)') is not available in a recipe with platforms: yet; copy from an image, or build the files in this layer",
+                            at: from.location)
                     } else if !(copiesFrom[layer.name] ?? []).contains(from.value) {
                         copiesFrom[layer.name, default: []].append(from.value)
                     }
@@ -81,10 +83,13 @@ public enum RecipeResolver {
                 do {
                     let reference = try ImageReference(parsing: from.value)
                     if !reference.isPinned {
-                        diagnostics.error("copy.from: '\(from.value)' names no layer and no pinned image; pin it with a version tag or @sha256 digest\(suggestion(for: from.value, among: names).map { "; did you mean the layer '\($0)'?" } ?? "")", at: from.location)
+                        diagnostics.error(
+                            "copy.from: '\(from.value)' names no layer and no pinned image; pin it with a version tag or @sha256 digest\(suggestion(for: from.value, among: names).map { "; did you mean the layer '\($0)'?" } ?? "")",
+                            at: from.location)
                     }
                 } catch {
-                    diagnostics.error("copy.from: '\(from.value)' names no layer and is not a valid image reference (\(error))\(didYouMean(from.value, among: names))", at: from.location)
+                    diagnostics.error(
+                        "copy.from: '\(from.value)' names no layer and is not a valid image reference (\(error))\(didYouMean(from.value, among: names))", at: from.location)
                 }
             }
         }
@@ -181,7 +186,9 @@ public enum RecipeResolver {
         for layer in ordered where layer.runAs == nil && layer.spec.policy.allowRoot == nil {
             let isLeaf = !ordered.contains { if case .layer(layer.name) = $0.parent { true } else { false } }
             if isLeaf {
-                diagnostics.warning("layer '\(layer.name)' runs as the base image's user (usually root); give it or an ancestor a 'user:', or say why with policy: {allow-root: \"…\"}", at: layer.spec.location)
+                diagnostics.warning(
+                    "layer '\(layer.name)' runs as the base image's user (usually root); give it or an ancestor a 'user:', or say why with policy: {allow-root: \"…\"}",
+                    at: layer.spec.location)
             }
         }
         checkReleaseNames(recipe, layers: ordered, diagnostics: &diagnostics)
@@ -211,14 +218,16 @@ public enum RecipeResolver {
                 distro = .debian
                 // Only what imagegen writes for the distro needs it: a steps layer of RUNs does not.
                 if spec.needsDistro {
-                    diagnostics.error("cannot tell which distro '\(reference)' is; add 'distro: debian', 'alpine' or 'busybox' to layer '\(spec.name)'", at: spec.from?.location ?? spec.location)
+                    diagnostics.error(
+                        "cannot tell which distro '\(reference)' is; add 'distro: debian', 'alpine' or 'busybox' to layer '\(spec.name)'", at: spec.from?.location ?? spec.location)
                 }
             }
         case .layer?:
             rootImage = parentLayer?.rootImage ?? ImageReference(path: "scratch")
             distro = parentLayer?.distro ?? .debian
             if let explicit = spec.distro, explicit.value != distro {
-                diagnostics.error("distro '\(explicit.value.rawValue)' differs from '\(distro.rawValue)' inherited from layer '\(parentLayer?.name ?? "?")'; remove it", at: explicit.location)
+                diagnostics.error(
+                    "distro '\(explicit.value.rawValue)' differs from '\(distro.rawValue)' inherited from layer '\(parentLayer?.name ?? "?")'; remove it", at: explicit.location)
             }
         }
 
@@ -272,7 +281,9 @@ public enum RecipeResolver {
                 continue
             }
             if let runtime = needs.runtime, !inheritedPackages.contains(runtime), !ownPackages.contains(runtime) {
-                diagnostics.error("\(ecosystem.rawValue): the installed packages run on \(runtime), which neither layer '\(spec.name)' nor a layer below installs; add '\(runtime)' to packages", at: first.location)
+                diagnostics.error(
+                    "\(ecosystem.rawValue): the installed packages run on \(runtime), which neither layer '\(spec.name)' nor a layer below installs; add '\(runtime)' to packages",
+                    at: first.location)
             }
             builderPackages[ecosystem] = needs.builder.filter { !inheritedPackages.contains($0) }.compactMap { try? PackageName(parsing: $0) }
         }
@@ -304,13 +315,15 @@ public enum RecipeResolver {
         var platforms = inherited
         if let own = spec.platforms {
             if case .layer? = parent, inherited.isEmpty {
-                diagnostics.error("layer '\(spec.name)' lists platforms, but layer '\(parentLayer?.name ?? "?")' it is built on is built for the engine's own platform only; list the platforms at the top of the recipe (platforms:) and narrow them here",
-                                  at: own.first?.location ?? spec.location)
+                diagnostics.error(
+                    "layer '\(spec.name)' lists platforms, but layer '\(parentLayer?.name ?? "?")' it is built on is built for the engine's own platform only; list the platforms at the top of the recipe (platforms:) and narrow them here",
+                    at: own.first?.location ?? spec.location)
             } else if !inherited.isEmpty {
                 for platform in own where !inherited.contains(platform.value) {
                     let above = parent.map { if case .layer(let name) = $0 { "layer '\(name)'" } else { "the recipe" } } ?? "the recipe"
-                    diagnostics.error("layer '\(spec.name)': \(platform.value) is not among the platforms of \(above) (\(inherited.map(\.description).joined(separator: ", "))); a layer may narrow the list, never widen it",
-                                      at: platform.location)
+                    diagnostics.error(
+                        "layer '\(spec.name)': \(platform.value) is not among the platforms of \(above) (\(inherited.map(\.description).joined(separator: ", "))); a layer may narrow the list, never widen it",
+                        at: platform.location)
                 }
             }
             platforms = own.map(\.value).filter { inherited.isEmpty || inherited.contains($0) }
@@ -343,22 +356,22 @@ public enum RecipeResolver {
             }
             guard copy.from == nil else { continue }
             for source in copy.sources {
-            if let problem = Names.relativePathProblem(source.value, what: "copy.src") {
-                diagnostics.error(problem, at: source.location)
-                continue
-            }
-            let relative = DockerIgnore.clean(source.value)
-            let walker = ContextWalker(root: join(recipe.directory, relative), displayRoot: join(recipe.directory, relative), archivePrefix: ContextLayout.copyPath(relative))
-            let (found, problems) = walker.walk()
-            for problem in problems {
-                if problem.path == walker.displayRoot {
-                    diagnostics.error("copy.src '\(source.value)' \(problem.message)", at: source.location)
-                } else {
-                    diagnostics.error(problem.message, at: SourceLocation(file: problem.path, line: 0, column: 0))
+                if let problem = Names.relativePathProblem(source.value, what: "copy.src") {
+                    diagnostics.error(problem, at: source.location)
+                    continue
                 }
-            }
-            // Sources copied twice (two steps) are one entry of the build context.
-            entries.append(contentsOf: found.filter { entry in !entries.contains { $0.path == entry.path } })
+                let relative = DockerIgnore.clean(source.value)
+                let walker = ContextWalker(root: join(recipe.directory, relative), displayRoot: join(recipe.directory, relative), archivePrefix: ContextLayout.copyPath(relative))
+                let (found, problems) = walker.walk()
+                for problem in problems {
+                    if problem.path == walker.displayRoot {
+                        diagnostics.error("copy.src '\(source.value)' \(problem.message)", at: source.location)
+                    } else {
+                        diagnostics.error(problem.message, at: SourceLocation(file: problem.path, line: 0, column: 0))
+                    }
+                }
+                // Sources copied twice (two steps) are one entry of the build context.
+                entries.append(contentsOf: found.filter { entry in !entries.contains { $0.path == entry.path } })
             }
         }
         var baked: BakedContext?
@@ -387,8 +400,9 @@ public enum RecipeResolver {
     private static func bakeDirectory(
         _ directory: String, display: String, context: ContextSpec, user: UserSpec?, recipe: Recipe, options: ResolveOptions, diagnostics: inout Diagnostics
     ) -> BakedContext {
-        var request = ContextBaker.Request(directory: directory, display: display, location: context.directory.location, home: user?.home,
-                                           repos: options.repos)
+        var request = ContextBaker.Request(
+            directory: directory, display: display, location: context.directory.location, home: user?.home,
+            repos: options.repos)
         request.manifest = context.manifest.value
         request.localRepoRoots = [recipe.directory] + [options.contextDirectory].compactMap { $0 } + options.localRepoRoots
         return ContextBaker.bake(request, diagnostics: &diagnostics)

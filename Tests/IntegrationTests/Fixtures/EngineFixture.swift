@@ -54,13 +54,15 @@ enum EngineFixture {
     static func ensureBusybox(on engine: DockerEngine, as reference: String = busybox, marker: String? = nil) async throws {
         if marker == nil, try await engine.inspectImage(reference) != nil { return }
         let parts = reference.split(separator: ":")
-        try await engine.importImage(try busyboxRootFS(marker: marker), repository: try Repository(parsing: String(parts[0])), tag: try Tag(parsing: String(parts[1])), changes: ["CMD [\"/bin/sh\"]"])
+        try await engine.importImage(
+            try busyboxRootFS(marker: marker), repository: try Repository(parsing: String(parts[0])), tag: try Tag(parsing: String(parts[1])), changes: ["CMD [\"/bin/sh\"]"])
     }
 
     /// A tar of a minimal busybox root; `marker` adds a file so two imports differ.
     static func busyboxRootFS(marker: String? = nil) throws -> ChunkSequence {
-        let busybox = try #require(["/bin/busybox", "/usr/bin/busybox"].first { FileManager.default.isExecutableFile(atPath: $0) },
-                                   "busybox-static is not installed (make test installs it)")
+        let busybox = try #require(
+            ["/bin/busybox", "/usr/bin/busybox"].first { FileManager.default.isExecutableFile(atPath: $0) },
+            "busybox-static is not installed (make test installs it)")
         let applets = try run(busybox, ["--list"]).stdout.split(separator: "\n").map(String.init).filter { $0 != "busybox" && !$0.isEmpty }
         var entries: [ContextEntry] = [.directory("bin"), .directory("etc"), .directory("tmp"), .directory("root"), .directory("home")]
         var info = stat()
@@ -173,6 +175,7 @@ func startBuild(in scratch: Scratch, until marker: String, environment: [String:
 
 /// Runs the imagegen executable with an isolated digest cache.
 func imagegen(_ arguments: [String], in scratch: Scratch, environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
-    try run(imagegenExecutable, arguments, directory: scratch.path,
-            environment: ["IMAGEGEN_CACHE_DIR": scratch.url(".cache")].merging(environment) { _, new in new })
+    try run(
+        imagegenExecutable, arguments, directory: scratch.path,
+        environment: ["IMAGEGEN_CACHE_DIR": scratch.url(".cache")].merging(environment) { _, new in new })
 }

@@ -78,8 +78,9 @@ struct ImageTree: Equatable {
                 let key = target.hasPrefix("./") ? String(target.dropFirst(2)) : target
                 if let linked = entries[key] { entries[path] = linked; continue }
             }
-            entries[path] = Entry(kind: "\(entry.kind)", mode: entry.mode & 0o7777, uid: entry.uid, gid: entry.gid, size: entry.kind == .file ? entry.size : 0,
-                                  sha256: sha, link: entry.linkTarget)
+            entries[path] = Entry(
+                kind: "\(entry.kind)", mode: entry.mode & 0o7777, uid: entry.uid, gid: entry.gid, size: entry.kind == .file ? entry.size : 0,
+                sha256: sha, link: entry.linkTarget)
         }
     }
 

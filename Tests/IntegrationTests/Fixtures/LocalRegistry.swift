@@ -32,9 +32,12 @@ final class LocalRegistry: @unchecked Sendable {
     }
 
     func start() throws {
-        let binary = try #require(which("docker-registry") ?? (FileManager.default.isExecutableFile(atPath: "/usr/bin/docker-registry") ? "/usr/bin/docker-registry" : nil),
-                                  "docker-registry is needed (make test installs Debian's package)")
-        directory.write("config.yml", """
+        let binary = try #require(
+            which("docker-registry") ?? (FileManager.default.isExecutableFile(atPath: "/usr/bin/docker-registry") ? "/usr/bin/docker-registry" : nil),
+            "docker-registry is needed (make test installs Debian's package)")
+        directory.write(
+            "config.yml",
+            """
             version: 0.1
             log: {level: warn}
             storage: {filesystem: {rootdirectory: \(directory.url("data"))}, delete: {enabled: true}}

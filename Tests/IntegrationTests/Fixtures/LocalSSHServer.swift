@@ -17,8 +17,9 @@ final class LocalSSHServer: @unchecked Sendable {
     var clientConfig: String { directory.url("ssh_config") }
 
     init() throws {
-        let sshd = try #require(["/usr/sbin/sshd"].first { FileManager.default.isExecutableFile(atPath: $0) },
-                                "sshd is needed (make test installs Debian's openssh-server)")
+        let sshd = try #require(
+            ["/usr/sbin/sshd"].first { FileManager.default.isExecutableFile(atPath: $0) },
+            "sshd is needed (make test installs Debian's openssh-server)")
         let keygen = try #require(which("ssh-keygen"), "ssh-keygen is needed (openssh-client)")
         for key in ["host_key", "client_key"] {
             #expect(try run(keygen, ["-q", "-t", "ed25519", "-N", "", "-f", directory.url(key)]).status == 0)
@@ -27,7 +28,9 @@ final class LocalSSHServer: @unchecked Sendable {
         // sshd's privilege separation directory (the package's init script would make it).
         try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
         port = freeLoopbackPort()
-        directory.write("sshd_config", """
+        directory.write(
+            "sshd_config",
+            """
             Port \(port)
             ListenAddress 127.0.0.1
             HostKey \(directory.url("host_key"))
@@ -40,7 +43,9 @@ final class LocalSSHServer: @unchecked Sendable {
             StrictModes no
 
             """)
-        directory.write("ssh_config", """
+        directory.write(
+            "ssh_config",
+            """
             Host *
               IdentityFile \(directory.url("client_key"))
               IdentitiesOnly yes

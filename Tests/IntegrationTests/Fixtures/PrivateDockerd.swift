@@ -33,12 +33,16 @@ final class PrivateDockerd: @unchecked Sendable {
             ["req", "-new", "-x509", "-days", "2", "-key", server + "/ca-key.pem", "-sha256", "-subj", "/CN=imagegen test CA", "-out", server + "/ca.pem"],
             ["genrsa", "-out", server + "/key.pem", "2048"],
             ["req", "-subj", "/CN=127.0.0.1", "-sha256", "-new", "-key", server + "/key.pem", "-out", server + "/server.csr"],
-            ["x509", "-req", "-days", "2", "-sha256", "-in", server + "/server.csr", "-CA", server + "/ca.pem", "-CAkey", server + "/ca-key.pem",
-             "-CAcreateserial", "-out", server + "/cert.pem", "-extfile", server + "/ext.cnf"],
+            [
+                "x509", "-req", "-days", "2", "-sha256", "-in", server + "/server.csr", "-CA", server + "/ca.pem", "-CAkey", server + "/ca-key.pem",
+                "-CAcreateserial", "-out", server + "/cert.pem", "-extfile", server + "/ext.cnf",
+            ],
             ["genrsa", "-out", certificates + "/key.pem", "2048"],
             ["req", "-subj", "/CN=client", "-new", "-key", certificates + "/key.pem", "-out", certificates + "/client.csr"],
-            ["x509", "-req", "-days", "2", "-sha256", "-in", certificates + "/client.csr", "-CA", server + "/ca.pem", "-CAkey", server + "/ca-key.pem",
-             "-CAcreateserial", "-out", certificates + "/cert.pem", "-extfile", certificates + "/ext.cnf"],
+            [
+                "x509", "-req", "-days", "2", "-sha256", "-in", certificates + "/client.csr", "-CA", server + "/ca.pem", "-CAkey", server + "/ca-key.pem",
+                "-CAcreateserial", "-out", certificates + "/cert.pem", "-extfile", certificates + "/ext.cnf",
+            ],
         ]
         for arguments in steps {
             let result = try run(openssl, arguments)
@@ -63,8 +67,9 @@ final class PrivateDockerd: @unchecked Sendable {
 
     func start() async throws {
         try makeBridge()
-        let dockerd = try #require(which("dockerd") ?? ["/usr/sbin/dockerd", "/usr/bin/dockerd"].first { FileManager.default.isExecutableFile(atPath: $0) },
-                                   "dockerd is not installed (make test installs docker.io)")
+        let dockerd = try #require(
+            which("dockerd") ?? ["/usr/sbin/dockerd", "/usr/bin/dockerd"].first { FileManager.default.isExecutableFile(atPath: $0) },
+            "dockerd is not installed (make test installs docker.io)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: dockerd)
         process.arguments = [
@@ -112,7 +117,8 @@ final class PrivateDockerd: @unchecked Sendable {
     private func waitForContainerdToEnd() {
         let pidFile = directory + "/exec/containerd/containerd.pid"
         guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-              let containerd = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return }
+            let containerd = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        else { return }
         let deadline = Date().addingTimeInterval(15)
         while Date() < deadline {
             guard let stat = try? String(contentsOfFile: "/proc/\(containerd)/stat", encoding: .utf8) else { break }
@@ -129,7 +135,9 @@ final class PrivateDockerd: @unchecked Sendable {
             process.waitUntilExit()
         }
         // dockerd's own containerd outlives a killed dockerd; end it too.
-        if let pidText = try? String(contentsOfFile: directory + "/exec/containerd/containerd.pid", encoding: .utf8), let containerd = Int32(pidText.trimmingCharacters(in: .whitespacesAndNewlines)) {
+        if let pidText = try? String(contentsOfFile: directory + "/exec/containerd/containerd.pid", encoding: .utf8),
+            let containerd = Int32(pidText.trimmingCharacters(in: .whitespacesAndNewlines))
+        {
             Glibc.kill(containerd, SIGTERM)
         }
         _ = try? run("/bin/sh", ["-c", "grep -l '\(directory)' /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3 | xargs -r kill -9"])
