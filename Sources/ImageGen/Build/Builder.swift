@@ -48,7 +48,9 @@ public struct Builder: Sendable {
         let uploadsBefore = uploads()
         events(.planned(layers: layers.map(\.displayName)))
 
-        let bases = try await ResolvedBases.resolve(layers, engine: engine(for:), pull: options.pull) { events(.baseResolved(reference: $0, identity: $1)) }
+        let bases = try await ResolvedBases.resolve(layers, engine: engine(for:), pull: options.pull, pullPlatformBases: true) {
+            events(.baseResolved(reference: $0, identity: $1))
+        }
         let prefetched = await prefetchFromCache(layers, bases: bases)
         // A prefetched image's cache name goes whether or not its layer got to use it.
         func dropPrefetched() async {

@@ -25,10 +25,12 @@ public struct ResolvedBases: Sendable {
         results[PlatformBases.key(reference, platform)]
     }
 
-    /// Resolves the bases of `layers` (their root images), pulling missing ones when `pull`.
-    /// `resolved` hears of each base found (for progress).
+    /// Resolves the bases of `layers` (their root images), pulling missing ones when `pull`, and
+    /// a platform's base (pinned by the digest its registry's index names) when
+    /// `pullPlatformBases`, as a build does whatever `--pull` says. `resolved` hears of each base
+    /// found (for progress).
     public static func resolve(
-        _ layers: [LayerPlan], engine: (Platform?) -> DockerEngine, pull: Bool,
+        _ layers: [LayerPlan], engine: (Platform?) -> DockerEngine, pull: Bool, pullPlatformBases: Bool,
         resolved: @Sendable (String, String) -> Void = { _, _ in }
     ) async throws -> ResolvedBases {
         var bases = ResolvedBases()
@@ -47,7 +49,7 @@ public struct ResolvedBases: Sendable {
             let reference = layer.layer.rootImage
             let key = PlatformBases.key(reference, platform)
             guard bases.results[key] == nil else { continue }
-            switch try await PlatformBases.resolve(reference, platform: platform, engine: engine(platform), pull: pull) {
+            switch try await PlatformBases.resolve(reference, platform: platform, engine: engine(platform), pull: pullPlatformBases) {
             case .resolved(let base):
                 bases.results[key] = .success(Base(identity: base.identity, from: base.from))
                 resolved("\(reference) (\(platform))", base.identity)

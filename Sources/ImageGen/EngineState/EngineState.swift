@@ -21,7 +21,7 @@ public struct EngineState: Sendable {
     /// Checks `layers` (all of the plan's when nil).
     public static func check(_ plan: BuildPlan, layers selected: [LayerPlan]? = nil, engine: DockerEngine, cache: RegistryCacheSession? = nil) async throws -> EngineState {
         let checked = selected ?? plan.layers
-        let resolved = try await ResolvedBases.resolve(checked, engine: { _ in engine }, pull: false)
+        let resolved = try await ResolvedBases.resolve(checked, engine: { _ in engine }, pull: false, pullPlatformBases: false)
         let bases = resolved.results.mapValues { result -> BaseImages.Resolution in
             switch result {
             case .success(let base): .resolved(identity: base.identity)
