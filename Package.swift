@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "imagegen", targets: ["imagegen"]),
-        .library(name: "ImageGen", targets: ["ImageGen", "ImageGenValues", "BuildContext", "Recipes", "Planning", "LayerInspection", "RegistryCache"]),
+        .library(name: "ImageGen", targets: ["ImageGen", "ImageGenValues", "BuildContext", "Recipes", "Planning", "LayerInspection", "Inventory", "RegistryCache"]),
         .library(name: "DockerEngine", targets: ["DockerEngine"]),
         .library(name: "ContainerRegistry", targets: ["ContainerRegistry"]),
     ],
@@ -68,13 +68,15 @@ let package = Package(
         .target(name: "Planning", dependencies: ["Recipes", "BuildContext", "ImageGenValues", "ContainerBasics"]),
         // Reading image layers (the engine's export, its storage, a helper container) into indexes.
         .target(name: "LayerInspection", dependencies: ["BuildContext", "ImageGenValues", "ContainerBasics", "DockerEngine"]),
+        // What an image holds and how it changed: package inventories, SBOMs (SPDX, CycloneDX), diffs.
+        .target(name: "Inventory", dependencies: ["LayerInspection", "ImageGenValues", "ContainerBasics"]),
         // The registry as the content-hash cache: cached layers and shared layer indexes.
         .target(name: "RegistryCache", dependencies: ["Planning", "LayerInspection", "ImageGenValues", "ContainerBasics", "ContainerRegistry", "DockerEngine"]),
         // The stages that talk to engines and registries: engine state, build, verify, release.
         .target(
             name: "ImageGen",
             dependencies: [
-                "ImageGenValues", "BuildContext", "Recipes", "Planning", "LayerInspection", "RegistryCache",
+                "ImageGenValues", "BuildContext", "Recipes", "Planning", "LayerInspection", "Inventory", "RegistryCache",
                 "ContainerBasics", "ContainerRegistry", "DockerEngine",
             ]
         ),
@@ -82,6 +84,7 @@ let package = Package(
             name: "ImageGenCLI",
             dependencies: [
                 "ImageGen",
+                "Inventory",
                 "ContainerRegistry",
                 "CSystemShims",
                 "DockerEngine",
@@ -94,7 +97,7 @@ let package = Package(
         // Helpers the recipe tests of every tier share: sample recipes, planning, diagnostics, git repositories.
         .target(
             name: "RecipeTestSupport",
-            dependencies: ["TestSupport", "ImageGenValues", "BuildContext", "Recipes", "Planning"],
+            dependencies: ["TestSupport", "ContainerBasics", "ImageGenValues", "BuildContext", "Recipes", "Planning", "LayerInspection", "Inventory"],
             path: "Tests/RecipeTestSupport"
         ),
         // Three tiers. Unit (hermetic: no engine, no program but imagegen itself, no sleeps):
@@ -106,21 +109,21 @@ let package = Package(
         .testTarget(
             name: "ImageGenTests",
             dependencies: [
-                "ImageGen", "ImageGenValues", "BuildContext", "Recipes", "Planning", "LayerInspection", "RegistryCache", "ImageGenCLI", "DockerEngine",
+                "ImageGen", "ImageGenValues", "BuildContext", "Recipes", "Planning", "LayerInspection", "Inventory", "RegistryCache", "ImageGenCLI", "DockerEngine",
                 "ContainerRegistry", "TestSupport", "RecipeTestSupport", "imagegen", "CByteScan",
             ]
         ),
         .testTarget(
             name: "ToolTests",
             dependencies: [
-                "ImageGen", "ImageGenValues", "BuildContext", "Recipes", "Planning", "LayerInspection", "RegistryCache",
+                "ImageGen", "ImageGenValues", "BuildContext", "Recipes", "Planning", "LayerInspection", "Inventory", "RegistryCache",
                 "TestSupport", "RecipeTestSupport", "imagegen", .product(name: "Yams", package: "Yams"),
             ]
         ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "ImageGen", "ImageGenValues", "BuildContext", "Recipes", "Planning", "LayerInspection", "RegistryCache", "ImageGenCLI", "DockerEngine",
+                "ImageGen", "ImageGenValues", "BuildContext", "Recipes", "Planning", "LayerInspection", "Inventory", "RegistryCache", "ImageGenCLI", "DockerEngine",
                 "ContainerRegistry", "TestSupport", "RecipeTestSupport", "imagegen", .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -17,6 +17,8 @@ import Testing
 struct OpenCodeFamilyTests {
     static let recipe = repositoryRoot + "/recipes/opencode-sandbox.yaml"
     static let hostCA = "/etc/ssl/certs/ca-certificates.crt"
+    /// One cache for the suite's tests: what verify indexed, the SBOMs read again.
+    static let cache = Scratch()
 
     static func imagegen(_ arguments: [String], cache: Scratch, environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
         try run(
@@ -28,7 +30,7 @@ struct OpenCodeFamilyTests {
     func buildAndVerify() async throws {
         let engine = try await EngineFixture.engine()
         try #require(try await engine.inspectImage("debian:trixie-slim") != nil, "debian:trixie-slim is missing: make test provisions it (scripts/provision-images trixie)")
-        let cache = Scratch()
+        let cache = Self.cache
         let build = try Self.imagegen(["build", Self.recipe, "--progress", "plain", "--build-ca", Self.hostCA], cache: cache)
         #expect(build.status == 0, "\(build.stderr.suffix(3000))")
         #expect(build.stdout.contains("0 not built"))
@@ -82,5 +84,70 @@ struct OpenCodeFamilyTests {
         let refused = try Self.imagegen(["build", Self.recipe, "--build-ca", key], cache: cache)
         #expect(refused.status == 2)
         #expect(refused.stderr.contains("not PEM certificates"))
+    }
+
+    @Test(
+        "SBOMs of the family: valid SPDX 2.3 and CycloneDX 1.6 by their reference tools, NTIA's minimum elements, the same bytes twice; every package dpkg-query, Python's metadata and the package.json files name is in it, and nothing else"
+    )
+    func sboms() throws {
+        let cache = Self.cache
+        let build = try Self.imagegen(["build", Self.recipe, "--progress", "plain", "--build-ca", Self.hostCA], cache: cache)
+        try #require(build.status == 0, "\(build.stderr.suffix(2000))")
+        let directory = cache.url("sbom")
+        let spdx = try Self.imagegen(["sbom", Self.recipe, "--output", directory], cache: cache)
+        try #require(spdx.status == 0, "\(spdx.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".spdx.json") }.sorted()
+        #expect(files == ["opencode-sandbox-base", "opencode-sandbox-context", "opencode-sandbox-developer", "opencode-sandbox-sandbox"].map { $0 + ".spdx.json" })
+        let validator = try #require(which("pyspdxtools"), "pyspdxtools is needed (make test installs spdx-tools)")
+        let ntia = try #require(which("ntia-checker"), "ntia-checker is needed (make test installs ntia-conformance-checker)")
+        for file in files {
+            let valid = try run(validator, ["-i", directory + "/" + file])
+            #expect(valid.status == 0, "\(file): \(valid.stdout)\(valid.stderr)")
+            let conformance = try run(ntia, [directory + "/" + file])
+            #expect(conformance.stdout.contains("Conformant: True"), "\(file): \(conformance.stdout)")
+        }
+        // The same image, the same document.
+        let again = try Self.imagegen(["sbom", Self.recipe, "--layer", "context"], cache: cache)
+        #expect(again.stdout == (try String(contentsOfFile: directory + "/opencode-sandbox-context.spdx.json", encoding: .utf8)))
+
+        let cyclonedx = cache.url("context.cdx.json")
+        let written = try Self.imagegen(["sbom", Self.recipe, "--layer", "context", "--format", "cyclonedx-json", "--files", "--output", cyclonedx], cache: cache)
+        try #require(written.status == 0, "\(written.stderr)")
+        let validated = try run("/usr/bin/env", ["python3", repositoryRoot + "/Tests/Fixtures/validate-cyclonedx.py", cyclonedx])
+        #expect(validated.status == 0, "\(validated.stdout)\(validated.stderr)")
+
+        // Ground truth: what the image's own tools say, run inside it.
+        let plan = try #require(Planner.plan(recipeAt: Self.recipe, cache: FileDigestCache(file: nil)).0)
+        let image = try #require(plan.layer(named: "context")).reference.description
+        let script = try Data(contentsOf: URL(fileURLWithPath: repositoryRoot + "/Tests/Fixtures/package-truth.py"))
+        let truthRun = try run("/usr/bin/env", ["docker", "run", "--rm", "-i", "--network", "none", "--entrypoint", "python3", image, "-"], stdin: script)
+        try #require(truthRun.status == 0, "\(truthRun.stderr)")
+        let truth = try JSONValue(parsing: Data(truthRun.stdout.utf8))
+        func rows(_ ecosystem: String) -> Set<String> {
+            Set((truth[ecosystem]?.arrayValue ?? []).map { row in (row.arrayValue ?? []).compactMap(\.stringValue).joined(separator: " ") })
+        }
+        var found: [String: Set<String>] = ["deb": [], "pypi": [], "npm": []]
+        let document = try JSONValue(parsing: Data(contentsOf: URL(fileURLWithPath: cyclonedx)))
+        for component in document["components"]?.arrayValue ?? [] where component["type"]?.stringValue == "library" {
+            var properties: [String: String] = [:]
+            for property in component["properties"]?.arrayValue ?? [] {
+                if let name = property["name"]?.stringValue, let value = property["value"]?.stringValue { properties[name] = value }
+            }
+            let name = component["name"]?.stringValue ?? "", version = component["version"]?.stringValue ?? ""
+            let location = properties["imagegen:location"] ?? ""
+            switch properties["imagegen:ecosystem"] {
+            case "deb": found["deb"]?.insert("\(name) \(version)")
+            // Python's metadata is listed by site-packages directory, the package by its dist-info.
+            case "pypi": found["pypi"]?.insert("\(name) \(version) \((location as NSString).deletingLastPathComponent)")
+            case "npm": found["npm"]?.insert("\(name) \(version) \(location)")
+            default: Issue.record("unexpected ecosystem in \(component)")
+            }
+        }
+        for ecosystem in ["deb", "pypi", "npm"] {
+            let expected = rows(ecosystem)
+            #expect(!expected.isEmpty, "the image has \(ecosystem) packages")
+            #expect(expected.subtracting(found[ecosystem] ?? []).isEmpty, "\(ecosystem) missed: \(expected.subtracting(found[ecosystem] ?? []).sorted().prefix(20))")
+            #expect((found[ecosystem] ?? []).subtracting(expected).isEmpty, "\(ecosystem) invented: \((found[ecosystem] ?? []).subtracting(expected).sorted().prefix(20))")
+        }
     }
 }

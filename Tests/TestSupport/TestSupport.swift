@@ -1,7 +1,7 @@
 import Foundation
 
 /// A temporary directory removed when the value goes away.
-public final class Scratch {
+public final class Scratch: Sendable {
     public let path: String
 
     public init(_ label: String = "imagegen-test") {

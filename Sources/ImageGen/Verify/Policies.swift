@@ -6,6 +6,7 @@ import BuildContext
 import Recipes
 import Planning
 import LayerInspection
+import Inventory
 import RegistryCache
 import ContainerRegistry
 
@@ -24,6 +25,8 @@ struct ImageUnderTest {
     /// For each of `layers`, which recipe layer added it ("base image" below the recipe's own).
     let layerOrigins: [String]
     let view: FileSystemView
+    /// The packages the image holds, and the bytes each of its layers adds for each.
+    let inventory: PackageInventory
 
     var name: String { plan.name }
     var policy: PolicySpec { plan.layer.spec.policy }
@@ -69,7 +72,13 @@ enum Policies {
     static func size(_ image: ImageUnderTest) -> [CheckResult] {
         let total = image.layers.reduce(Int64(0)) { $0 + $1.size }
         let added = image.addedLayers.reduce(Int64(0)) { $0 + $1.size }
+        let addedRange = image.parentLayerCount..<image.layers.count
         let largest = largestAddedPaths(image, count: 10)
+        // What pushed a size over: the packages, then the files.
+        func culprits(_ range: Range<Int>) -> [String] {
+            let packages = image.inventory.largestAdded(in: range, count: 10).map { "\(ByteSize(bytes: $0.bytes))  \($0.label)" }
+            return (packages.isEmpty ? [] : ["largest packages:"] + packages + ["largest files:"]) + largest
+        }
         let delta = "+\(ByteSize(bytes: added)) over \(image.parentName)"
         var checks: [CheckResult] = []
         if let budget = image.policy.maxSize?.value {
@@ -79,7 +88,7 @@ enum Policies {
                     ? .passed(image.name, "size.total", "size", message, measured: .int(total), threshold: .int(budget.bytes))
                     : .failed(
                         image.name, "size.total", "size", "image is \(message): over budget by \(ByteSize(bytes: total - budget.bytes))",
-                        measured: .int(total), threshold: .int(budget.bytes), details: largest))
+                        measured: .int(total), threshold: .int(budget.bytes), details: culprits(0..<image.layers.count)))
         } else {
             checks.append(.passed(image.name, "size.total", "size", "\(ByteSize(bytes: total)) (\(delta)); no max-size", measured: .int(total)))
         }
@@ -90,7 +99,7 @@ enum Policies {
                     ? .passed(image.name, "size.added", "size", message, measured: .int(added), threshold: .int(budget.bytes))
                     : .failed(
                         image.name, "size.added", "size", "\(message): over by \(ByteSize(bytes: added - budget.bytes))",
-                        measured: .int(added), threshold: .int(budget.bytes), details: largest))
+                        measured: .int(added), threshold: .int(budget.bytes), details: culprits(addedRange)))
         }
         return checks
     }

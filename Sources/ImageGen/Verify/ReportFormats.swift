@@ -5,6 +5,7 @@ import BuildContext
 import Recipes
 import Planning
 import LayerInspection
+import Inventory
 import RegistryCache
 import ContainerRegistry
 import DockerEngine
@@ -29,6 +30,9 @@ public enum ReportFormats {
                 if !check.passed {
                     for detail in check.details.prefix(20) { lines.append("      | \(detail)") }
                 }
+            }
+            if !layer.packages.isEmpty {
+                lines.append("  largest added: " + layer.packages.prefix(5).map { "\($0.label) \(ByteSize(bytes: $0.bytes))" }.joined(separator: ", "))
             }
             if let read = layersRead(layer) { lines.append("  layers read: \(read)") }
             lines.append("")
@@ -84,6 +88,13 @@ public enum ReportFormats {
                         "imageID": layer.imageID.map { .string($0.description) } ?? .null,
                         "passed": .bool(layer.passed), "milliseconds": .int(Int64(layer.seconds * 1000)),
                         "layerSources": .array(layer.layerSources.map { ["diffID": .string($0.diffID.description), "source": .string($0.source.rawValue)] }),
+                        "packages": .array(
+                            layer.packages.map { row in
+                                [
+                                    "name": .string(row.name), "version": row.version.map(JSONValue.string) ?? .null,
+                                    "ecosystem": row.ecosystem.map { .string($0.rawValue) } ?? .null, "bytes": .int(row.bytes),
+                                ]
+                            }),
                         "checks": .array(
                             layer.checks.map { check in
                                 [

@@ -6,6 +6,7 @@ import BuildContext
 import Recipes
 import Planning
 import LayerInspection
+import Inventory
 import RegistryCache
 import ContainerRegistry
 
@@ -95,11 +96,7 @@ public struct Verifier: Sendable {
 
         if !built.isEmpty {
             let inspections = Inspections(engine: engine)
-            let (blobs, sources) = try await layerIndexes(built, inspections: inspections)
-            if let shared = options.sharedIndex {
-                await share(blobs, read: sources, with: shared)
-                if let warning = await shared.takeWarning() { options.notes(warning) }
-            }
+            let (blobs, sources) = try await LayerIndexReader(engine: engine, options: options).read(built, inspections: inspections)
             for layer in built {
                 let started = Date()
                 var checks: [CheckResult] = []
@@ -121,60 +118,11 @@ public struct Verifier: Sendable {
                 results[layer.name] = LayerVerification(
                     layer: layer.name, platform: layer.platform, reference: layer.reference, imageID: inspect.id, checks: checks,
                     seconds: Date().timeIntervalSince(started),
-                    layerSources: diffIDs.map { LayerRead(diffID: $0, source: sources[$0] ?? .index) })
+                    layerSources: diffIDs.map { LayerRead(diffID: $0, source: sources[$0] ?? .index) },
+                    packages: image.inventory.largestAdded(in: image.parentLayerCount..<image.layers.count, count: 10))
             }
         }
         return VerifyReport(recipe: plan.name, layers: layers.compactMap { results[$0.name] })
-    }
-
-    /// Every layer of the images, by diff ID, and where each came from: each source in turn
-    /// (``LayerIndexSource``) for the layers the ones before it lacked. What was read (not found
-    /// kept) fills the kept indexes.
-    private func layerIndexes(_ layers: [LayerPlan], inspections: Inspections) async throws -> ([Digest: LayerBlob], [Digest: LayerSource]) {
-        var images: [VerifiedImage] = []
-        for layer in layers {
-            if let inspect = try await inspections.image(layer.reference) { images.append(VerifiedImage(layer: layer, inspect: inspect)) }
-        }
-        var blobs: [Digest: LayerBlob] = [:]
-        var sources: [Digest: LayerSource] = [:]
-        var missing = Set(images.flatMap(\.diffIDs))
-        for source in indexSources() where !missing.isEmpty {
-            for (id, (blob, how)) in try await source.read(missing, of: images) {
-                blobs[id] = blob
-                sources[id] = how
-                missing.remove(id)
-                if how != .index { options.layerCache?.store(blob, diffID: id, options: options.export) }
-            }
-        }
-        return (blobs, sources)
-    }
-
-    /// The sources of layer indexes, in the order they are asked.
-    private func indexSources() -> [any LayerIndexSource] {
-        var sources: [any LayerIndexSource] = []
-        if let store = options.layerCache { sources.append(KeptIndexes(store: store, options: options.export)) }
-        if let shared = options.sharedIndex { sources.append(SharedIndexes(session: shared, options: options.export)) }
-        if options.layersFrom != .export {
-            sources.append(
-                EngineStorage(
-                    engine: engine, mode: options.layersFrom, options: options.export, helperBinary: options.helperBinary,
-                    directories: options.storageDirectories, notes: options.notes))
-        }
-        sources.append(EngineExport(engine: engine, options: options.export))
-        return sources
-    }
-
-    /// Shares the indexes of the layers read in this run (not those that came from an index).
-    private func share(_ blobs: [Digest: LayerBlob], read sources: [Digest: LayerSource], with shared: RegistryCacheSession) async {
-        let exportOptions = options.export
-        let read = sources.filter { [.storage, .helper, .export].contains($0.value) }.keys.sorted { $0.description < $1.description }
-        await withTaskGroup(of: Void.self) { group in
-            for (index, id) in read.enumerated() {
-                guard let blob = blobs[id] else { continue }
-                if index >= 4 { await group.next() }
-                group.addTask { await shared.pushIndex(blob, diffID: id, options: exportOptions) }
-            }
-        }
     }
 
     /// Gathers what the checks need about one layer's image.
@@ -213,7 +161,8 @@ public struct Verifier: Sendable {
         }
         return ImageUnderTest(
             plan: layer, recipe: plan.recipe, inspect: inspect, history: history, layers: blobs,
-            parentLayerCount: common, parentName: parentName, layerOrigins: origins, view: FileSystemView(layers: blobs))
+            parentLayerCount: common, parentName: parentName, layerOrigins: origins, view: FileSystemView(layers: blobs),
+            inventory: PackageInventory.make(blobs))
     }
 
     /// The probes of the layer, its toolsets and its ancestors, in one container.
@@ -264,7 +213,7 @@ public struct Verifier: Sendable {
 
 /// Image inspections for one verify run: every layer's checks look at its ancestors' images too,
 /// and each is asked of the engine once.
-private actor Inspections {
+actor Inspections {
     private let engine: DockerEngine
     private var known: [String: ImageInspect?] = [:]
 

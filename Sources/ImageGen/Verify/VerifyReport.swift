@@ -4,6 +4,7 @@ import BuildContext
 import Recipes
 import Planning
 import LayerInspection
+import Inventory
 import RegistryCache
 import ContainerRegistry
 import DockerEngine
@@ -54,6 +55,8 @@ public struct LayerVerification: Sendable {
     public var seconds: Double
     /// The image's layers, bottom first, and where verify read each.
     public var layerSources: [LayerRead] = []
+    /// The packages this layer adds the most bytes for (over its parent), `(unowned)` included.
+    public var packages: [AddedBytes] = []
 
     public var passed: Bool { !checks.isEmpty && checks.allSatisfy(\.passed) }
     /// `base`, or `base@linux/arm64`.

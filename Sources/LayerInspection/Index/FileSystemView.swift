@@ -10,6 +10,8 @@ public struct FileSystemView: Sendable {
     public private(set) var wasted: [String: Int64] = [:]
     /// The newest contents of kept small files (`etc/passwd`…).
     public private(set) var keptFiles: [String: [UInt8]] = [:]
+    /// The package databases as the layers leave them (by the path of the file each came from).
+    public private(set) var packageRecords: [String: PackageRecord] = [:]
 
     public init() {}
 
@@ -33,6 +35,17 @@ public struct FileSystemView: Sendable {
         }
         for (path, bytes) in layer.keptFiles { keptFiles[path] = bytes }
         for path in layer.deletions where keptFiles[path] != nil { keptFiles[path] = nil }
+        if !packageRecords.isEmpty {
+            for directory in layer.opaqueDirectories { dropRecords(under: directory, including: false) }
+            for path in layer.deletions { dropRecords(under: path, including: true) }
+            for file in layer.files where packageRecords[file.path] != nil { packageRecords[file.path] = nil }
+        }
+        for (path, record) in layer.packageRecords { packageRecords[path] = record }
+    }
+
+    private mutating func dropRecords(under path: String, including: Bool) {
+        let prefix = path.isEmpty ? "" : path + "/"
+        for key in packageRecords.keys where key.hasPrefix(prefix) || (including && key == path) { packageRecords[key] = nil }
     }
 
     private mutating func account(_ file: LayerFile) {

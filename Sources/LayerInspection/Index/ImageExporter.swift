@@ -12,7 +12,7 @@ public enum ImageExport {
         /// Files larger than this are not scanned for secrets (counted instead), as trivy does.
         public var secretScanLimit: Int64 = 10 << 20
         public var scanSecrets = true
-        public static let keptPaths: Set<String> = ["etc/passwd", "etc/group"]
+        public static let keptPaths: Set<String> = ["etc/passwd", "etc/group", "etc/os-release", "usr/lib/os-release"]
 
         public init() {}
     }

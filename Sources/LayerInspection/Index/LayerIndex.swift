@@ -15,6 +15,16 @@ public struct LayerFile: Sendable, Hashable {
     public var uid: Int64
     public var gid: Int64
     public var linkTarget: String?
+
+    public init(path: String, kind: ArchiveReader.Entry.Kind, size: Int64, mode: UInt32, uid: Int64, gid: Int64, linkTarget: String? = nil) {
+        self.path = path
+        self.kind = kind
+        self.size = size
+        self.mode = mode
+        self.uid = uid
+        self.gid = gid
+        self.linkTarget = linkTarget
+    }
 }
 
 /// A secret found in a layer's file.
@@ -40,6 +50,8 @@ public struct LayerBlob: Sendable {
     public var skippedLarge = 0
     /// Contents of small files checks need (`etc/passwd`, `etc/group`).
     public var keptFiles: [String: [UInt8]] = [:]
+    /// The package databases this layer writes, parsed (by the path of the file each came from).
+    public var packageRecords: [String: PackageRecord] = [:]
 }
 
 /// The result of reading an export: every layer blob once, and each image's layer order.

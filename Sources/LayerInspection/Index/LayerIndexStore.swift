@@ -12,7 +12,7 @@ import DockerEngine
 /// change of rules scans again.
 public final class LayerIndexStore: Sendable {
     /// Bump when the scanner's rules or what is recorded changes.
-    static let version = "layer-index-2"
+    static let version = "layer-index-3"
 
     private let directory: String?
 
@@ -27,10 +27,11 @@ public final class LayerIndexStore: Sendable {
         return "\(directory)/\(diffID.hex).\(Self.key(options))"
     }
 
-    /// What an index depends on besides its layer: the format, the secret rules, the scan limit.
+    /// What an index depends on besides its layer: the format, the secret rules, the package
+    /// database parsers, the scan limit.
     /// An index made under another key is not trusted.
     package static func key(_ options: ImageExport.Options) -> String {
-        "\(version)-rules\(SecretScanner.rulesVersion)-\(options.scanSecrets ? options.secretScanLimit : -1)"
+        "\(version)-rules\(SecretScanner.rulesVersion)-packages\(PackageRecord.parserVersion)-\(options.scanSecrets ? options.secretScanLimit : -1)"
     }
 
     public func load(_ diffID: Digest, options: ImageExport.Options) -> LayerBlob? {
@@ -68,6 +69,7 @@ public final class LayerIndexStore: Sendable {
                 }),
             "scanned": .int(Int64(blob.scannedFiles)), "binary": .int(Int64(blob.skippedBinary)), "large": .int(Int64(blob.skippedLarge)),
             "kept": .object(blob.keptFiles.mapValues { .string(Data($0).base64EncodedString()) }),
+            "packages": .object(blob.packageRecords.mapValues(\.json)),
         ]
     }
 
@@ -97,6 +99,10 @@ public final class LayerIndexStore: Sendable {
         blob.skippedLarge = Int(document["large"]?.intValue ?? 0)
         for (path, value) in document["kept"]?.objectValue ?? [:] {
             if let text = value.stringValue, let data = Data(base64Encoded: text) { blob.keptFiles[path] = Array(data) }
+        }
+        for (path, value) in document["packages"]?.objectValue ?? [:] {
+            guard let record = PackageRecord(json: value) else { return nil }
+            blob.packageRecords[path] = record
         }
         return blob
     }

@@ -7,9 +7,9 @@ import DockerEngine
 /// engine's export, or the layer's directory in the engine's storage. Both feed the same calls,
 /// and the index is canonical (entries by path, a path listed twice keeps its last entry), so
 /// every way to the same layer gives the same index, secret scan included.
-struct LayerIndexer {
+package struct LayerIndexer {
     /// The bytes of a file, handed over in chunks.
-    typealias Content = (_ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    package typealias Content = (_ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
 
     private let options: ImageExport.Options
     private var blob: LayerBlob
@@ -18,7 +18,7 @@ struct LayerIndexer {
     private var opaque: Set<String> = []
     private var secrets: [String: [SecretFinding]] = [:]
 
-    init(key: String, options: ImageExport.Options) {
+    package init(key: String, options: ImageExport.Options) {
         self.options = options
         self.blob = LayerBlob(key: key)
     }
@@ -26,33 +26,37 @@ struct LayerIndexer {
     var isEmpty: Bool { files.isEmpty && deletions.isEmpty && opaque.isEmpty }
 
     /// The layer deletes `path` from the layers below (`.wh.name`, or overlay's 0:0 device).
-    mutating func delete(_ path: String) { deletions.insert(path) }
+    package mutating func delete(_ path: String) { deletions.insert(path) }
 
     /// The layer hides what the layers below hold in `directory` (`.wh..wh..opq`, or overlay's
     /// `trusted.overlay.opaque=y`).
-    mutating func hideBelow(_ directory: String) { opaque.insert(directory) }
+    package mutating func hideBelow(_ directory: String) { opaque.insert(directory) }
 
     /// Records an entry; for a file, scans its bytes (asked of `content` only when they are
-    /// scanned or kept) and keeps the few that checks need.
-    mutating func add(_ file: LayerFile, content: Content) throws {
+    /// scanned, kept or a package database) and keeps the few that checks need.
+    package mutating func add(_ file: LayerFile, content: Content) throws {
         files[file.path] = file
         secrets[file.path] = nil
         blob.keptFiles[file.path] = nil
+        blob.packageRecords[file.path] = nil
+        if file.kind == .symlink, let target = file.linkTarget, PackageRecord.isRecord(file.path) {
+            blob.packageRecords[file.path] = PackageRecord.link(from: file.path, to: target)
+        }
         guard file.kind == .file else { return }
         let keep = Self.isKept(file)
-        guard options.scanSecrets || keep else { return }
-        if file.size > options.secretScanLimit, !keep {
-            blob.skippedLarge += 1
-            return
-        }
+        let record = file.size <= PackageRecord.sizeLimit && PackageRecord.isRecord(file.path)
+        let scan = options.scanSecrets && (file.size <= options.secretScanLimit || keep)
+        if options.scanSecrets, !scan { blob.skippedLarge += 1 }
+        guard scan || keep || record else { return }
         var scanner = SecretScanner()
-        var kept: [UInt8] = []
+        var collected: [UInt8] = []
         try content { chunk in
-            if options.scanSecrets { scanner.feed(chunk) }
-            if keep { kept.append(contentsOf: chunk) }
+            if scan { scanner.feed(chunk) }
+            if keep || record { collected.append(contentsOf: chunk) }
         }
-        if keep { blob.keptFiles[file.path] = kept }
-        guard options.scanSecrets else { return }
+        if keep { blob.keptFiles[file.path] = collected }
+        if record { blob.packageRecords[file.path] = PackageRecord.parse(file.path, collected) }
+        guard scan else { return }
         var findings = scanner.finish()
         if scanner.isBinary { blob.skippedBinary += 1 } else { blob.scannedFiles += 1 }
         let name = file.path.split(separator: "/").last.map(String.init) ?? file.path
@@ -66,7 +70,7 @@ struct LayerIndexer {
 
     /// The index. `size` is the bytes of the layer's files (as `docker image ls` counts them),
     /// which every way to the layer agrees on, unlike the size of one tar rendering of it.
-    func finish() -> LayerBlob {
+    package func finish() -> LayerBlob {
         var result = blob
         result.files = files.values.sorted { utf8Precedes($0.path, $1.path) }
         result.deletions = deletions.sorted(by: utf8Precedes)

@@ -1,0 +1,319 @@
+import ContainerBasics
+import LayerInspection
+import Foundation
+
+/// One package an image holds.
+public struct InventoryPackage: Sendable, Hashable {
+    public enum Ecosystem: String, Sendable, CaseIterable, Comparable {
+        case deb, apk, pypi, npm
+
+        public static func < (lhs: Self, rhs: Self) -> Bool { allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)! }
+    }
+
+    /// Stable within an image: the ecosystem, and where the package is (`deb/jq/amd64`,
+    /// `pypi/opt/venv/lib/python3.13/site-packages/rich-13.9.4.dist-info`, `npm/usr/lib/node_modules/npm`).
+    public var id: String
+    public var ecosystem: Ecosystem
+    public var name: String
+    public var version: String
+    public var architecture: String?
+    /// The license its metadata states, as stated (``Licenses`` makes an SPDX expression of it).
+    public var license: String?
+    public var purl: String
+    /// The directory of a Python or Node package; the database file of a Debian or Alpine one.
+    public var location: String
+    /// The image layer (bottom first) that added it, or last changed its version.
+    public var layer: Int
+    /// Bytes of its regular files in the image.
+    public var bytes: Int64
+    /// Its regular files in the image, with the checksum its database records, if any.
+    public var files: [OwnedFile]
+
+    /// The source package (Debian's `Source`, Alpine's origin) when it differs: `glibc@2.41-12`.
+    public var upstream: String? = nil
+    /// Who supplies it, as its metadata says (a maintainer, an author), or, for a Python or Node
+    /// package that an OS package installed, that package's maintainer.
+    public var supplier: String? = nil
+
+    public struct OwnedFile: Sendable, Hashable {
+        public var path: String
+        public var size: Int64
+        public var checksum: String?
+    }
+}
+
+/// What one image layer's files are, by package.
+public struct LayerPackageUsage: Sendable {
+    /// Bytes the layer's regular files add, by package id. A file counts once: for the Debian or
+    /// Alpine package that lists it, else the Python distribution, else the Node package around it.
+    public var added: [String: Int64] = [:]
+    /// Bytes of the layer's regular files no package owns (static binaries, generated files…).
+    public var unowned: Int64 = 0
+    /// The largest of them.
+    public var largestUnowned: [(path: String, bytes: Int64)] = []
+}
+
+/// The packages of an image, from the package databases its layers hold, and the bytes each layer
+/// adds for each. Static binaries, copied files and anything no database lists are "unowned".
+public struct PackageInventory: Sendable {
+    public var packages: [InventoryPackage]
+    /// One per image layer, bottom first.
+    public var layers: [LayerPackageUsage]
+    /// `ID` and `VERSION_ID` of the image's os-release (`debian`, `13`), when it has one.
+    public var distro: (id: String, versionID: String?)?
+
+    public func package(_ id: String) -> InventoryPackage? { packages.first { $0.id == id } }
+
+    /// The packages of the layers `layerIndices` by the bytes those layers add for them, largest
+    /// first, with the bytes no package owns as one row named `(unowned)`.
+    public func largestAdded(in layerIndices: Range<Int>, count: Int) -> [AddedBytes] {
+        var bytes: [String: Int64] = [:]
+        var unowned: Int64 = 0
+        for index in layerIndices where layers.indices.contains(index) {
+            for (id, added) in layers[index].added { bytes[id, default: 0] += added }
+            unowned += layers[index].unowned
+        }
+        let byID = Dictionary(uniqueKeysWithValues: packages.map { ($0.id, $0) })
+        var rows: [AddedBytes] = bytes.map { id, added in
+            let package = byID[id]
+            return AddedBytes(name: package?.name ?? id, version: package?.version, ecosystem: package?.ecosystem, bytes: added)
+        }
+        if unowned > 0 { rows.append(AddedBytes(name: AddedBytes.unownedName, version: nil, ecosystem: nil, bytes: unowned)) }
+        return Array(rows.sorted { ($0.bytes, $1.name) > ($1.bytes, $0.name) }.prefix(count))
+    }
+}
+
+/// Bytes some layers add for one package (or for no package: ``unownedName``).
+public struct AddedBytes: Sendable, Equatable {
+    public static let unownedName = "(unowned)"
+    public var name: String
+    public var version: String?
+    public var ecosystem: InventoryPackage.Ecosystem?
+    public var bytes: Int64
+
+    public init(name: String, version: String?, ecosystem: InventoryPackage.Ecosystem?, bytes: Int64) {
+        self.name = name
+        self.version = version
+        self.ecosystem = ecosystem
+        self.bytes = bytes
+    }
+
+    /// `jq 1.7.1-3 (deb)`, or `(unowned)`.
+    public var label: String {
+        guard let version, let ecosystem else { return name }
+        return "\(name) \(version) (\(ecosystem.rawValue))"
+    }
+}
+
+extension PackageInventory {
+    /// The inventory of an image whose layers (bottom first) are `layers`.
+    public static func make(_ layers: [LayerBlob]) -> PackageInventory {
+        var builder = InventoryBuilder()
+        for (index, layer) in layers.enumerated() { builder.apply(layer, index: index) }
+        return builder.finish()
+    }
+}
+
+/// Walks an image's layers bottom up: the file system and package databases as each layer leaves
+/// them, who owns each path, and each package's first layer.
+private struct InventoryBuilder {
+    var view = FileSystemView()
+    /// Paths listed by a package database → the owning package's id (OS packages win over Python).
+    var owners: [String: String] = [:]
+    var ownerRank: [String: Int] = [:]
+    /// The package directories of Node packages (their files are found by directory).
+    var nodeDirectories: [String: String] = [:]
+    /// Package id → (version, layer that gave it).
+    var firstSeen: [String: (version: String, layer: Int)] = [:]
+    var usage: [LayerPackageUsage] = []
+    var current: [String: Described] = [:]
+
+    /// A package as the databases describe it, before bytes are counted.
+    struct Described {
+        var package: InventoryPackage
+        var listed: [PackageRecord.RecordedFile]
+        var rank: Int
+    }
+
+    mutating func apply(_ layer: LayerBlob, index: Int) {
+        let recordsChanged =
+            !layer.packageRecords.isEmpty || !layer.deletions.isEmpty && !view.packageRecords.isEmpty
+            || !layer.opaqueDirectories.isEmpty && !view.packageRecords.isEmpty
+            || layer.files.contains { view.packageRecords[$0.path] != nil }
+        view.apply(layer)
+        if recordsChanged || index == 0 {
+            current = Self.describe(view.packageRecords)
+            owners = [:]
+            ownerRank = [:]
+            nodeDirectories = [:]
+            for (id, described) in current {
+                if described.package.ecosystem == .npm {
+                    nodeDirectories[described.package.location] = id
+                    continue
+                }
+                for file in described.listed where (ownerRank[file.path] ?? Int.max) > described.rank {
+                    owners[file.path] = id
+                    ownerRank[file.path] = described.rank
+                }
+            }
+            for (id, described) in current where firstSeen[id]?.version != described.package.version {
+                firstSeen[id] = (described.package.version, index)
+            }
+        }
+        var layerUsage = LayerPackageUsage()
+        var unownedFiles: [(path: String, bytes: Int64)] = []
+        for file in layer.files where file.kind == .file {
+            if let owner = owners[file.path] ?? nodeOwner(of: file.path) {
+                layerUsage.added[owner, default: 0] += file.size
+            } else {
+                layerUsage.unowned += file.size
+                unownedFiles.append((file.path, file.size))
+            }
+        }
+        layerUsage.largestUnowned = Array(unownedFiles.sorted { ($0.bytes, $1.path) > ($1.bytes, $0.path) }.prefix(10))
+        usage.append(layerUsage)
+    }
+
+    /// The Node package whose directory is the nearest around `path`.
+    func nodeOwner(of path: String) -> String? {
+        guard !nodeDirectories.isEmpty else { return nil }
+        var end = path.endIndex
+        while let slash = path[..<end].lastIndex(of: "/") {
+            if let id = nodeDirectories[String(path[..<slash])] { return id }
+            end = slash
+        }
+        return nil
+    }
+
+    func finish() -> PackageInventory {
+        let distro = Self.osRelease(view)
+        var packages: [InventoryPackage] = []
+        var nodeFiles: [String: [InventoryPackage.OwnedFile]] = [:]
+        if !nodeDirectories.isEmpty {
+            for (path, file) in view.files where file.kind == .file {
+                if let id = nodeOwner(of: path) { nodeFiles[id, default: []].append(.init(path: path, size: file.size, checksum: nil)) }
+            }
+        }
+        for (id, described) in current {
+            var package = described.package
+            package.layer = firstSeen[id]?.layer ?? 0
+            if package.ecosystem == .npm {
+                package.files = (nodeFiles[id] ?? []).sorted { utf8Precedes($0.path, $1.path) }
+            } else {
+                var seen = Set<String>()
+                package.files = described.listed.compactMap { listed in
+                    guard seen.insert(listed.path).inserted, let file = view.files[listed.path], file.kind == .file else { return nil }
+                    return .init(path: listed.path, size: file.size, checksum: listed.checksum)
+                }
+            }
+            package.bytes = package.files.reduce(0) { $0 + $1.size }
+            package.purl = PackageURL.make(package, distro: distro)
+            packages.append(package)
+        }
+        // A Python or Node package an OS package installed (Debian's python3-*, node-*) is
+        // supplied through that package when its own metadata names nobody.
+        for index in packages.indices where packages[index].supplier == nil && [.pypi, .npm].contains(packages[index].ecosystem) {
+            let manifest = packages[index].location + (packages[index].ecosystem == .npm ? "/package.json" : "/METADATA")
+            if let owner = owners[manifest], let installer = current[owner], installer.package.ecosystem < .pypi {
+                packages[index].supplier = installer.package.supplier
+            }
+        }
+        packages.sort { ($0.ecosystem, $0.name, $0.version, $0.location) < ($1.ecosystem, $1.name, $1.version, $1.location) }
+        return PackageInventory(packages: packages, layers: usage, distro: distro)
+    }
+
+    /// Every package the databases describe, by id.
+    static func describe(_ records: [String: PackageRecord]) -> [String: Described] {
+        var described: [String: Described] = [:]
+        var dpkgByName: [String: [String]] = [:]  // name → ids
+        var licenses: [String: String] = [:]  // Debian package → license
+        var lists: [(package: String, paths: [String])] = []
+        var pythonRecords: [String: [PackageRecord.RecordedFile]] = [:]  // dist-info directory → files
+        for path in records.keys.sorted(by: utf8Precedes) {
+            let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+            switch records[path]! {
+            case .dpkgStatus(let packages):
+                for entry in packages {
+                    let id = "deb/\(entry.name)/\(entry.architecture)"
+                    let package = InventoryPackage(
+                        id: id, ecosystem: .deb, name: entry.name, version: entry.version, architecture: entry.architecture, license: nil,
+                        purl: "", location: path, layer: 0, bytes: 0, files: [])
+                    described[id] = Described(package: package, listed: [], rank: 0)
+                    described[id]?.package.supplier = entry.maintainer
+                    dpkgByName[entry.name, default: []].append(id)
+                    if let source = entry.source { described[id]?.package.upstream = sourceQualifier(source, entry.sourceVersion) }
+                }
+            case .dpkgFiles(let package, let paths):
+                lists.append((package, paths))
+            case .debCopyright(let package, let found):
+                licenses[package] = found.count == 1 ? found[0] : found.map { "(\($0))" }.joined(separator: " AND ")
+            case .apkInstalled(let packages):
+                for entry in packages {
+                    let id = "apk/\(entry.name)"
+                    var package = InventoryPackage(
+                        id: id, ecosystem: .apk, name: entry.name, version: entry.version, architecture: entry.architecture, license: entry.license,
+                        purl: "", location: path, layer: 0, bytes: 0, files: [])
+                    if let origin = entry.origin, origin != entry.name { package.upstream = origin }
+                    package.supplier = entry.maintainer
+                    described[id] = Described(package: package, listed: entry.files, rank: 0)
+                }
+            case .pythonMetadata(let name, let version, let license, let author):
+                let id = "pypi/" + directory
+                var package = InventoryPackage(
+                    id: id, ecosystem: .pypi, name: name, version: version, architecture: nil, license: license, purl: "", location: directory,
+                    layer: 0, bytes: 0, files: [])
+                package.supplier = author
+                described[id] = Described(package: package, listed: [], rank: 1)
+            case .pythonRecord(let files):
+                // RECORD's paths are relative to the site-packages directory holding the dist-info.
+                let sitePackages = String(directory[..<(directory.lastIndex(of: "/") ?? directory.startIndex)])
+                pythonRecords[directory] = files.compactMap { file in
+                    PackageRecord.normalize(sitePackages.isEmpty ? file.path : sitePackages + "/" + file.path).map { .init(path: $0, checksum: file.checksum) }
+                }
+            case .nodePackage(let name, let version, let license, let author):
+                let id = "npm/" + directory
+                var package = InventoryPackage(
+                    id: id, ecosystem: .npm, name: name, version: version, architecture: nil, license: license, purl: "", location: directory,
+                    layer: 0, bytes: 0, files: [])
+                package.supplier = author
+                described[id] = Described(package: package, listed: [], rank: 2)
+            case .link(let target):
+                // A package directory whose manifest is another's (Debian's lodash-es → lodash).
+                guard case .nodePackage(let name, let version, let license, let author)? = records[target] else { continue }
+                let id = "npm/" + directory
+                let package = InventoryPackage(
+                    id: id, ecosystem: .npm, name: name, version: version, architecture: nil, license: license, purl: "", location: directory,
+                    layer: 0, bytes: 0, files: [], supplier: author)
+                described[id] = Described(package: package, listed: [], rank: 2)
+            }
+        }
+        for (package, paths) in lists {
+            let parts = package.split(separator: ":", maxSplits: 1).map(String.init)
+            let candidates = dpkgByName[parts[0]] ?? []
+            let id = parts.count == 2 ? candidates.first { $0.hasSuffix("/" + parts[1]) } : candidates.first
+            guard let id else { continue }
+            described[id]?.listed += paths.map { .init(path: $0, checksum: nil) }
+        }
+        for (name, ids) in dpkgByName {
+            guard let license = licenses[name] else { continue }
+            for id in ids { described[id]?.package.license = license }
+        }
+        for (directory, files) in pythonRecords { described["pypi/" + directory]?.listed = files }
+        return described
+    }
+
+    static func sourceQualifier(_ source: String, _ version: String?) -> String {
+        version.map { "\(source)@\($0)" } ?? source
+    }
+
+    /// `ID` and `VERSION_ID` from `etc/os-release` (or `usr/lib/os-release`).
+    static func osRelease(_ view: FileSystemView) -> (id: String, versionID: String?)? {
+        guard let bytes = view.keptFiles["etc/os-release"] ?? view.keptFiles["usr/lib/os-release"] else { return nil }
+        var fields: [String: String] = [:]
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            fields[String(line[..<equals])] = line[line.index(after: equals)...].trimmingCharacters(in: CharacterSet(charactersIn: "\"' "))
+        }
+        return fields["ID"].map { ($0, fields["VERSION_ID"]) }
+    }
+}

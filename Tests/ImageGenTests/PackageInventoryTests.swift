@@ -1,0 +1,228 @@
+import Foundation
+import Testing
+@testable import ImageGenValues
+@testable import BuildContext
+@testable import LayerInspection
+@testable import Inventory
+import ContainerBasics
+
+/// Package databases read from layers as the indexer reads them, and the inventory made of an
+/// image's layers: ownership, the layer that added each package, unowned bytes, purls, licenses.
+@Suite("package inventory")
+struct PackageInventoryTests {
+    @Test("dpkg: installed packages with their files, source and license; a removed one is not listed; Multi-Arch .list files")
+    func debian() throws {
+        let base = try PackageFixtures.layer(
+            [
+                "var/lib/dpkg/status": PackageFixtures.status, "var/lib/dpkg/info/jq.list": "/.\n/usr\n/usr/bin\n/usr/bin/jq\n",
+                "var/lib/dpkg/info/libc6:amd64.list": "/.\n/usr/lib/x86_64-linux-gnu/libc.so.6\n", "usr/bin/jq": String(repeating: "j", count: 300),
+                "usr/lib/x86_64-linux-gnu/libc.so.6": String(repeating: "c", count: 2000), "usr/share/doc/jq/copyright": PackageFixtures.copyright,
+                "etc/os-release": "PRETTY_NAME=\"Debian GNU/Linux 13 (trixie)\"\nID=debian\nVERSION_ID=\"13\"\n",
+                "usr/local/bin/static-tool": String(repeating: "s", count: 5000),
+            ])
+        let inventory = PackageInventory.make([base])
+        #expect(inventory.packages.map(\.name) == ["jq", "libc6"])
+        let jq = try #require(inventory.packages.first)
+        #expect(jq.version == "1.7.1-3+b1")
+        #expect(jq.purl == "pkg:deb/debian/jq@1.7.1-3%2Bb1?arch=amd64&distro=debian-13&upstream=jq%401.7.1-3")
+        #expect(jq.license == "Expat" && Licenses.spdxExpression(jq.license!) == "MIT")
+        #expect(jq.supplier == "Debian jq Maintainers <jq@example.org>")
+        #expect(jq.files.map(\.path) == ["usr/bin/jq"] && jq.bytes == 300)
+        #expect(inventory.packages[1].files.map(\.path) == ["usr/lib/x86_64-linux-gnu/libc.so.6"])
+        #expect(inventory.layers[0].added["deb/jq/amd64"] == 300)
+        // What no package lists: the static binary, os-release, the databases themselves.
+        #expect(inventory.layers[0].largestUnowned.first?.path == "usr/local/bin/static-tool")
+    }
+
+    @Test("the layer that added a package, or changed its version; bytes added by each layer; a deleted venv takes its packages with it")
+    func layers() throws {
+        let metadata = "Metadata-Version: 2.1\nName: Rich_Text\nVersion: 13.9.4\nAuthor-Email: Will <will@example.org>\nLicense-Expression: MIT\n\n# body\nName: not-this\n"
+        let site = "opt/venv/lib/python3.13/site-packages"
+        let record = "rich_text/__init__.py,sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU,1200\nrich_text-13.9.4.dist-info/METADATA,,\n../../../bin/rich,,\n"
+        let first = try PackageFixtures.layer(["var/lib/dpkg/status": PackageFixtures.status, "var/lib/dpkg/info/jq.list": "/usr/bin/jq\n", "usr/bin/jq": "jq"])
+        let second = try PackageFixtures.layer([
+            "\(site)/rich_text-13.9.4.dist-info/METADATA": metadata, "\(site)/rich_text-13.9.4.dist-info/RECORD": record,
+            "\(site)/rich_text/__init__.py": String(repeating: "p", count: 1200), "opt/venv/bin/rich": "#!/bin/sh\n",
+        ])
+        // An upgrade of jq: the status file rewritten, jq's version changed.
+        let third = try PackageFixtures.layer(["var/lib/dpkg/status": PackageFixtures.status.replacingOccurrences(of: "1.7.1-3+b1", with: "1.8.0-1"), "usr/bin/jq": "jq 1.8"])
+        let inventory = PackageInventory.make([first, second, third])
+        let jq = try #require(inventory.packages.first { $0.name == "jq" })
+        #expect(jq.version == "1.8.0-1" && jq.layer == 2)
+        #expect(inventory.packages.first { $0.name == "libc6" }?.layer == 0)
+        let rich = try #require(inventory.packages.first { $0.ecosystem == .pypi })
+        #expect(rich.name == "Rich_Text" && rich.layer == 1 && rich.purl == "pkg:pypi/rich-text@13.9.4")
+        #expect(rich.supplier == "Will <will@example.org>" && rich.license == "MIT")
+        #expect(Set(rich.files.map(\.path)) == ["opt/venv/bin/rich", "\(site)/rich_text-13.9.4.dist-info/METADATA", "\(site)/rich_text/__init__.py"])
+        #expect(rich.files.first { $0.path.hasSuffix("__init__.py") }?.checksum == "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(inventory.layers[1].added["pypi/\(site)/rich_text-13.9.4.dist-info"] == rich.bytes)
+        #expect(inventory.layers[2].added["deb/jq/amd64"] == 6)
+        let largest = inventory.largestAdded(in: 1..<3, count: 5)
+        #expect(largest.first?.name == "Rich_Text")
+
+        // A later layer deletes the venv: its package is gone from the image.
+        let gone = try PackageFixtures.layer([:], deletions: ["opt/venv"])
+        #expect(!PackageInventory.make([first, second, third, gone]).packages.contains { $0.ecosystem == .pypi })
+    }
+
+    @Test("Node packages: node_modules at any depth, scoped names, Node's global directories; a manifest deeper in a package is not one; a linked manifest is the package it names")
+    func node() throws {
+        let layer = try PackageFixtures.layer(
+            [
+                "app/node_modules/left-pad/package.json": #"{"name": "left-pad", "version": "1.3.0", "license": "WTFPL", "coordinates": [37.38, -122.08]}"#,
+                "app/node_modules/left-pad/index.js": String(repeating: "x", count: 500),
+                "app/node_modules/left-pad/lib/package.json": #"{"type": "module"}"#,
+                "app/node_modules/@types/node/package.json":
+                    #"{"name": "@types/node", "version": "20.11.0", "licenses": [{"type": "MIT"}], "author": {"name": "DefinitelyTyped", "email": "dt@example.org"}}"#,
+                "app/node_modules/left-pad/node_modules/inner/package.json": #"{"name": "inner", "version": "0.1.0", "repository": "github:someone/inner"}"#,
+                "app/node_modules/left-pad/node_modules/inner/big.js": String(repeating: "y", count: 900),
+                "usr/share/nodejs/acorn/package.json": #"{"name": "acorn", "version": "8.12.1", "license": "MIT"}"#,
+                "usr/share/nodejs/lodash/package.json": #"{"name": "lodash", "version": "4.17.21", "license": "MIT"}"#,
+                "app/src/package.json": #"{"name": "my-app", "version": "1.0.0"}"#,
+            ], symlinks: ["usr/share/nodejs/lodash-es/package.json": "../lodash/package.json"])
+        let inventory = PackageInventory.make([layer])
+        #expect(
+            inventory.packages.map { "\($0.name)@\($0.version) /\($0.location)" } == [
+                "@types/node@20.11.0 /app/node_modules/@types/node", "acorn@8.12.1 /usr/share/nodejs/acorn", "inner@0.1.0 /app/node_modules/left-pad/node_modules/inner",
+                "left-pad@1.3.0 /app/node_modules/left-pad", "lodash@4.17.21 /usr/share/nodejs/lodash", "lodash@4.17.21 /usr/share/nodejs/lodash-es",
+            ])
+        let types = try #require(inventory.packages.first)
+        #expect(types.purl == "pkg:npm/%40types/node@20.11.0" && types.license == "MIT" && types.supplier == "DefinitelyTyped <dt@example.org>")
+        let leftPad = try #require(inventory.packages.first { $0.name == "left-pad" })
+        // Its own files, not its nested package's.
+        #expect(
+            leftPad.bytes == 500 + Int64(#"{"type": "module"}"#.utf8.count)
+                + Int64(#"{"name": "left-pad", "version": "1.3.0", "license": "WTFPL", "coordinates": [37.38, -122.08]}"#.utf8.count))
+        #expect(inventory.packages.first { $0.name == "inner" }?.supplier == "github.com/someone")
+        #expect(inventory.layers[0].added["npm/app/node_modules/left-pad/node_modules/inner"] ?? 0 > 900)
+    }
+
+    @Test("Alpine: packages with files and their SHA-1 checksums")
+    func alpine() throws {
+        let installed = """
+            C:Q1abc=
+            P:busybox
+            V:1.36.1-r29
+            A:x86_64
+            L:GPL-2.0-only
+            o:busybox
+            m:Sören Tempel <soeren@example.org>
+            F:bin
+            R:busybox
+            Z:Q1kiPVl5jW6F3p1YJSBcnTvXhFMqE=
+
+            P:ssl_client
+            V:1.36.1-r29
+            A:x86_64
+            L:GPL-2.0-only
+            o:busybox
+            F:usr/bin
+            R:ssl_client
+
+            """
+        let layer = try PackageFixtures.layer([
+            "lib/apk/db/installed": installed, "bin/busybox": String(repeating: "b", count: 800), "usr/bin/ssl_client": "s",
+            "etc/os-release": "ID=alpine\nVERSION_ID=3.20.3\n",
+        ])
+        let inventory = PackageInventory.make([layer])
+        #expect(
+            inventory.packages.map(\.purl) == [
+                "pkg:apk/alpine/busybox@1.36.1-r29?arch=x86_64&distro=alpine-3.20.3",
+                "pkg:apk/alpine/ssl_client@1.36.1-r29?arch=x86_64&distro=alpine-3.20.3&upstream=busybox",
+            ])
+        #expect(inventory.packages[0].files == [.init(path: "bin/busybox", size: 800, checksum: "sha1:9223d59798d6e85de9d5825205c9d3bd784532a1")])
+        #expect(inventory.packages[0].supplier == "Sören Tempel <soeren@example.org>")
+    }
+
+    @Test("a layer index keeps the package records: what is stored reads back the same")
+    func storedRecords() throws {
+        let layer = try PackageFixtures.layer(
+            [
+                "var/lib/dpkg/status": PackageFixtures.status, "lib/apk/db/installed": "P:x\nV:1\nF:a\nR:b\nZ:Q1kiPVl5jW6F3p1YJSBcnTvXhFMqE=\n",
+                "usr/lib/node_modules/npm/package.json": #"{"name":"npm","version":"10.8.2"}"#,
+            ],
+            symlinks: ["usr/lib/node_modules/npx/package.json": "/usr/lib/node_modules/npm/package.json"])
+        #expect(layer.packageRecords.count == 4)
+        let decoded = try #require(LayerIndexStore.decode(LayerIndexStore.encode(layer), key: "test"))
+        #expect(decoded.packageRecords == layer.packageRecords)
+        #expect(layer.packageRecords["usr/lib/node_modules/npx/package.json"] == .link(target: "usr/lib/node_modules/npm/package.json"))
+    }
+
+    @Test(
+        "licenses: SPDX identifiers in any case, Debian's short names, Python's classifiers; anything else is left as stated",
+        arguments: [
+            ("MIT", "MIT"), ("Expat", "MIT"), ("GPL-2+", "GPL-2.0-or-later"), ("GPL-2+ or Artistic", "GPL-2.0-or-later OR Artistic-1.0-Perl"),
+            ("LGPL-2.1+", "LGPL-2.1-or-later"), ("(MIT OR Apache-2.0)", "(MIT OR Apache-2.0)"), ("apache-2.0 and bsd-3-clause", "Apache-2.0 AND BSD-3-Clause"),
+            ("MIT License", "MIT"), ("Python Software Foundation License", "PSF-2.0"), ("GPL-2.0 WITH Classpath-exception-2.0", "GPL-2.0-only WITH Classpath-exception-2.0"),
+            ("public-domain", nil), ("BSD", nil), ("MIT AND", nil), ("Custom license, see LICENSE", nil),
+        ] as [(String, String?)])
+    func licenses(stated: String, expected: String?) {
+        #expect(Licenses.spdxExpression(stated) == expected)
+    }
+
+    @Test("purls: versions and qualifiers percent-encoded, Python names normalized, npm scopes as namespaces")
+    func purls() {
+        func package(_ ecosystem: InventoryPackage.Ecosystem, _ name: String, _ version: String, architecture: String? = nil) -> InventoryPackage {
+            InventoryPackage(
+                id: "x", ecosystem: ecosystem, name: name, version: version, architecture: architecture, license: nil, purl: "", location: "", layer: 0,
+                bytes: 0, files: [])
+        }
+        #expect(
+            PackageURL.make(package(.deb, "git", "1:2.47.3-0+deb13u1", architecture: "amd64"), distro: ("debian", "13"))
+                == "pkg:deb/debian/git@1%3A2.47.3-0%2Bdeb13u1?arch=amd64&distro=debian-13")
+        #expect(PackageURL.make(package(.pypi, "Zope.Interface__X", "7.0"), distro: nil) == "pkg:pypi/zope-interface-x@7.0")
+        #expect(PackageURL.make(package(.npm, "@babel/core", "7.26.0"), distro: nil) == "pkg:npm/%40babel/core@7.26.0")
+        #expect(PackageURL.make(package(.deb, "libc6", "2.41-12", architecture: "arm64"), distro: nil) == "pkg:deb/debian/libc6@2.41-12?arch=arm64")
+    }
+}
+
+/// SBOM documents of an inventory: their shape, and the same bytes for the same image.
+@Suite("SBOM documents")
+struct SBOMDocumentTests {
+    @Test("SPDX 2.3: the image as the root, every package with its purl, supplier and declared license, a LicenseRef for what is not SPDX")
+    func spdx() throws {
+        let (inventory, subject) = try PackageFixtures.sample()
+        let document = SBOM.document(inventory, subject: subject, format: .spdxJSON)
+        #expect(document["spdxVersion"] == "SPDX-2.3")
+        #expect(document["creationInfo"]?["created"] == "2026-12-07T16:59:00Z")
+        let packages = document["packages"]?.arrayValue ?? []
+        #expect(packages.count == 1 + inventory.packages.count)
+        #expect(packages[0]["SPDXID"] == "SPDXRef-Image" && packages[0]["supplier"] == "Organization: Example Team")
+        let jq = try #require(packages.first { $0["name"] == "jq" })
+        #expect(jq["licenseDeclared"] == "MIT")
+        #expect(jq["supplier"] == "Organization: Debian jq Maintainers (jq@example.org)")
+        #expect(jq["externalRefs"]?.arrayValue?.first?["referenceLocator"]?.stringValue?.hasPrefix("pkg:deb/debian/jq@") == true)
+        let odd = try #require(packages.first { $0["name"] == "odd" })
+        #expect(odd["licenseDeclared"]?.stringValue?.hasPrefix("LicenseRef-") == true)
+        #expect(document["hasExtractedLicensingInfos"]?.arrayValue?.count == 1)
+        #expect(packages.first { $0["name"] == "six" }?["supplier"] == "Person: Benjamin Peterson")
+        let relationships = document["relationships"]?.arrayValue ?? []
+        #expect(relationships.filter { $0["relationshipType"] == "CONTAINS" }.count == inventory.packages.count)
+        #expect(SBOM.document(inventory, subject: subject, format: .spdxJSON).pretty == document.pretty, "the same image, the same bytes")
+    }
+
+    @Test("CycloneDX 1.6: the image as metadata's component, the OS, libraries with properties; --files lists files with their hashes")
+    func cyclonedx() throws {
+        let (inventory, subject) = try PackageFixtures.sample()
+        let document = SBOM.document(inventory, subject: subject, format: .cyclonedxJSON, files: true)
+        #expect(document["specVersion"] == "1.6" && document["metadata"]?["component"]?["type"] == "container")
+        let components = document["components"]?.arrayValue ?? []
+        #expect(components.first?["type"] == "operating-system" && components.first?["version"] == "13")
+        let six = try #require(components.first { $0["name"] == "six" })
+        #expect(six["licenses"]?.arrayValue?.first?["license"]?["id"] == "MIT")
+        #expect(six["components"]?.arrayValue?.first?["hashes"]?.arrayValue?.first?["alg"] == "SHA-256")
+        #expect(document["dependencies"]?.arrayValue?.first?["dependsOn"]?.arrayValue?.count == components.count)
+        #expect(document["serialNumber"] == SBOM.document(inventory, subject: subject, format: .cyclonedxJSON)["serialNumber"])
+    }
+
+    @Test("a secret in package metadata never reaches a document")
+    func redacted() throws {
+        let token = PlantedSecrets.github
+        let layer = try PackageFixtures.layer(["app/node_modules/leaky/package.json": #"{"name": "leaky", "version": "1.0.0", "author": "ci \#(token)"}"#])
+        let (_, subject) = try PackageFixtures.sample()
+        for format in SBOM.Format.allCases {
+            let text = SBOM.document(PackageInventory.make([layer]), subject: subject, format: format).pretty
+            #expect(!text.contains(token) && text.contains("leaky"))
+        }
+    }
+}
