@@ -39,6 +39,11 @@ public indirect enum JSONValue: Sendable, Hashable {
         return nil
     }
 
+    public var boolValue: Bool? {
+        if case .bool(let value) = self { return value }
+        return nil
+    }
+
     public var intValue: Int64? {
         if case .int(let value) = self { return value }
         return nil

@@ -65,35 +65,73 @@ public struct RegistryClient: Sendable {
     /// `repository` is the path inside the registry (`team/app`; a bare `app` on Docker Hub is
     /// `library/app`).
     public func image(repository rawRepository: String, tag: Tag, architecture: String = RegistryClient.architecture) async throws -> TaggedImage? {
+        guard let found = try await imageConfig(repository: rawRepository, reference: tag.value, architecture: architecture) else { return nil }
+        return TaggedImage(manifestDigest: found.tagDigest, configDigest: found.configDigest, labels: found.labels)
+    }
+
+    /// An image in a registry as its manifest and config describe it, read without its layers.
+    public struct RemoteImage: Sendable, Equatable {
+        /// The digest the reference names (an index's, for a multi-platform tag).
+        public var tagDigest: Digest?
+        /// The platform's image manifest.
+        public var manifestDigest: Digest?
+        public var manifestMediaType: String?
+        public var configDigest: Digest
+        public var labels: [String: String]
+        /// The uncompressed layers' digests, bottom first (the engine's `RootFS.Layers`).
+        public var diffIDs: [Digest]
+        public var created: String?
+        public var architecture: String?
+    }
+
+    /// What `repository:reference` (a tag or a digest) names, for `architecture` when it is an
+    /// index; nil when the repository or reference does not exist.
+    public func imageConfig(
+        repository rawRepository: String, reference: String, architecture: String = RegistryClient.architecture
+    ) async throws
+        -> RemoteImage?
+    {
         let repository = repositoryPath(rawRepository)
         let scope = "repository:\(repository):pull"
-        var reference = tag.value
+        var current = reference
         var manifest: Manifest
-        var digest: Digest?
+        var tagDigest: Digest?
+        var manifestDigest: Digest?
+        var mediaType: String?
         var indexHops = 0
         while true {
-            guard let response = try await get("/v2/\(repository)/manifests/\(reference)", accept: Self.manifestTypes, scope: scope, limit: 4 << 20)
+            guard let response = try await get("/v2/\(repository)/manifests/\(current)", accept: Self.manifestTypes, scope: scope, limit: 4 << 20)
             else { return nil }
-            manifest = try decode(Manifest.self, response.body, what: "the manifest of \(repository):\(tag)")
-            digest = digest ?? response.header("docker-content-digest").flatMap { try? Digest(parsing: $0) }
+            manifest = try decode(Manifest.self, response.body, what: "the manifest of \(repository):\(reference)")
+            let digest = response.header("docker-content-digest").flatMap { try? Digest(parsing: $0) } ?? Digest.sha256(of: response.body)
+            tagDigest = tagDigest ?? digest
+            manifestDigest = digest
+            mediaType = manifest.mediaType ?? response.header("content-type")
             if let entries = manifest.manifests {
                 // An index (several platforms): the entry for this machine's platform.
                 guard indexHops == 0, let chosen = Self.platformManifest(in: entries, architecture: architecture) else {
-                    throw RegistryError.unexpected(registry: host, what: "the manifest of \(repository):\(tag)", reason: "an image index with no linux/\(architecture) image")
+                    throw RegistryError.unexpected(
+                        registry: host, what: "the manifest of \(repository):\(reference)", reason: "an image index with no linux/\(architecture) image")
                 }
-                reference = chosen
+                current = chosen
                 indexHops += 1
                 continue
             }
             break
         }
         guard let configText = manifest.config?.digest, let configDigest = try? Digest(parsing: configText) else {
-            throw RegistryError.unexpected(registry: host, what: "the manifest of \(repository):\(tag)", reason: "no config digest (schema 1 manifests are not supported)")
+            throw RegistryError.unexpected(
+                registry: host, what: "the manifest of \(repository):\(reference)", reason: "no config digest (schema 1 manifests are not supported)")
         }
         guard let response = try await get("/v2/\(repository)/blobs/\(configDigest)", accept: ["application/json", "*/*"], scope: scope, limit: 16 << 20)
-        else { throw RegistryError.unexpected(registry: host, what: "the config of \(repository):\(tag)", reason: "the manifest names a config blob the registry does not have") }
-        let config = try decode(ImageConfig.self, response.body, what: "the config of \(repository):\(tag)")
-        return TaggedImage(manifestDigest: digest, configDigest: configDigest, labels: config.config?.labels ?? [:])
+        else {
+            throw RegistryError.unexpected(
+                registry: host, what: "the config of \(repository):\(reference)", reason: "the manifest names a config blob the registry does not have")
+        }
+        let config = try decode(ImageConfig.self, response.body, what: "the config of \(repository):\(reference)")
+        return RemoteImage(
+            tagDigest: tagDigest, manifestDigest: manifestDigest, manifestMediaType: mediaType, configDigest: configDigest, labels: config.config?.labels ?? [:],
+            diffIDs: (config.rootfs?.diffIDs ?? []).compactMap { try? Digest(parsing: $0) }, created: config.created, architecture: config.architecture)
     }
 
     // The parts of the registry's documents that are read.
@@ -104,6 +142,7 @@ public struct RegistryClient: Sendable {
             var digest: String
             var platform: Platform?
         }
+        var mediaType: String?
         var config: Descriptor?
         var manifests: [Entry]?
     }
@@ -113,7 +152,14 @@ public struct RegistryClient: Sendable {
             var labels: [String: String]?
             enum CodingKeys: String, CodingKey { case labels = "Labels" }
         }
+        struct RootFS: Decodable {
+            var diffIDs: [String]?
+            enum CodingKeys: String, CodingKey { case diffIDs = "diff_ids" }
+        }
         var config: Inner?
+        var rootfs: RootFS?
+        var created: String?
+        var architecture: String?
     }
 
     struct TokenAnswer: Decodable {

@@ -21,7 +21,8 @@ public struct ImageGenCommand: AsyncParsableCommand {
             """,
         version: ImageGenVersion.current,
         subcommands: [
-            ValidateCommand.self, GenerateCommand.self, PlanCommand.self, BuildCommand.self, VerifyCommand.self, ReleaseCommand.self, SBOMCommand.self,
+            ValidateCommand.self, GenerateCommand.self, PlanCommand.self, BuildCommand.self, VerifyCommand.self, ReleaseCommand.self, SBOMCommand.self, DiffCommand.self,
+            AttestationsCommand.self,
             SchemaCommand.self, SecretsCommand.self, ContextCommand.self, InitCommand.self, ImportCommand.self, IndexCommand.self, LayerIndexCommand.self,
         ]
     )

@@ -50,6 +50,11 @@ struct ReleaseCommand: AsyncParsableCommand {
     @Option(name: .customLong("probe-timeout"), help: "Seconds each verify probe may run.")
     var probeTimeout = 30
 
+    @Flag(
+        name: .customLong("no-attestations"),
+        help: "With --push, attach nothing to the pushed manifests (by default: an SPDX SBOM, the verify report and SLSA provenance, as OCI referrers).")
+    var noAttestations = false
+
     func validate() throws {
         guard (version != nil) != versionFromGit else { throw ValidationError("give exactly one of --version X.Y.Z and --version-from-git") }
         if let version {
@@ -83,6 +88,11 @@ struct ReleaseCommand: AsyncParsableCommand {
         releaseOptions.registry = registry
         releaseOptions.dryRun = dryRun
         releaseOptions.probeTimeout = probeTimeout
+        if push && !noAttestations {
+            let source = plan.recipe.recipe.labels.first(where: { $0.key == ImageLabels.OCI.source })?.value
+            releaseOptions.provenance = ReleaseProvenance.current(
+                recipePath: options.recipe, revision: releaseOptions.info.revision, sourceRepository: source, startedOn: Timestamp.rfc3339(Date()))
+        }
         if semver.build.isEmpty == false {
             Console.error("note: build metadata is not allowed in Docker tags; the tag is \(TagPlanner.exactTag(semver))")
         }
@@ -139,6 +149,7 @@ enum ReleaseReport {
         if !report.pushedBeforeFailure.isEmpty {
             text += "\npushed before the failure (a registry cannot be rolled back):\n" + report.pushedBeforeFailure.map { "  \($0)" }.joined(separator: "\n")
         }
+        if !report.attestations.isEmpty { text += "\nattestations:\n" + report.attestations.map { "  \($0)" }.joined(separator: "\n") }
         let counts = ["created", "moved", "kept"].map { name in "\(report.tags.filter { $0.action.name == name }.count) \(name)" }.joined(separator: ", ")
         text += "\n\(report.tags.count) tags: \(counts)\(report.tags.contains(where: \.pushed) ? ", \(report.tags.filter(\.pushed).count) pushed" : "")"
         return text
@@ -170,6 +181,7 @@ enum ReleaseReport {
                 }),
             "restored": .array(report.restored.map(JSONValue.string)),
             "pushedBeforeFailure": .array(report.pushedBeforeFailure.map(JSONValue.string)),
+            "attestations": .array(report.attestations.map(JSONValue.string)),
         ]
     }
 }

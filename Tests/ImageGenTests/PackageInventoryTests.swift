@@ -226,3 +226,41 @@ struct SBOMDocumentTests {
         }
     }
 }
+
+/// What changed between two images: packages by identity, files by path, checks by name.
+@Suite("image diff")
+struct ImageDiffTests {
+    @Test("packages added, removed and changed; the largest files added and removed; checks whose result changed; the three reports")
+    func compare() throws {
+        let old = try PackageFixtures.layer([
+            "var/lib/dpkg/status": PackageFixtures.status, "var/lib/dpkg/info/jq.list": "/usr/bin/jq\n", "usr/bin/jq": "jq",
+            "app/node_modules/gone/package.json": #"{"name": "gone", "version": "1.0.0"}"#, "srv/old.bin": String(repeating: "o", count: 700),
+        ])
+        let new = try PackageFixtures.layer([
+            "var/lib/dpkg/status": PackageFixtures.status.replacingOccurrences(of: "1.7.1-3+b1", with: "1.8.0-1"), "var/lib/dpkg/info/jq.list": "/usr/bin/jq\n",
+            "usr/bin/jq": "jq 1.8", "app/node_modules/fresh/package.json": #"{"name": "fresh", "version": "2.0.0"}"#, "srv/new.bin": String(repeating: "n", count: 900),
+        ])
+        let before = DiffSide(reference: "demo:1.0.0", blobs: [old], checks: ["size.total": .init(passed: true, message: "ok"), "probe: jq": .init(passed: true, message: "ok")])
+        let after = DiffSide(
+            reference: "demo:1.1.0", blobs: [new], checks: ["size.total": .init(passed: false, message: "over by 1 MiB"), "probe: jq": .init(passed: true, message: "ok")])
+        let diff = ImageDiff.compare(layer: "tool", old: before, new: after)
+        #expect(diff.added.map(\.name) == ["fresh"] && diff.removed.map(\.name) == ["gone"])
+        #expect(diff.changed.map { "\($0.new.name) \($0.old.version)→\($0.new.version)" } == ["jq 1.7.1-3+b1→1.8.0-1"])
+        #expect(diff.filesAdded.first?.path == "srv/new.bin" && diff.filesRemoved.first?.path == "srv/old.bin")
+        #expect(diff.checks == [ImageDiff.ChangedCheck(name: "size.total", old: true, new: false, message: "over by 1 MiB")])
+        #expect(!diff.isEmpty)
+
+        let text = DiffReport.text([diff], old: "1.0.0", new: "1.1.0")
+        #expect(text.contains("~ jq 1.7.1-3+b1 → 1.8.0-1 (deb)") && text.contains("check size.total: passed → FAILED"))
+        let markdown = DiffReport.markdown([diff], old: "1.0.0", new: "1.1.0")
+        #expect(markdown.contains("| `tool` |") && markdown.contains("+1 −1 ~1"))
+        let json = DiffReport.json([diff], old: "1.0.0", new: "1.1.0")
+        #expect(json["schema"] == "imagegen.diff/1" && json["layers"]?.arrayValue?.first?["checks"]?.arrayValue?.count == 1)
+
+        // The same image on both sides: nothing changed.
+        #expect(ImageDiff.compare(layer: "tool", old: after, new: after).isEmpty)
+        // A side without a verify report: checks are not compared, and say so.
+        let unknown = ImageDiff.compare(layer: "tool", old: DiffSide(reference: "x", blobs: [old]), new: after)
+        #expect(unknown.checks == nil && DiffReport.text([unknown], old: "a", new: "b").contains("not compared"))
+    }
+}

@@ -68,11 +68,9 @@ public enum GitInfo {
 
     /// `SOURCE_DATE_EPOCH` if set, else the commit date, else now.
     public static func creationTime(in directory: String, environment: [String: String] = ProcessInfo.processInfo.environment) async -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
         if let epoch = environment["SOURCE_DATE_EPOCH"].flatMap(TimeInterval.init) {
-            return formatter.string(from: Date(timeIntervalSince1970: epoch))
+            return Timestamp.rfc3339(Date(timeIntervalSince1970: epoch))
         }
-        return await commitDate(in: directory) ?? formatter.string(from: Date())
+        return await commitDate(in: directory) ?? Timestamp.rfc3339(Date())
     }
 }

@@ -19,6 +19,9 @@ public struct Releaser: Sendable {
         public var registry: String?
         public var dryRun = false
         public var probeTimeout = 30
+        /// With `push`: attach an SBOM, the verify report and this provenance to each pushed
+        /// image manifest (nil: attach nothing).
+        public var provenance: ReleaseProvenance?
 
         public init(info: ReleaseInfo) { self.info = info }
     }
@@ -51,6 +54,8 @@ public struct Releaser: Sendable {
         public var verify: VerifyReport?
         /// Why the release did not happen, or failed part way (after which tags were restored).
         public var failure: String?
+        /// What was attached to each pushed manifest (`reference@digest: sbom, verify, provenance`).
+        public var attestations: [String] = []
 
         public var succeeded: Bool { failure == nil }
     }
@@ -83,7 +88,7 @@ public struct Releaser: Sendable {
     /// The repository a layer's release tags live in.
     func repository(of layer: LayerPlan) throws(ReleaseError) -> Repository {
         do {
-            return try layer.imageName.prefixed(with: prefix)
+            return try plan.releaseRepository(of: layer, registry: prefix)
         } catch {
             throw .refused("--registry \(prefix): \(error)")
         }
@@ -91,8 +96,7 @@ public struct Releaser: Sendable {
 
     /// A layer's tags for this release (its `tags:`, the recipe's, or the defaults), exact first.
     func tags(of layer: LayerPlan) -> (exact: [Tag], floating: [Tag]) {
-        let templates = (layer.layer.spec.tags ?? plan.recipe.recipe.tags)?.map(\.value)
-        return TagTemplate.tags(for: options.info.version, templates: templates, variant: layer.layer.spec.variant)
+        plan.releaseTags(of: layer, version: options.info.version)
     }
 
     /// The release, for one platform or several: verify every platform, decide every tag from
@@ -165,6 +169,15 @@ public struct Releaser: Sendable {
 
         // 5. The tags, all at the end.
         try await publisher.publish(&report, releases: releases, images: images)
+
+        // 6. What is inside, how it was checked and how it was built, attached to what was pushed.
+        if options.push, report.succeeded, let provenance = options.provenance, let registry {
+            do {
+                report.attestations = try await attest(releases, registry: registry, verification: verification, provenance: provenance)
+            } catch {
+                report.failure = "attaching the SBOM, verify report and provenance failed: \(error); the release's tags are pushed"
+            }
+        }
         return report
     }
 

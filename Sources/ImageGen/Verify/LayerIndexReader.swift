@@ -16,8 +16,13 @@ struct LayerIndexReader: Sendable {
     func read(_ layers: [LayerPlan], inspections: Inspections) async throws -> ([Digest: LayerBlob], [Digest: LayerSource]) {
         var images: [VerifiedImage] = []
         for layer in layers {
-            if let inspect = try await inspections.image(layer.reference) { images.append(VerifiedImage(layer: layer, inspect: inspect)) }
+            if let inspect = try await inspections.image(layer.reference) { images.append(VerifiedImage(reference: layer.reference.description, inspect: inspect)) }
         }
+        return try await read(images)
+    }
+
+    /// Every layer of `images`, by diff ID, and where each came from.
+    func read(_ images: [VerifiedImage]) async throws -> ([Digest: LayerBlob], [Digest: LayerSource]) {
         var blobs: [Digest: LayerBlob] = [:]
         var sources: [Digest: LayerSource] = [:]
         var missing = Set(images.flatMap(\.diffIDs))

@@ -15,9 +15,10 @@ protocol LayerIndexSource: Sendable {
     func read(_ wanted: Set<Digest>, of images: [VerifiedImage]) async throws -> [Digest: (LayerBlob, LayerSource)]
 }
 
-/// An image being verified, with the diff IDs of its layers (bottom first).
+/// An image whose layers are read, with the diff IDs of its layers (bottom first).
 struct VerifiedImage: Sendable {
-    var layer: LayerPlan
+    /// How the engine names it (a tag or an ID).
+    var reference: String
     var inspect: ImageInspect
     var diffIDs: [Digest] { inspect.rootFS?.layers ?? [] }
 }
@@ -56,11 +57,11 @@ struct EngineExport: LayerIndexSource {
     let options: ImageExport.Options
 
     func read(_ wanted: Set<Digest>, of images: [VerifiedImage]) async throws -> [Digest: (LayerBlob, LayerSource)] {
-        let references = images.map(\.layer.reference.description)
+        let references = images.map(\.reference)
         let analysis = try await ImageExport.analyze(references, engine: engine, options: options)
         var found: [Digest: (LayerBlob, LayerSource)] = [:]
         for image in images {
-            let reference = image.layer.reference.description
+            let reference = image.reference
             let ids = image.diffIDs
             guard let keys = analysis.images[reference] ?? analysis.images["docker.io/library/" + reference], keys.count == ids.count else { continue }
             // The export lists an image's layers in the order of its diff IDs.

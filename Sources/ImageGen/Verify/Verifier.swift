@@ -26,6 +26,8 @@ public struct Verifier: Sendable {
         /// The cache registry, whose shared layer indexes are fetched before a layer is read,
         /// and which gets the indexes of layers read here (read-write caches).
         public var sharedIndex: RegistryCacheSession?
+        /// Where each verified layer's checks are kept, for `imagegen diff` (nil: nowhere).
+        public var records: VerifyRecords? = VerifyRecords(directory: VerifyRecords.defaultDirectory())
         /// The imagegen executable the helper container runs (nil: no helper).
         public var helperBinary: String? = LayerHelper.defaultBinary
         /// Where an image's layer directories are (tests point it at a directory that is gone).
@@ -120,6 +122,7 @@ public struct Verifier: Sendable {
                     seconds: Date().timeIntervalSince(started),
                     layerSources: diffIDs.map { LayerRead(diffID: $0, source: sources[$0] ?? .index) },
                     packages: image.inventory.largestAdded(in: image.parentLayerCount..<image.layers.count, count: 10))
+                if let record = results[layer.name] { options.records?.store(record, contentHash: layer.contentHash) }
             }
         }
         return VerifyReport(recipe: plan.name, layers: layers.compactMap { results[$0.name] })

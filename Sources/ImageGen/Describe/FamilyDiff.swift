@@ -1,0 +1,216 @@
+import ContainerBasics
+import ContainerRegistry
+import DockerEngine
+import Foundation
+import ImageGenValues
+import Inventory
+import LayerInspection
+import Planning
+import RegistryCache
+
+/// `imagegen diff OLD NEW`: what changed, layer by layer, between two versions of a family, a
+/// version and the current build, or two images. An image in the engine is read as verify reads
+/// it; one only in a registry is read from its manifest and config, its layers from their indexes
+/// (kept on this machine, or shared in the cache registry) without pulling it; only an image with
+/// a layer no index knows is pulled to read that layer.
+public struct FamilyDiff: Sendable {
+    /// One side of the comparison, as written on the command line.
+    public enum Side: Sendable, Equatable, CustomStringConvertible {
+        /// The recipe's layers as built now (their content-hash images).
+        case current
+        /// A released version of the family (each layer's exact release tag).
+        case version(SemVer)
+        /// One image, in the engine or a registry.
+        case reference(String)
+
+        public init(parsing text: String) {
+            if text == "current" || text == "." {
+                self = .current
+            } else if let version = try? SemVer(parsing: text.hasPrefix("v") ? String(text.dropFirst()) : text) {
+                self = .version(version)
+            } else {
+                self = .reference(text)
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case .current: "current"
+            case .version(let version): version.description
+            case .reference(let reference): reference
+            }
+        }
+
+        var isFamily: Bool {
+            if case .reference = self { return false }
+            return true
+        }
+    }
+
+    public struct Options: Sendable {
+        /// `HOST[:PORT][/NAMESPACE]` the releases were pushed under (as `release --registry`).
+        public var registry: String?
+        /// The cache registry whose shared layer indexes are read (as `verify --cache`).
+        public var sharedIndex: RegistryCacheSession?
+        /// The layers compared (all when empty).
+        public var layers: [String] = []
+        /// How layers not yet indexed are read from the engine.
+        public var read = Verifier.Options()
+        public var records: VerifyRecords? = VerifyRecords(directory: VerifyRecords.defaultDirectory())
+        public var notes: @Sendable (String) -> Void = { _ in }
+
+        public init() {}
+    }
+
+    public let engine: DockerEngine
+    public let plan: BuildPlan?
+    public let options: Options
+
+    public init(engine: DockerEngine, plan: BuildPlan?, options: Options = Options()) {
+        self.engine = engine
+        self.plan = plan
+        self.options = options
+    }
+
+    /// An image to read: where it is, and the recipe layer it stands for.
+    struct Located: Sendable {
+        var layer: String
+        var reference: String
+        /// Its layer's content hash and platform, for verify records (when the image says).
+        var platform: Platform?
+    }
+
+    public func run(old: Side, new: Side) async throws -> [ImageDiff] {
+        let before = try await locate(old), after = try await locate(new)
+        var pairs: [(String, Located, Located)] = []
+        if old.isFamily && new.isFamily {
+            for image in after {
+                if let previous = before.first(where: { $0.layer == image.layer && $0.platform == image.platform }) {
+                    pairs.append((Platform.qualified(image.layer, image.platform), previous, image))
+                }
+            }
+            let missing = before.filter { image in !after.contains { $0.layer == image.layer && $0.platform == image.platform } }
+            if !missing.isEmpty { options.notes("not in \(new): \(missing.map(\.layer).joined(separator: ", "))") }
+        } else {
+            guard before.count == 1, after.count == 1 else {
+                throw DescribeError("compare a family with one image by naming its layer: --layer L")
+            }
+            pairs.append((after[0].layer, before[0], after[0]))
+        }
+        var sides: [String: DiffSide] = [:]
+        for image in Set(pairs.flatMap { [$0.1.reference, $0.2.reference] }).sorted() {
+            let located = pairs.lazy.flatMap { [$0.1, $0.2] }.first { $0.reference == image }!
+            sides[image] = try await read(located)
+        }
+        return pairs.map { name, previous, image in ImageDiff.compare(layer: name, old: sides[previous.reference]!, new: sides[image.reference]!) }
+    }
+
+    // MARK: - Where each side's images are
+
+    func locate(_ side: Side) async throws -> [Located] {
+        switch side {
+        case .reference(let reference):
+            return [Located(layer: options.layers.first ?? "image", reference: reference, platform: nil)]
+        case .current, .version:
+            guard let plan else { throw DescribeError("\(side) names a version of a family: give the recipe (--recipe FILE)") }
+            var layers = options.layers.isEmpty ? plan.layers : plan.layers.filter { options.layers.contains($0.name) }
+            if case .version = side { layers = layers.filter(\.layer.spec.release) }
+            return try layers.map { layer in
+                switch side {
+                case .current: return Located(layer: layer.name, reference: layer.reference.description, platform: layer.platform)
+                case .version(let version):
+                    let repository: Repository
+                    do {
+                        repository = try plan.releaseRepository(of: layer, registry: options.registry?.trimmingCharacters(in: CharacterSet(charactersIn: "/")) ?? "")
+                    } catch {
+                        throw DescribeError("--registry \(options.registry ?? ""): \(error)")
+                    }
+                    guard let tag = plan.releaseTags(of: layer, version: version).exact.first else {
+                        throw DescribeError("layer '\(layer.name)' has no tag naming version \(version) (its tag templates have no {version})")
+                    }
+                    return Located(layer: layer.name, reference: repository.reference(tag), platform: layer.platform)
+                case .reference: fatalError("handled above")
+                }
+            }
+        }
+    }
+
+    // MARK: - Reading one image
+
+    func read(_ image: Located) async throws -> DiffSide {
+        if let inspect = try await engine.inspectImage(image.reference) {
+            let reader = LayerIndexReader(engine: engine, options: readOptions)
+            let (blobs, _) = try await reader.read([VerifiedImage(reference: image.reference, inspect: inspect)])
+            let layers = try ordered(inspect.rootFS?.layers ?? [], blobs, image)
+            return DiffSide(reference: image.reference, blobs: layers, checks: checks(labels: inspect.labels, platform: image.platform))
+        }
+        guard let parsed = try? ImageReference(parsing: image.reference), let registry = parsed.registry else {
+            throw DescribeError("\(image.reference) is not in the engine\(options.registry == nil ? " (for a version pushed to a registry, give --registry)" : "")")
+        }
+        let auth = await RegistryCredentials.resolve(registry: registry)
+        let client = RegistryCredentials.client(host: registry, auth: auth)
+        let tagOrDigest = parsed.digest?.description ?? parsed.tag?.value ?? Tag.latest.value
+        let remote: RegistryClient.RemoteImage
+        do {
+            guard
+                let found = try await client.imageConfig(repository: parsed.path, reference: tagOrDigest, architecture: image.platform?.architecture ?? RegistryClient.architecture)
+            else { throw DescribeError("\(image.reference) is neither in the engine nor in its registry") }
+            remote = found
+        } catch let error as RegistryError {
+            throw DescribeError("cannot read \(image.reference) in its registry: \(error)")
+        }
+        // Layer indexes: kept here, else shared in the cache registry; the image is pulled only
+        // for the layers neither knows.
+        var blobs: [Digest: LayerBlob] = [:]
+        let store = readOptions.layerCache
+        for id in remote.diffIDs { if let blob = store?.load(id, options: readOptions.export) { blobs[id] = blob } }
+        if let shared = options.sharedIndex {
+            for id in remote.diffIDs where blobs[id] == nil {
+                if let blob = await shared.fetchIndex(id, options: readOptions.export) {
+                    blobs[id] = blob
+                    store?.store(blob, diffID: id, options: readOptions.export)
+                }
+            }
+        }
+        let missing = remote.diffIDs.filter { blobs[$0] == nil }
+        if !missing.isEmpty {
+            options.notes("pulling \(image.reference) to read \(missing.count) of its \(remote.diffIDs.count) layers (no index of them here or in the cache)")
+            do {
+                try await engine.pull(ImageReference(parsing: image.reference), registryAuth: auth.header, platform: image.platform?.description)
+            } catch let error as DockerEngineError {
+                guard let message = error.refusalMessage else { throw error }
+                throw DescribeError("cannot pull \(image.reference): \(message)")
+            }
+            guard let inspect = try await engine.inspectImage(image.reference) else { throw DescribeError("\(image.reference) vanished after its pull") }
+            let (read, _) = try await LayerIndexReader(engine: engine, options: readOptions).read([VerifiedImage(reference: image.reference, inspect: inspect)])
+            blobs.merge(read) { kept, _ in kept }
+        }
+        // Checks: this machine's last verify of the content, else the report the release attached.
+        var known = checks(labels: remote.labels, platform: image.platform)
+        if known == nil, let manifest = remote.manifestDigest,
+            let report = try? await AttestationReader(client: client).fetch(.verify, repository: parsed.path, subject: manifest),
+            let document = try? JSONValue(parsing: Data(report))
+        {
+            known = VerifyRecords.checks(document["layers"]?.arrayValue?.first?["checks"])
+        }
+        return DiffSide(reference: image.reference, blobs: try ordered(remote.diffIDs, blobs, image), checks: known)
+    }
+
+    private var readOptions: Verifier.Options {
+        var read = options.read
+        read.sharedIndex = options.sharedIndex
+        return read
+    }
+
+    private func ordered(_ ids: [Digest], _ blobs: [Digest: LayerBlob], _ image: Located) throws -> [LayerBlob] {
+        let layers = ids.compactMap { blobs[$0] }
+        guard layers.count == ids.count else { throw DescribeError("\(image.reference): \(ids.count - layers.count) of its layers could not be read") }
+        return layers
+    }
+
+    /// The image's checks from the last verify of its content hash on this machine.
+    private func checks(labels: [String: String], platform: Platform?) -> [String: DiffSide.CheckOutcome]? {
+        guard let hash = labels[ImageLabels.contentHash].flatMap({ try? ContentHash(parsing: $0) }) else { return nil }
+        return options.records?.load(hash, platform: platform)
+    }
+}
