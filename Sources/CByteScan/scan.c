@@ -15,21 +15,19 @@
  *   LS0         base64 of "-----"                           [MNO] with '.' at 24 or 26: Discord
  *   --          PEM                                         = :   assignments, headers, URLs
  *   "a "i       "auth", "identitytoken" (docker config)
- *   A..- AC     AGE-SECRET-KEY-1…, AC + hex (an account id a token follows)
+ *   A..- AC     AGE-SECRET-KEY-1…, AC… (an account id a token follows)
  *   [Bb]as..' ' Basic credentials anywhere                  g...-  glrt-, gldt- (GitLab)
  *   d.. da.i    dp.st.… (Doppler), dapi… (Databricks)       req    requirepass (redis.conf)
  *   P...-       PMAK-… (Postman)                            -[pusa] -p PASS, -u USER:PASS, -S(ecureString)
  *   <[pstak]    <password>…</password> (XML settings)
  */
 static inline uint8_t at(const uint8_t *b, size_t length, size_t i) { return i < length ? b[i] : 0; }
-/* An account id (AC…) is followed by lowercase hex: most base64 'AC' pairs are not. */
-static inline int is_lower_hex(uint8_t c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
 int imagegen_is_secret_candidate(const uint8_t *b, size_t length, size_t i) {
     uint8_t c0 = b[i], c1 = at(b, length, i + 1), c2 = at(b, length, i + 2), c3 = at(b, length, i + 3);
     uint8_t c4 = at(b, length, i + 4);
     switch (c0) {
-    case 'A': return c3 == 'A' || c3 == 'a' || c3 == '-' || (c1 == 'C' && is_lower_hex(c2) && is_lower_hex(c3) && is_lower_hex(c4));
+    case 'A': return c3 == 'A' || c3 == 'a' || c3 == '-' || c1 == 'C';
     case 'B': case 'b': return c1 == 'a' && c2 == 's' && at(b, length, i + 5) == ' ';
     case 'g': return c3 == '_' || c4 == '-' || at(b, length, i + 5) == '-' || at(b, length, i + 6) == '_';
     case 's': return c1 == 'k' && (c2 == '-' || c2 == '_');
@@ -63,7 +61,7 @@ static size_t scan_bytes(const uint8_t *b, size_t length, size_t i, size_t to) {
 
 #ifdef IMAGEGEN_X86
 /* One body for both vector widths: V is the vector type, the macros its operations. */
-#define CANDIDATES(V, LOAD, SET1, EQ, GT, AND, OR, MOVEMASK, WIDTH)                               \
+#define CANDIDATES(V, LOAD, SET1, EQ, AND, OR, MOVEMASK, WIDTH)                                   \
     const V A = SET1('A'), a = SET1('a'), g = SET1('g'), s = SET1('s'), r = SET1('r'), k = SET1('k'); \
     const V x = SET1('x'), n = SET1('n'), d = SET1('d'), p = SET1('p'), H = SET1('H'), h = SET1('h'); \
     const V S = SET1('S'), K = SET1('K'), e = SET1('e'), y = SET1('y'), J = SET1('J'), L = SET1('L'); \
@@ -71,15 +69,11 @@ static size_t scan_bytes(const uint8_t *b, size_t length, size_t i, size_t to) {
     const V under = SET1('_'), dot = SET1('.'), eq = SET1('='), colon = SET1(':'), quote = SET1('"'); \
     const V ii = SET1('i'), B = SET1('B'), bb = SET1('b'), C = SET1('C'), P = SET1('P'), q = SET1('q'); \
     const V lt = SET1('<'), t = SET1('t'), u = SET1('u'), space = SET1(' ');                         \
-    const V below0 = SET1('0' - 1), above9 = SET1('9' + 1), belowA = SET1('a' - 1), aboveF = SET1('f' + 1); \
     while (i < to && i + (WIDTH) + IMAGEGEN_SCAN_REACH <= length) {                                 \
         V v0 = LOAD(b + i), v1 = LOAD(b + i + 1), v2 = LOAD(b + i + 2), v3 = LOAD(b + i + 3);       \
         V v4 = LOAD(b + i + 4);                                                                     \
         V u3 = EQ(v3, under), d4 = EQ(v4, dash), e1k = EQ(v1, k), v1a = EQ(v1, a);                  \
-        V hex2 = OR(AND(GT(v2, below0), GT(above9, v2)), AND(GT(v2, belowA), GT(aboveF, v2)));     \
-        V hex3 = OR(AND(GT(v3, below0), GT(above9, v3)), AND(GT(v3, belowA), GT(aboveF, v3)));     \
-        V hex4 = OR(AND(GT(v4, below0), GT(above9, v4)), AND(GT(v4, belowA), GT(aboveF, v4)));     \
-        V m = AND(EQ(v0, A), OR(OR(EQ(v3, A), EQ(v3, a)), OR(EQ(v3, dash), AND(EQ(v1, C), AND(hex2, AND(hex3, hex4)))))); \
+        V m = AND(EQ(v0, A), OR(OR(EQ(v3, A), EQ(v3, a)), OR(EQ(v3, dash), EQ(v1, C))));            \
         m = OR(m, AND(AND(OR(EQ(v0, B), EQ(v0, bb)), AND(v1a, EQ(v2, s))), EQ(LOAD(b + i + 5), space)));\
         m = OR(m, AND(EQ(v0, g), OR(OR(u3, d4), OR(EQ(LOAD(b + i + 5), dash), EQ(LOAD(b + i + 6), under)))));\
         m = OR(m, AND(AND(OR(EQ(v0, s), EQ(v0, r)), e1k), OR(EQ(v2, dash), EQ(v2, under))));        \
@@ -109,14 +103,14 @@ static size_t scan_bytes(const uint8_t *b, size_t length, size_t i, size_t to) {
 
 #define LOAD128(p) _mm_loadu_si128((const __m128i *)(p))
 static size_t scan_sse2(const uint8_t *b, size_t length, size_t i, size_t to) {
-    CANDIDATES(__m128i, LOAD128, _mm_set1_epi8, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_and_si128, _mm_or_si128, _mm_movemask_epi8, 16)
+    CANDIDATES(__m128i, LOAD128, _mm_set1_epi8, _mm_cmpeq_epi8, _mm_and_si128, _mm_or_si128, _mm_movemask_epi8, 16)
     return scan_bytes(b, length, i, to);
 }
 
 #define LOAD256(p) _mm256_loadu_si256((const __m256i *)(p))
 __attribute__((target("avx2")))
 static size_t scan_avx2(const uint8_t *b, size_t length, size_t i, size_t to) {
-    CANDIDATES(__m256i, LOAD256, _mm256_set1_epi8, _mm256_cmpeq_epi8, _mm256_cmpgt_epi8, _mm256_and_si256, _mm256_or_si256, _mm256_movemask_epi8, 32)
+    CANDIDATES(__m256i, LOAD256, _mm256_set1_epi8, _mm256_cmpeq_epi8, _mm256_and_si256, _mm256_or_si256, _mm256_movemask_epi8, 32)
     return scan_sse2(b, length, i, to);
 }
 #endif
