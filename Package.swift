@@ -77,7 +77,7 @@ let package = Package(
             name: "ImageGen",
             dependencies: [
                 "ImageGenValues", "BuildContext", "Recipes", "Planning", "LayerInspection", "Inventory", "RegistryCache",
-                "ContainerBasics", "ContainerRegistry", "DockerEngine",
+                "ContainerBasics", "ContainerRegistry", "DockerEngine", "CSystemShims",
             ]
         ),
         .target(

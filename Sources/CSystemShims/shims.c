@@ -7,6 +7,15 @@
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include "CSystemShims.h"
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+void imagegen_release_free_memory(void) {
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+}
 
 int imagegen_exchange_paths(const char *first, const char *second) {
 #if defined(__linux__) && defined(SYS_renameat2)

@@ -73,12 +73,15 @@ public indirect enum JSONValue: Sendable, Hashable {
     }
 
     /// Indented form for files people read and diff; same key order as the canonical form.
-    public var pretty: String {
+    public var pretty: String { String(decoding: prettyBytes, as: UTF8.self) }
+
+    /// ``pretty`` as UTF-8, for writing a large document without a copy as a `String`.
+    public var prettyBytes: [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(4096)
         write(into: &output, indent: true, level: 0)
         output.append(0x0A)
-        return String(decoding: output, as: UTF8.self)
+        return output
     }
 
     /// Serializes into bytes (appending to a `String` piece by piece is several times slower).
@@ -186,20 +189,20 @@ struct JSONParser {
         return value
     }
 
-    private func fail(_ reason: String) -> JSONValue.DecodeError { .invalid("\(reason) at byte \(index)") }
+    func fail(_ reason: String) -> JSONValue.DecodeError { .invalid("\(reason) at byte \(index)") }
 
-    private mutating func skipWhitespace() {
+    mutating func skipWhitespace() {
         while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
     }
 
-    private mutating func expect(_ literal: String) throws(JSONValue.DecodeError) {
+    mutating func expect(_ literal: String) throws(JSONValue.DecodeError) {
         for byte in literal.utf8 {
             guard index < bytes.count, bytes[index] == byte else { throw fail("expected \(literal)") }
             index += 1
         }
     }
 
-    private mutating func parseValue(depth: Int) throws(JSONValue.DecodeError) -> JSONValue {
+    mutating func parseValue(depth: Int) throws(JSONValue.DecodeError) -> JSONValue {
         guard depth < 256 else { throw fail("nesting too deep") }
         skipWhitespace()
         guard index < bytes.count else { throw fail("unexpected end") }
@@ -253,8 +256,16 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseString() throws(JSONValue.DecodeError) -> String {
+    mutating func parseString() throws(JSONValue.DecodeError) -> String {
         index += 1
+        // Most strings have no escape: one validated copy of their bytes.
+        var end = index
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            let text = String(decoding: bytes[index..<end], as: UTF8.self)
+            index = end + 1
+            return text
+        }
         var scalars = String.UnicodeScalarView()
         var raw: [UInt8] = []
         func flush() { scalars.append(contentsOf: String(decoding: raw, as: UTF8.self).unicodeScalars); raw.removeAll() }

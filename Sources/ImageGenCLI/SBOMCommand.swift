@@ -1,4 +1,5 @@
 import ArgumentParser
+import CSystemShims
 import ContainerBasics
 import Foundation
 import ImageGen
@@ -48,21 +49,22 @@ struct SBOMCommand: AsyncParsableCommand {
                 var readOptions = Verifier.Options()
                 readOptions.notes = { Console.error($0) }
                 images += try await ImageInventories(engine: platform.flatMap { native[$0] } ?? engine, plan: platformPlan, options: readOptions).read(
-                    layers: layers)
+                    layers: layers, files: files)
             }
         } catch let error as DescribeError {
             throw CommandFailure(error.description, code: .failed)
         } catch {
             throw EngineFailure.wrap(error)
         }
-        let documents = images.map { image in
-            (image, SBOM.document(image.inventory, subject: image.subject(), format: format, files: files).pretty)
-        }
+        // Reading the layers made and dropped much; the documents need it back.
+        imagegen_release_free_memory()
         let suffix = format == .spdxJSON ? "spdx.json" : "cdx.json"
-        if documents.count == 1, !(output.map(Self.isDirectory) ?? false) {
-            let (image, text) = documents[0]
+        let (format, files, described) = (self.format, self.files, images)
+        if images.count == 1, !(output.map(Self.isDirectory) ?? false) {
+            let image = images[0]
+            let text = SBOM.document(image.inventory, subject: image.subject(), format: format, files: files).pretty
             if let output {
-                try write(text, to: output)
+                try Self.write(text, to: output)
                 Console.error("\(image.layer.displayName): \(image.inventory.packages.count) packages → \(output)")
             } else {
                 Console.out(String(text.dropLast()))
@@ -70,14 +72,18 @@ struct SBOMCommand: AsyncParsableCommand {
             return
         }
         guard let output else {
-            throw CommandFailure("\(documents.count) images: give --output DIR for their SBOMs, or --layer for one", code: .badInput)
+            throw CommandFailure("\(images.count) images: give --output DIR for their SBOMs, or --layer for one", code: .badInput)
         }
-        for (image, text) in documents {
+        let paths = images.map { image in
             let name = image.layer.reference.repository.description.split(separator: "/").last.map(String.init) ?? image.layer.name
-            let file = "\(output)/\(name)\(image.layer.platform.map { "-" + $0.slug } ?? "").\(suffix)"
-            try write(text, to: file)
-            Console.error("\(image.layer.displayName): \(image.inventory.packages.count) packages → \(file)")
+            return "\(output)/\(name)\(image.layer.platform.map { "-" + $0.slug } ?? "").\(suffix)"
         }
+        // One at a time, each written as soon as it is made: a large image's document is tens of
+        // MiB while it is built.
+        for (image, path) in zip(described, paths) {
+            try Self.write(SBOM.document(image.inventory, subject: image.subject(), format: format, files: files).prettyBytes, to: path)
+        }
+        for (image, path) in zip(images, paths) { Console.error("\(image.layer.displayName): \(image.inventory.packages.count) packages → \(path)") }
     }
 
     static func isDirectory(_ path: String) -> Bool {
@@ -85,9 +91,11 @@ struct SBOMCommand: AsyncParsableCommand {
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 
-    private func write(_ text: String, to path: String) throws {
+    private static func write(_ text: String, to path: String) throws { try write(Array(text.utf8), to: path) }
+
+    private static func write(_ bytes: [UInt8], to path: String) throws {
         do {
-            try AtomicFile.write(Array(text.utf8), to: path, createDirectories: true)
+            try AtomicFile.write(bytes, to: path, createDirectories: true)
         } catch {
             throw CommandFailure("\(error)", code: .failed)
         }

@@ -7,8 +7,11 @@ import LayerInspection
 /// verify report of it is known.
 public struct DiffSide: Sendable {
     public var reference: String
-    public var blobs: [LayerBlob]
     public var inventory: PackageInventory
+    /// The image's files (their sizes, for regular ones).
+    public var files: [String: FileSize]
+    /// The bytes of the image's files, as verify's size counts them (every layer's).
+    public var bytes: Int64
     /// Check name → passed and message, from a verify report of this image; nil when none is known.
     public var checks: [String: CheckOutcome]?
 
@@ -22,15 +25,20 @@ public struct DiffSide: Sendable {
         }
     }
 
+    /// The side of an image whose layers (bottom first) are `blobs`.
     public init(reference: String, blobs: [LayerBlob], checks: [String: CheckOutcome]? = nil) {
-        self.reference = reference
-        self.blobs = blobs
-        self.inventory = PackageInventory.make(blobs)
-        self.checks = checks
+        let snapshot = PackageInventory.snapshots(count: blobs.count, layer: { blobs[$0] }, prefixes: [blobs.count])![blobs.count]!
+        self.init(reference: reference, snapshot: snapshot, checks: checks)
     }
 
-    /// The bytes of the image's files, as verify's size counts them.
-    public var bytes: Int64 { blobs.reduce(0) { $0 + $1.size } }
+    /// The side of an image as a walk up its layers left it.
+    public init(reference: String, snapshot: PackageInventory.Snapshot, checks: [String: CheckOutcome]? = nil) {
+        self.reference = reference
+        self.inventory = snapshot.inventory
+        self.files = snapshot.files
+        self.bytes = snapshot.bytes
+        self.checks = checks
+    }
 }
 
 /// What changed between two images of one layer: size, packages, files and checks.
@@ -90,16 +98,15 @@ public struct ImageDiff: Sendable {
         diff.removed.sort(by: order)
         diff.changed.sort { order($0.new, $1.new) }
 
-        let oldFiles = FileSystemView(layers: old.blobs).files, newFiles = FileSystemView(layers: new.blobs).files
         var added: [(path: String, bytes: Int64)] = [], removed: [(path: String, bytes: Int64)] = []
-        for (path, file) in newFiles where file.kind == .file {
-            if let previous = oldFiles[path], previous.kind == .file {
+        for (path, file) in new.files where file.isFile {
+            if let previous = old.files[path], previous.isFile {
                 if previous.size != file.size { diff.filesChangedCount += 1 }
             } else {
                 added.append((path, file.size))
             }
         }
-        for (path, file) in oldFiles where file.kind == .file && newFiles[path]?.kind != .file { removed.append((path, file.size)) }
+        for (path, file) in old.files where file.isFile && new.files[path]?.isFile != true { removed.append((path, file.size)) }
         diff.filesAddedCount = added.count
         diff.filesRemovedCount = removed.count
         let largest: ((path: String, bytes: Int64), (path: String, bytes: Int64)) -> Bool = { ($0.bytes, $1.path) > ($1.bytes, $0.path) }

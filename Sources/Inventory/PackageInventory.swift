@@ -26,7 +26,8 @@ public struct InventoryPackage: Sendable, Hashable {
     public var layer: Int
     /// Bytes of its regular files in the image.
     public var bytes: Int64
-    /// Its regular files in the image, with the checksum its database records, if any.
+    /// Its regular files in the image, with the checksum its database records, if any (when the
+    /// inventory was made with its files; the bytes are counted either way).
     public var files: [OwnedFile]
 
     /// The source package (Debian's `Source`, Alpine's origin) when it differs: `glibc@2.41-12`.
@@ -107,22 +108,71 @@ public struct AddedBytes: Sendable, Equatable {
 
 extension PackageInventory {
     /// The inventory of an image whose layers (bottom first) are `layers`.
-    public static func make(_ layers: [LayerBlob]) -> PackageInventory {
-        var builder = InventoryBuilder()
+    /// `files`: each package lists its files (else only their bytes are counted).
+    public static func make(_ layers: [LayerBlob], files: Bool = true) -> PackageInventory {
+        var builder = InventoryBuilder(keepFiles: files)
         for (index, layer) in layers.enumerated() { builder.apply(layer, index: index) }
         return builder.finish()
+    }
+
+    /// The inventories of the images made of the first `counts` of `layers` each (a family whose
+    /// images are each the one below plus layers), made in one walk up the layers.
+    public static func make(_ layers: [LayerBlob], prefixes counts: [Int], files: Bool = true) -> [Int: PackageInventory] {
+        make(count: layers.count, layer: { layers[$0] }, prefixes: counts, files: files) ?? [:]
+    }
+
+    /// The same, with each layer loaded when its turn comes and let go after (`layer` returns nil
+    /// when it cannot: then nil), so that a large image's layers are never all in memory at once.
+    public static func make(count: Int, layer: (Int) -> LayerBlob?, prefixes counts: [Int], files: Bool = true) -> [Int: PackageInventory]? {
+        snapshots(count: count, layer: layer, prefixes: counts, files: files)?.mapValues(\.inventory)
+    }
+
+    /// An image as a walk up its layers leaves it: its packages, its files' sizes, its bytes.
+    public struct Snapshot: Sendable {
+        public var inventory: PackageInventory
+        public var files: [String: FileSize]
+        /// The bytes of every layer's files (as verify's size counts them).
+        public var bytes: Int64
+    }
+
+    /// ``make(count:layer:prefixes:files:)`` with each prefix's files too (what a diff compares).
+    public static func snapshots(count: Int, layer: (Int) -> LayerBlob?, prefixes counts: [Int], files: Bool = false) -> [Int: Snapshot]? {
+        var builder = InventoryBuilder(keepFiles: files)
+        var result: [Int: Snapshot] = [:]
+        var bytes: Int64 = 0
+        let wanted = Set(counts)
+        if wanted.contains(0) { result[0] = Snapshot(inventory: builder.finish(), files: builder.view.files, bytes: 0) }
+        for index in 0..<count {
+            guard let blob = layer(index) else { return nil }
+            builder.apply(blob, index: index)
+            bytes += blob.size
+            if wanted.contains(index + 1) { result[index + 1] = Snapshot(inventory: builder.finish(), files: builder.view.files, bytes: bytes) }
+        }
+        return result
+    }
+
+    /// The inventory, and the file system the layers leave (what a diff compares besides packages).
+    public static func made(_ layers: [LayerBlob]) -> (inventory: PackageInventory, view: FileTree<FileSize>) {
+        var builder = InventoryBuilder(keepFiles: false)
+        for (index, layer) in layers.enumerated() { builder.apply(layer, index: index) }
+        return (builder.finish(), builder.view)
     }
 }
 
 /// Walks an image's layers bottom up: the file system and package databases as each layer leaves
 /// them, who owns each path, and each package's first layer.
 private struct InventoryBuilder {
-    var view = FileSystemView()
-    /// Paths listed by a package database → the owning package's id (OS packages win over Python).
-    var owners: [String: String] = [:]
-    var ownerRank: [String: Int] = [:]
+    /// Whether packages list their files (else only their bytes are counted).
+    let keepFiles: Bool
+    /// Sizes only: an inventory needs no more of each file, and a large image has many.
+    var view = FileTree<FileSize>()
+    /// Paths listed by a package database → the owning package (an index into `ownerIDs`; OS
+    /// packages win over Python's).
+    var owners: [String: Int32] = [:]
+    var ownerIDs: [String] = []
+    var ownerRanks: [Int] = []
     /// The package directories of Node packages (their files are found by directory).
-    var nodeDirectories: [String: String] = [:]
+    var nodeDirectories: [Substring: String] = [:]
     /// Package id → (version, layer that gave it).
     var firstSeen: [String: (version: String, layer: Int)] = [:]
     var usage: [LayerPackageUsage] = []
@@ -144,16 +194,19 @@ private struct InventoryBuilder {
         if recordsChanged || index == 0 {
             current = Self.describe(view.packageRecords)
             owners = [:]
-            ownerRank = [:]
+            ownerIDs = []
+            ownerRanks = []
             nodeDirectories = [:]
             for (id, described) in current {
                 if described.package.ecosystem == .npm {
-                    nodeDirectories[described.package.location] = id
+                    nodeDirectories[Substring(described.package.location)] = id
                     continue
                 }
-                for file in described.listed where (ownerRank[file.path] ?? Int.max) > described.rank {
-                    owners[file.path] = id
-                    ownerRank[file.path] = described.rank
+                let number = Int32(ownerIDs.count)
+                ownerIDs.append(id)
+                ownerRanks.append(described.rank)
+                for file in described.listed where (owners[file.path].map { ownerRanks[Int($0)] } ?? Int.max) > described.rank {
+                    owners[file.path] = number
                 }
             }
             for (id, described) in current where firstSeen[id]?.version != described.package.version {
@@ -161,16 +214,16 @@ private struct InventoryBuilder {
             }
         }
         var layerUsage = LayerPackageUsage()
-        var unownedFiles: [(path: String, bytes: Int64)] = []
+        var largest = Largest(count: 10)
         for file in layer.files where file.kind == .file {
-            if let owner = owners[file.path] ?? nodeOwner(of: file.path) {
+            if let owner = owners[file.path].map({ ownerIDs[Int($0)] }) ?? nodeOwner(of: file.path) {
                 layerUsage.added[owner, default: 0] += file.size
             } else {
                 layerUsage.unowned += file.size
-                unownedFiles.append((file.path, file.size))
+                largest.offer(file.path, file.size)
             }
         }
-        layerUsage.largestUnowned = Array(unownedFiles.sorted { ($0.bytes, $1.path) > ($1.bytes, $0.path) }.prefix(10))
+        layerUsage.largestUnowned = largest.items
         usage.append(layerUsage)
     }
 
@@ -179,7 +232,7 @@ private struct InventoryBuilder {
         guard !nodeDirectories.isEmpty else { return nil }
         var end = path.endIndex
         while let slash = path[..<end].lastIndex(of: "/") {
-            if let id = nodeDirectories[String(path[..<slash])] { return id }
+            if let id = nodeDirectories[path[..<slash]] { return id }
             end = slash
         }
         return nil
@@ -190,23 +243,26 @@ private struct InventoryBuilder {
         var packages: [InventoryPackage] = []
         var nodeFiles: [String: [InventoryPackage.OwnedFile]] = [:]
         if !nodeDirectories.isEmpty {
-            for (path, file) in view.files where file.kind == .file {
+            for (path, file) in view.files where file.isFile {
                 if let id = nodeOwner(of: path) { nodeFiles[id, default: []].append(.init(path: path, size: file.size, checksum: nil)) }
             }
         }
         for (id, described) in current {
             var package = described.package
             package.layer = firstSeen[id]?.layer ?? 0
+            var files: [InventoryPackage.OwnedFile]
             if package.ecosystem == .npm {
-                package.files = (nodeFiles[id] ?? []).sorted { utf8Precedes($0.path, $1.path) }
+                // In no particular order (a document that lists them sorts them).
+                files = nodeFiles[id] ?? []
             } else {
                 var seen = Set<String>()
-                package.files = described.listed.compactMap { listed in
-                    guard seen.insert(listed.path).inserted, let file = view.files[listed.path], file.kind == .file else { return nil }
+                files = described.listed.compactMap { listed in
+                    guard seen.insert(listed.path).inserted, let file = view.files[listed.path], file.isFile else { return nil }
                     return .init(path: listed.path, size: file.size, checksum: listed.checksum)
                 }
             }
-            package.bytes = package.files.reduce(0) { $0 + $1.size }
+            package.bytes = files.reduce(0) { $0 + $1.size }
+            if keepFiles { package.files = files }
             package.purl = PackageURL.make(package, distro: distro)
             packages.append(package)
         }
@@ -214,7 +270,7 @@ private struct InventoryBuilder {
         // supplied through that package when its own metadata names nobody.
         for index in packages.indices where packages[index].supplier == nil && [.pypi, .npm].contains(packages[index].ecosystem) {
             let manifest = packages[index].location + (packages[index].ecosystem == .npm ? "/package.json" : "/METADATA")
-            if let owner = owners[manifest], let installer = current[owner], installer.package.ecosystem < .pypi {
+            if let owner = owners[manifest].map({ ownerIDs[Int($0)] }), let installer = current[owner], installer.package.ecosystem < .pypi {
                 packages[index].supplier = installer.package.supplier
             }
         }
@@ -307,7 +363,7 @@ private struct InventoryBuilder {
     }
 
     /// `ID` and `VERSION_ID` from `etc/os-release` (or `usr/lib/os-release`).
-    static func osRelease(_ view: FileSystemView) -> (id: String, versionID: String?)? {
+    static func osRelease(_ view: FileTree<FileSize>) -> (id: String, versionID: String?)? {
         guard let bytes = view.keptFiles["etc/os-release"] ?? view.keptFiles["usr/lib/os-release"] else { return nil }
         var fields: [String: String] = [:]
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
@@ -315,5 +371,20 @@ private struct InventoryBuilder {
             fields[String(line[..<equals])] = line[line.index(after: equals)...].trimmingCharacters(in: CharacterSet(charactersIn: "\"' "))
         }
         return fields["ID"].map { ($0, fields["VERSION_ID"]) }
+    }
+}
+
+/// The `count` largest of what is offered, largest first (ties by path), without sorting it all.
+struct Largest {
+    let count: Int
+    private(set) var items: [(path: String, bytes: Int64)] = []
+
+    init(count: Int) { self.count = count }
+
+    mutating func offer(_ path: String, _ bytes: Int64) {
+        if items.count == count, let last = items.last, (last.bytes, path) >= (bytes, last.path) { return }
+        let position = items.firstIndex { ($0.bytes, path) < (bytes, $0.path) } ?? items.count
+        items.insert((path, bytes), at: position)
+        if items.count > count { items.removeLast() }
     }
 }

@@ -145,7 +145,7 @@ public enum SBOM {
             relationships.append(["spdxElementId": "SPDXRef-Image", "relationshipType": "CONTAINS", "relatedSpdxElement": .string(id)])
             guard files else { continue }
             // SPDX 2.3 requires a SHA-1 of each file: only the files whose database records one.
-            for (index, file) in package.files.enumerated() {
+            for (index, file) in package.files.sorted(by: { utf8Precedes($0.path, $1.path) }).enumerated() {
                 guard let checksum = file.checksum, checksum.hasPrefix("sha1:") else { continue }
                 let fileID = id.replacingOccurrences(of: "SPDXRef-Package-", with: "SPDXRef-File-") + "-\(index)"
                 fileEntries.append([
@@ -235,7 +235,7 @@ public enum SBOM {
                 }
             }
             if files {
-                let owned: [JSONValue] = package.files.map { file in
+                let owned: [JSONValue] = package.files.sorted(by: { utf8Precedes($0.path, $1.path) }).map { file in
                     var entry: [String: JSONValue] = ["type": "file", "name": text("/" + file.path)]
                     if let checksum = file.checksum, let colon = checksum.firstIndex(of: ":") {
                         let algorithm = checksum[..<colon] == "sha1" ? "SHA-1" : checksum[..<colon] == "sha256" ? "SHA-256" : nil

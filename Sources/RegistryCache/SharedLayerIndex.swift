@@ -48,7 +48,7 @@ extension RegistryCacheSession {
                 let digest = layer["digest"]?.stringValue.flatMap({ try? Digest(parsing: $0) })
             else { return nil }
             guard let bytes = try await client.blob(repository: indexRepository, digest: digest, limit: 256 << 20) else { return nil }
-            return LayerIndexStore.decode(try JSONValue(parsing: Data(bytes)), key: diffID.description)
+            return LayerIndexStore.decode(bytes: bytes, key: diffID.description)
         } catch {
             disable("reading the layer index of \(diffID.short): \(error)")
             return nil

@@ -13,4 +13,8 @@ int imagegen_terminal_columns(int fd);
 /// 1 if so, 0 if not (or the attribute cannot be read).
 int imagegen_overlay_opaque(int fd);
 
+/// Gives the memory malloc holds free back to the system (glibc's malloc_trim), after a phase
+/// that made and dropped many small allocations; does nothing elsewhere.
+void imagegen_release_free_memory(void);
+
 #endif

@@ -1,3 +1,4 @@
+import CSystemShims
 import ContainerBasics
 import ContainerRegistry
 import DockerEngine
@@ -97,12 +98,55 @@ public struct FamilyDiff: Sendable {
             }
             pairs.append((after[0].layer, before[0], after[0]))
         }
-        var sides: [String: DiffSide] = [:]
-        for image in Set(pairs.flatMap { [$0.1.reference, $0.2.reference] }).sorted() {
-            let located = pairs.lazy.flatMap { [$0.1, $0.2] }.first { $0.reference == image }!
-            sides[image] = try await read(located)
+        // Where each image's layers are, each read into the kept indexes if it is not there yet.
+        var resolved: [String: Resolved] = [:]
+        for image in pairs.flatMap({ [$0.1, $0.2] }) where resolved[image.reference] == nil {
+            resolved[image.reference] = try await resolve(image)
         }
-        return pairs.map { name, previous, image in ImageDiff.compare(layer: name, old: sides[previous.reference]!, new: sides[image.reference]!) }
+        let sides = try await snapshots(Array(resolved.values))
+        var diffs: [ImageDiff] = []
+        for (name, previous, image) in pairs {
+            guard let before = resolved[previous.reference], let after = resolved[image.reference],
+                let old = sides[before.diffIDs], let new = sides[after.diffIDs]
+            else { throw DescribeError("\(image.reference) could not be read") }
+            diffs.append(
+                ImageDiff.compare(
+                    layer: name, old: DiffSide(reference: previous.reference, snapshot: old, checks: before.checks),
+                    new: DiffSide(reference: image.reference, snapshot: new, checks: after.checks)))
+        }
+        return diffs
+    }
+
+    /// An image located: its layers (bottom first), the indexes of those not kept, and its checks.
+    struct Resolved: Sendable {
+        var diffIDs: [Digest]
+        var inMemory: [Digest: LayerBlob]
+        var checks: [String: DiffSide.CheckOutcome]?
+    }
+
+    /// Every image's packages and files, from a walk up each chain of images (a family's images
+    /// are each the one below plus layers), a layer at a time, each let go after its turn.
+    private func snapshots(_ images: [Resolved]) async throws -> [[Digest]: PackageInventory.Snapshot] {
+        let store = readOptions.layerCache, exportOptions = readOptions.export
+        var inMemory: [Digest: LayerBlob] = [:]
+        for image in images { inMemory.merge(image.inMemory) { kept, _ in kept } }
+        var result: [[Digest]: PackageInventory.Snapshot] = [:]
+        let chains = Set(images.map(\.diffIDs))
+        for chain in chains.sorted(by: { $0.count > $1.count }) where result[chain] == nil {
+            let prefixes = chains.filter { $0.count <= chain.count && Array(chain.prefix($0.count)) == $0 && result[$0] == nil }
+            let loaded = inMemory
+            let made = await BlockingWork.run {
+                PackageInventory.snapshots(
+                    count: chain.count,
+                    layer: { index in
+                        imagegen_release_free_memory()
+                        return loaded[chain[index]] ?? store?.load(chain[index], options: exportOptions)
+                    }, prefixes: prefixes.map(\.count))
+            }
+            guard let made else { throw DescribeError("a layer index could not be read again from \(store.map { _ in "the kept indexes" } ?? "memory")") }
+            for prefix in prefixes { result[prefix] = made[prefix.count] }
+        }
+        return result
     }
 
     // MARK: - Where each side's images are
@@ -137,12 +181,19 @@ public struct FamilyDiff: Sendable {
 
     // MARK: - Reading one image
 
-    func read(_ image: Located) async throws -> DiffSide {
+    /// Where `image` is (the engine, else its registry), its layers, and its checks; layers no
+    /// index is kept of are read now (from the engine, or the cache registry's shared indexes, or
+    /// by a pull).
+    func resolve(_ image: Located) async throws -> Resolved {
+        let store = readOptions.layerCache
+        func unkept(_ ids: [Digest]) -> [Digest] { ids.filter { store?.contains($0, options: readOptions.export) != true } }
         if let inspect = try await engine.inspectImage(image.reference) {
-            let reader = LayerIndexReader(engine: engine, options: readOptions)
-            let (blobs, _) = try await reader.read([VerifiedImage(reference: image.reference, inspect: inspect)])
-            let layers = try ordered(inspect.rootFS?.layers ?? [], blobs, image)
-            return DiffSide(reference: image.reference, blobs: layers, checks: checks(labels: inspect.labels, platform: image.platform))
+            let ids = inspect.rootFS?.layers ?? []
+            var read: [Digest: LayerBlob] = [:]
+            if !unkept(ids).isEmpty {
+                (read, _) = try await LayerIndexReader(engine: engine, options: readOptions).read([VerifiedImage(reference: image.reference, inspect: inspect)])
+            }
+            return Resolved(diffIDs: ids, inMemory: Self.notKept(read, store: store, options: readOptions), checks: checks(labels: inspect.labels, platform: image.platform))
         }
         guard let parsed = try? ImageReference(parsing: image.reference), let registry = parsed.registry else {
             throw DescribeError("\(image.reference) is not in the engine\(options.registry == nil ? " (for a version pushed to a registry, give --registry)" : "")")
@@ -161,18 +212,16 @@ public struct FamilyDiff: Sendable {
         }
         // Layer indexes: kept here, else shared in the cache registry; the image is pulled only
         // for the layers neither knows.
-        var blobs: [Digest: LayerBlob] = [:]
-        let store = readOptions.layerCache
-        for id in remote.diffIDs { if let blob = store?.load(id, options: readOptions.export) { blobs[id] = blob } }
+        var read: [Digest: LayerBlob] = [:]
         if let shared = options.sharedIndex {
-            for id in remote.diffIDs where blobs[id] == nil {
+            for id in unkept(remote.diffIDs) {
                 if let blob = await shared.fetchIndex(id, options: readOptions.export) {
-                    blobs[id] = blob
                     store?.store(blob, diffID: id, options: readOptions.export)
+                    read[id] = blob
                 }
             }
         }
-        let missing = remote.diffIDs.filter { blobs[$0] == nil }
+        let missing = unkept(remote.diffIDs).filter { read[$0] == nil }
         if !missing.isEmpty {
             options.notes("pulling \(image.reference) to read \(missing.count) of its \(remote.diffIDs.count) layers (no index of them here or in the cache)")
             do {
@@ -182,8 +231,8 @@ public struct FamilyDiff: Sendable {
                 throw DescribeError("cannot pull \(image.reference): \(message)")
             }
             guard let inspect = try await engine.inspectImage(image.reference) else { throw DescribeError("\(image.reference) vanished after its pull") }
-            let (read, _) = try await LayerIndexReader(engine: engine, options: readOptions).read([VerifiedImage(reference: image.reference, inspect: inspect)])
-            blobs.merge(read) { kept, _ in kept }
+            let (pulled, _) = try await LayerIndexReader(engine: engine, options: readOptions).read([VerifiedImage(reference: image.reference, inspect: inspect)])
+            read.merge(pulled) { kept, _ in kept }
         }
         // Checks: this machine's last verify of the content, else the report the release attached.
         var known = checks(labels: remote.labels, platform: image.platform)
@@ -193,19 +242,18 @@ public struct FamilyDiff: Sendable {
         {
             known = VerifyRecords.checks(document["layers"]?.arrayValue?.first?["checks"])
         }
-        return DiffSide(reference: image.reference, blobs: try ordered(remote.diffIDs, blobs, image), checks: known)
+        return Resolved(diffIDs: remote.diffIDs, inMemory: Self.notKept(read, store: store, options: readOptions), checks: known)
+    }
+
+    /// What was read and could not be kept (a cache directory that cannot be written): held.
+    private static func notKept(_ read: [Digest: LayerBlob], store: LayerIndexStore?, options: Verifier.Options) -> [Digest: LayerBlob] {
+        read.filter { store?.contains($0.key, options: options.export) != true }
     }
 
     private var readOptions: Verifier.Options {
         var read = options.read
         read.sharedIndex = options.sharedIndex
         return read
-    }
-
-    private func ordered(_ ids: [Digest], _ blobs: [Digest: LayerBlob], _ image: Located) throws -> [LayerBlob] {
-        let layers = ids.compactMap { blobs[$0] }
-        guard layers.count == ids.count else { throw DescribeError("\(image.reference): \(ids.count - layers.count) of its layers could not be read") }
-        return layers
     }
 
     /// The image's checks from the last verify of its content hash on this machine.

@@ -1,5 +1,6 @@
 import ContainerBasics
 import DockerEngine
+import CSystemShims
 import Foundation
 import ImageGenValues
 import Inventory
@@ -10,8 +11,6 @@ import Planning
 public struct DescribedImage: Sendable {
     public var layer: LayerPlan
     public var inspect: ImageInspect
-    /// The image's layers, bottom first.
-    public var blobs: [LayerBlob]
     public var inventory: PackageInventory
     /// The image layers its recipe layer adds over its parent.
     public var addedLayers: Range<Int>
@@ -47,8 +46,9 @@ public struct ImageInventories: Sendable {
         self.options = options
     }
 
-    /// The images of the layers named (all when empty), each built for its current content hash.
-    public func read(layers names: [String] = []) async throws -> [DescribedImage] {
+    /// The images of the layers named (all when empty), each built for its current content hash;
+    /// `files`: their packages list their files too (else only their bytes).
+    public func read(layers names: [String] = [], files: Bool = false) async throws -> [DescribedImage] {
         let layers = names.isEmpty ? plan.layers : plan.layers.filter { names.contains($0.name) }
         let state = try await EngineState.check(plan, layers: layers, engine: engine)
         let notBuilt = layers.filter { layer in
@@ -59,18 +59,49 @@ public struct ImageInventories: Sendable {
             throw DescribeError("not built for the recipe as it is: \(notBuilt.map(\.displayName).joined(separator: ", ")) (run imagegen build)")
         }
         let inspections = Inspections(engine: engine)
-        let (blobs, _) = try await LayerIndexReader(engine: engine, options: options).read(layers, inspections: inspections)
-        var images: [DescribedImage] = []
+        var found: [(layer: LayerPlan, inspect: ImageInspect, diffIDs: [Digest])] = []
         for layer in layers {
-            guard let inspect = try await inspections.image(layer.reference), let diffIDs = inspect.rootFS?.layers,
-                diffIDs.allSatisfy({ blobs[$0] != nil })
-            else { throw DescribeError("\(layer.reference) vanished while it was read") }
-            let layerBlobs = diffIDs.compactMap { blobs[$0] }
+            guard let inspect = try await inspections.image(layer.reference), let diffIDs = inspect.rootFS?.layers else {
+                throw DescribeError("\(layer.reference) vanished while it was read")
+            }
+            found.append((layer, inspect, diffIDs))
+        }
+        // Layers not indexed yet are read as verify reads them (and kept); then the inventories
+        // are made a layer at a time from the kept indexes, each let go after its turn.
+        var inMemory: [Digest: LayerBlob] = [:]
+        let store = options.layerCache
+        let missing = Set(found.flatMap(\.diffIDs)).filter { id in store?.contains(id, options: options.export) != true }
+        if !missing.isEmpty {
+            (inMemory, _) = try await LayerIndexReader(engine: engine, options: options).read(
+                found.filter { $0.diffIDs.contains(where: missing.contains) }.map { VerifiedImage(reference: $0.layer.reference.description, inspect: $0.inspect) })
+            // What the kept indexes now hold is read again from there, a layer at a time.
+            inMemory = inMemory.filter { store?.contains($0.key, options: options.export) != true }
+        }
+        let exportOptions = options.export
+        // A family's images are each the one below plus layers: one walk up each chain makes the
+        // inventories of every image on it.
+        var inventories: [[Digest]: PackageInventory] = [:]
+        for chain in found.map(\.diffIDs).sorted(by: { $0.count > $1.count }) where inventories[chain] == nil {
+            let prefixes = found.map(\.diffIDs).filter { $0.count <= chain.count && Array(chain.prefix($0.count)) == $0 && inventories[$0] == nil }
+            let made = await BlockingWork.run { [inMemory] in
+                PackageInventory.make(
+                    count: chain.count,
+                    layer: { index in
+                        // What reading the layer before made and dropped goes back to the system
+                        // first: a large index is tens of MiB while it is read.
+                        imagegen_release_free_memory()
+                        return inMemory[chain[index]] ?? store?.load(chain[index], options: exportOptions)
+                    }, prefixes: prefixes.map(\.count), files: files)
+            }
+            guard let made else { throw DescribeError("a layer of \(found.first { $0.diffIDs == chain }?.layer.reference.description ?? "an image") could not be read") }
+            for prefix in prefixes { inventories[prefix] = made[prefix.count] }
+        }
+        var images: [DescribedImage] = []
+        for (layer, inspect, diffIDs) in found {
             let parentCount = try await parentLayerCount(layer, inspections: inspections)
+            guard let inventory = inventories[diffIDs] else { throw DescribeError("\(layer.reference) could not be read") }
             images.append(
-                DescribedImage(
-                    layer: layer, inspect: inspect, blobs: layerBlobs, inventory: PackageInventory.make(layerBlobs),
-                    addedLayers: min(parentCount, layerBlobs.count)..<layerBlobs.count))
+                DescribedImage(layer: layer, inspect: inspect, inventory: inventory, addedLayers: min(parentCount, diffIDs.count)..<diffIDs.count))
         }
         return images
     }

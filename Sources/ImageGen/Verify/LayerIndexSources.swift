@@ -29,8 +29,11 @@ struct KeptIndexes: LayerIndexSource {
     let options: ImageExport.Options
 
     func read(_ wanted: Set<Digest>, of images: [VerifiedImage]) async throws -> [Digest: (LayerBlob, LayerSource)] {
+        let ids = Array(wanted), store = self.store, options = self.options
+        // Parsing a large index takes a while: one per core.
+        let loaded = ids.map { store.load($0, options: options) }
         var found: [Digest: (LayerBlob, LayerSource)] = [:]
-        for id in wanted { if let blob = store.load(id, options: options) { found[id] = (blob, .index) } }
+        for (id, blob) in zip(ids, loaded) { if let blob { found[id] = (blob, .index) } }
         return found
     }
 }

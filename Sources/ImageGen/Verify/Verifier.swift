@@ -165,7 +165,7 @@ public struct Verifier: Sendable {
         return ImageUnderTest(
             plan: layer, recipe: plan.recipe, inspect: inspect, history: history, layers: blobs,
             parentLayerCount: common, parentName: parentName, layerOrigins: origins, view: FileSystemView(layers: blobs),
-            inventory: PackageInventory.make(blobs))
+            inventory: PackageInventory.make(blobs, files: false))
     }
 
     /// The probes of the layer, its toolsets and its ancestors, in one container.

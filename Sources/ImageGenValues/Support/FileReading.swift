@@ -10,7 +10,7 @@ package func readSmallFile(_ path: String) throws -> String {
 
 /// Reads a file whole, in one allocation of its size (files here are read on every run, so
 /// `FileManager`'s copies through `Data` show), refusing one larger than `limit`.
-func readFileBytes(_ path: String, limit: Int) throws -> [UInt8] {
+public func readFileBytes(_ path: String, limit: Int) throws -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { throw FileSystemError.errno("open", path) }
     defer { close(fd) }

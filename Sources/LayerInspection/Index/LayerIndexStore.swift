@@ -34,11 +34,14 @@ public final class LayerIndexStore: Sendable {
         "\(version)-rules\(SecretScanner.rulesVersion)-packages\(PackageRecord.parserVersion)-\(options.scanSecrets ? options.secretScanLimit : -1)"
     }
 
+    /// Whether an index of the layer is kept (without reading it).
+    public func contains(_ diffID: Digest, options: ImageExport.Options) -> Bool {
+        path(diffID, options: options).map { FileManager.default.fileExists(atPath: $0) } ?? false
+    }
+
     public func load(_ diffID: Digest, options: ImageExport.Options) -> LayerBlob? {
-        guard let path = path(diffID, options: options), let data = FileManager.default.contents(atPath: path),
-            let document = try? JSONValue(parsing: data)
-        else { return nil }
-        return Self.decode(document, key: diffID.description)
+        guard let path = path(diffID, options: options), let bytes = try? readFileBytes(path, limit: 1 << 30) else { return nil }
+        return Self.decode(bytes: bytes, key: diffID.description)
     }
 
     public func store(_ blob: LayerBlob, diffID: Digest, options: ImageExport.Options) {
@@ -71,6 +74,75 @@ public final class LayerIndexStore: Sendable {
             "kept": .object(blob.keptFiles.mapValues { .string(Data($0).base64EncodedString()) }),
             "packages": .object(blob.packageRecords.mapValues(\.json)),
         ]
+    }
+
+    /// Reads an index from its bytes without building its JSON tree (an index of a large layer
+    /// holds tens of thousands of entries); nil when it is not one.
+    package static func decode(bytes: [UInt8], key: String) -> LayerBlob? {
+        var reader = JSONReader(bytes: bytes)
+        var blob = LayerBlob(key: key)
+        var sawSize = false, sawFiles = false
+        do {
+            try reader.readObject { reader, name throws(JSONValue.DecodeError) in
+                switch name {
+                case "size":
+                    blob.size = try reader.readInt()
+                    sawSize = true
+                case "files":
+                    sawFiles = true
+                    try reader.readArray { reader throws(JSONValue.DecodeError) in
+                        var fields: (String, String, Int64, Int64, Int64, Int64, String?) = ("", "", 0, 0, 0, 0, nil)
+                        var position = 0
+                        try reader.readArray { reader throws(JSONValue.DecodeError) in
+                            switch position {
+                            case 0: fields.0 = try reader.readString()
+                            case 1: fields.1 = try reader.readString()
+                            case 2: fields.2 = try reader.readInt()
+                            case 3: fields.3 = try reader.readInt()
+                            case 4: fields.4 = try reader.readInt()
+                            case 5: fields.5 = try reader.readInt()
+                            default: fields.6 = try reader.readOptionalString()
+                            }
+                            position += 1
+                        }
+                        guard position == 7, let kind = ArchiveReader.Entry.Kind(rawValue: fields.1) else { throw .invalid("a file entry of 7 fields") }
+                        blob.files.append(
+                            LayerFile(path: fields.0, kind: kind, size: fields.2, mode: UInt32(fields.3), uid: fields.4, gid: fields.5, linkTarget: fields.6))
+                    }
+                case "deletions": try reader.readArray { reader throws(JSONValue.DecodeError) in blob.deletions.append(try reader.readString()) }
+                case "opaque": try reader.readArray { reader throws(JSONValue.DecodeError) in blob.opaqueDirectories.append(try reader.readString()) }
+                case "secrets":
+                    try reader.readArray { reader throws(JSONValue.DecodeError) in
+                        let hit = try reader.readValue()
+                        guard let path = hit["path"]?.stringValue, let rule = hit["rule"]?.stringValue, let summary = hit["summary"]?.stringValue else {
+                            throw .invalid("a secret entry")
+                        }
+                        blob.secrets.append(
+                            SecretHit(
+                                path: path,
+                                finding: SecretFinding(
+                                    rule: rule, summary: summary, line: Int(hit["line"]?.intValue ?? 0), column: Int(hit["column"]?.intValue ?? 0))))
+                    }
+                case "scanned": blob.scannedFiles = Int(try reader.readInt())
+                case "binary": blob.skippedBinary = Int(try reader.readInt())
+                case "large": blob.skippedLarge = Int(try reader.readInt())
+                case "kept":
+                    try reader.readObject { reader, path throws(JSONValue.DecodeError) in
+                        if let data = Data(base64Encoded: try reader.readString()) { blob.keptFiles[path] = Array(data) }
+                    }
+                case "packages":
+                    try reader.readObject { reader, path throws(JSONValue.DecodeError) in
+                        guard let record = PackageRecord(json: try reader.readValue()) else { throw .invalid("a package record") }
+                        blob.packageRecords[path] = record
+                    }
+                default: _ = try reader.readValue()
+                }
+            }
+            try reader.finish()
+        } catch {
+            return nil
+        }
+        return sawSize && sawFiles ? blob : nil
     }
 
     package static func decode(_ document: JSONValue, key: String) -> LayerBlob? {
