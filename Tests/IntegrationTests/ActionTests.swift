@@ -26,8 +26,11 @@ struct ActionTests {
 
     /// Runs the action's imagegen step for one command; `inputs` as the `env:` block maps them.
     static func runStep(_ inputs: [String: String], in scratch: Scratch) throws -> (status: Int32, stdout: String, stderr: String) {
-        var environment = ["IMAGEGEN": imagegenExecutable, "IMAGEGEN_CACHE_DIR": scratch.url(".cache"), "FORK": inputs["FORK"] ?? "false"]
-        for key in ["RECIPE", "COMMAND", "CACHE", "CACHE_MODE", "VERSION", "REGISTRY", "REPORT", "BUILD_CA"] { environment[key] = inputs[key] ?? "" }
+        var environment = [
+            "IMAGEGEN": imagegenExecutable, "IMAGEGEN_CACHE_DIR": scratch.url(".cache"), "FORK": inputs["FORK"] ?? "false",
+            "RUNNER_TEMP": scratch.path, "GITHUB_STEP_SUMMARY": scratch.url("step-summary.md"),
+        ]
+        for key in ["RECIPE", "COMMAND", "CACHE", "CACHE_MODE", "VERSION", "REGISTRY", "REPORT", "BUILD_CA", "DIFF_FROM"] { environment[key] = inputs[key] ?? "" }
         return try run("/bin/bash", ["-e", "-c", try script("imagegen")], directory: scratch.path, environment: environment)
     }
 
@@ -93,9 +96,16 @@ struct ActionTests {
             for tag in ["1.2.3", "1.2", "1", "latest"] { fixture.removeAfterwards("\(registry.address)/team/\(base.imageName.path):\(tag)") }
             for tag in ["1.2.3", "1.2", "1", "latest"] { fixture.removeAfterwards("\(base.imageName.path):\(tag)") }
 
+            // diff: the release against the current build, in the job summary.
+            let diff = try Self.runStep(["RECIPE": recipe, "COMMAND": "diff", "DIFF_FROM": "1.2.3", "REGISTRY": "\(registry.address)/Team"], in: fixture.scratch)
+            #expect(diff.status == 0, "\(diff.stdout)\(diff.stderr)")
+            #expect(fixture.scratch.read("step-summary.md")?.contains("### imagegen diff `1.2.3` → `current`") == true, "\(diff.stdout)")
+            let noSide = try Self.runStep(["RECIPE": recipe, "COMMAND": "diff"], in: fixture.scratch)
+            #expect(noSide.status == 2 && noSide.stdout.contains("::error::diff needs diff-from"))
+
             let wrong = try Self.runStep(["RECIPE": recipe, "COMMAND": "deploy"], in: fixture.scratch)
             #expect(wrong.status == 2)
-            #expect(wrong.stdout.contains("::error::command must be build, verify or release"))
+            #expect(wrong.stdout.contains("::error::command must be build, verify, release or diff"))
         }
     }
 }
