@@ -19,10 +19,13 @@ struct BuildCommand: AsyncParsableCommand {
             tagged <recipe>-<layer>:<content hash prefix>; no other tag is touched. Exit codes: 0 \
             every layer built or cached, 1 a layer failed, 2 bad input, 3 the engine is unreachable.
 
-            With --cache REGISTRY[/NAMESPACE], a layer not in the engine is looked up as \
-            REGISTRY/NAMESPACE/<recipe>-<layer>:<hash prefix> and pulled when its labels carry the \
-            layer's content hash and base; a layer built is pushed there (readwrite). The cache \
-            never fails a build: when it cannot be used, one warning says why.
+            With --cache REGISTRY[/NAMESPACE], the registry is where built layers live and the engine \
+            a cache of it: a layer not in the engine is looked up as \
+            REGISTRY/NAMESPACE/<recipe>-<layer>:<hash prefix> and, when its labels carry the layer's \
+            content hash and base, counted as built there (in registry) without a pull; only a layer \
+            that must be built pulls what it stands on. --load pulls every such layer into the engine. \
+            What is built, and what the engine has that the registry lacks, is pushed there \
+            (readwrite). The cache never fails a build: when it cannot be used, one warning says why.
             """)
 
     @OptionGroup var options: RecipeOptions
@@ -44,6 +47,9 @@ struct BuildCommand: AsyncParsableCommand {
 
     @Flag(help: "Pull missing external base images from their registry.")
     var pull = false
+
+    @Flag(help: "With --cache: pull every layer the cache holds into the engine (by default only those a build needs).")
+    var load = false
 
     @Option(help: "Output: text (progress and a summary) or json (one event per line).")
     var format: OutputFormat = .text
@@ -87,6 +93,7 @@ struct BuildCommand: AsyncParsableCommand {
         buildOptions.jobs = jobs
         buildOptions.builder = builder
         buildOptions.pull = pull
+        buildOptions.load = load
         buildOptions.limits.memory = try memory.map { try ByteSize(parsing: $0).bytes }
         buildOptions.limits.memorySwap = try memorySwap.map { $0 == "-1" ? -1 : try ByteSize(parsing: $0).bytes }
         buildOptions.limits.cpuShares = cpuShares

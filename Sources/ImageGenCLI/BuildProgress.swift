@@ -161,7 +161,10 @@ final class BuildProgress: Sendable {
         let built = report.outcomes.filter { $0.state == .built }.count
         let cached = report.outcomes.filter { $0.state == .cached }.count
         let pulled = report.outcomes.filter { $0.state == .pulled }.count
-        let counts = "\(built) built, \(cached) cached, " + (pulled > 0 ? "\(pulled) pulled, " : "") + "\(report.outcomes.count - built - cached - pulled) not built"
+        let inRegistry = report.outcomes.filter { $0.state == .inRegistry }.count
+        let counts =
+            "\(built) built, \(cached) cached, " + (pulled > 0 ? "\(pulled) pulled, " : "") + (inRegistry > 0 ? "\(inRegistry) in registry, " : "")
+            + "\(report.outcomes.count - built - cached - pulled - inRegistry) not built"
         Console.out("\(counts); \(report.uploads) build context\(report.uploads == 1 ? "" : "s") uploaded (\(report.builder) builder)")
     }
 
@@ -174,6 +177,7 @@ final class BuildProgress: Sendable {
         case .started: break
         case .cached(let layer, let id): Console.error("[\(layer)] cached \(id.short)")
         case .pulled(let layer, let id, let from): Console.error("[\(layer)] pulled \(id.short) from \(from)")
+        case .inRegistry(let layer, let id, let at): Console.error("[\(layer)] in registry \(id.short) at \(at)")
         case .pushed(let layer, let reference): Console.error("[\(layer)] pushed \(reference)")
         case .cacheWarning(let message): Console.warn(message)
         case .uploading(let layer, let bytes): Console.error("[\(layer)] uploading build context (\(ByteSize(bytes: bytes)))")
@@ -194,6 +198,7 @@ final class BuildProgress: Sendable {
         case .started: object["event"] = "started"
         case .cached(_, let id): object["event"] = "cached"; object["imageID"] = .string(id.description)
         case .pulled(_, let id, let from): object["event"] = "pulled"; object["imageID"] = .string(id.description); object["from"] = .string(from)
+        case .inRegistry(_, let id, let at): object["event"] = "inRegistry"; object["imageID"] = .string(id.description); object["at"] = .string(at)
         case .pushed(_, let reference): object["event"] = "pushed"; object["reference"] = .string(reference)
         case .cacheWarning(let message): object["event"] = "cacheWarning"; object["message"] = .string(message)
         case .uploading(_, let bytes): object["event"] = "uploading"; object["bytes"] = .int(bytes)
@@ -234,6 +239,11 @@ final class BuildProgress: Sendable {
         case .pulled(let layer, _, _):
             change(layer) { state in
                 state.state = "pulled"; state.tone = .done
+                state.finished = state.started.map { now.timeIntervalSince($0) } ?? 0
+            }
+        case .inRegistry(let layer, _, _):
+            change(layer) { state in
+                state.state = "in registry"; state.tone = .done
                 state.finished = state.started.map { now.timeIntervalSince($0) } ?? 0
             }
         case .pushed(let layer, _):

@@ -24,6 +24,7 @@ public actor RegistryCacheSession {
     var emptyConfigPush: Task<RegistryClient.Descriptor, any Error>?
     var indexPushes: [String: Task<Void, any Error>] = [:]
     private var hits: [String: ImageReference] = [:]
+    private var hitImages: [ImageReference: ImageID] = [:]
 
     /// What the cache holds for a layer.
     public enum Lookup: Sendable, Equatable {
@@ -77,12 +78,16 @@ public actor RegistryCacheSession {
             }
             let hit = ImageReference(repository, tag: layer.tag)
             hits[key] = hit
+            hitImages[hit] = image.configDigest
             return .hit(hit)
         } catch {
             disable("\(error)")
             return .miss
         }
     }
+
+    /// The image ID (config digest) of a hit this session looked up.
+    public func imageID(of hit: ImageReference) -> ImageID? { hitImages[hit] }
 
     /// Pulls a hit ahead of its turn, under the cache's name only (``pull(_:for:baseIdentity:engine:)``
     /// tags it later); false if the pull did not happen. It never turns the cache off: the

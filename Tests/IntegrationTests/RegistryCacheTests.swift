@@ -41,9 +41,10 @@ struct RegistryCacheTests {
         return root
     }
 
-    static func build(_ plan: BuildPlan, on engine: DockerEngine, cache: RegistryCacheSession?) async throws -> (BuildReport, EventLog) {
+    static func build(_ plan: BuildPlan, on engine: DockerEngine, cache: RegistryCacheSession?, load: Bool = false) async throws -> (BuildReport, EventLog) {
         var options = BuildOptions()
         options.cache = cache
+        options.load = load
         let log = EventLog()
         let report = try await Builder(engine: engine, plan: plan, options: options, events: log.record).run()
         return (report, log)
@@ -66,7 +67,18 @@ struct RegistryCacheTests {
         log.all.compactMap { if case .cacheWarning(let message) = $0 { message } else { nil } }
     }
 
-    @Test("A fresh engine with the base loaded pulls every layer and builds none; a changed top layer builds alone")
+    /// The layer blobs of the cache's images (what a pull would fetch), from their manifests.
+    static func layerBlobs(_ plan: BuildPlan, in registry: LocalRegistry) throws -> Set<String> {
+        var digests = Set<String>()
+        for layer in plan.layers {
+            let manifest = registry.get("/v2/cache/\(layer.imageName.path)/manifests/\(layer.tag.value)", accept: "application/vnd.docker.distribution.manifest.v2+json")
+            let document = try JSONValue(parsing: Data(manifest.body.utf8))
+            for entry in document["layers"]?.arrayValue ?? [] { if let digest = entry["digest"]?.stringValue { digests.insert(digest) } }
+        }
+        return digests
+    }
+
+    @Test("A fresh engine with the base loaded: nothing changed decides every layer in the registry and pulls no layer blob; --load pulls them; a changed top layer pulls its parent alone and builds itself")
     func freshEngine() async throws {
         let registry = try LocalRegistry(credentials: (user: "ci", password: "cache-test-pw-\(UInt32.random(in: 0...UInt32.max))"))
         try await withRecipeFixture("cache") { fixture in
@@ -82,6 +94,8 @@ struct RegistryCacheTests {
             for layer in plan.layers {
                 #expect(try registry.tags("cache/\(layer.imageName.path)") == [layer.tag.value])
             }
+            let blobs = try Self.layerBlobs(plan, in: registry)
+            #expect(blobs.count >= 3, "the base's layer and each layer's own")
 
             // Engine B: empty but for the same base, moved as `docker save | docker load` would.
             let engineB = try PrivateDockerd()
@@ -94,10 +108,19 @@ struct RegistryCacheTests {
             #expect(identityA == identityB)
             #expect(identityA.hasPrefix("rootfs:sha256:"), "a base with no registry digest is known by its root file system")
 
-            let (pulled, pulledLog) = try await Self.build(plan, on: second, cache: try await Self.session(registry))
+            // Nothing changed: every layer is decided from its manifest; no layer blob leaves the registry.
+            let served = registry.blobsServed().count
+            let (decided, decidedLog) = try await Self.build(plan, on: second, cache: try await Self.session(registry))
+            #expect(decided.outcomes.map(\.state) == [.inRegistry, .inRegistry])
+            #expect(decided.succeeded && decided.uploads == 0)
+            #expect(decidedLog.steps(of: "base").isEmpty && decidedLog.steps(of: "top").isEmpty, "no build step ran")
+            #expect(Set(registry.blobsServed().dropFirst(served)).isDisjoint(with: blobs), "no layer blob was pulled")
+            for layer in plan.layers { #expect(try await second.inspectImage(layer.reference) == nil, "\(layer.reference) was not pulled") }
+
+            // --load: every layer pulled, the last first (its image brings those under it).
+            let (pulled, pulledLog) = try await Self.build(plan, on: second, cache: try await Self.session(registry), load: true)
             #expect(pulled.outcomes.map(\.state) == [.pulled, .pulled])
             #expect(pulled.uploads == 0, "no build context was sent")
-            #expect(pulledLog.steps(of: "base").isEmpty && pulledLog.steps(of: "top").isEmpty, "no build step ran")
             #expect(Self.pushed(pulledLog).isEmpty)
             #expect(
                 pulledLog.outputs(of: "top").contains { $0.hasPrefix("cache: pulling") && $0.hasSuffix("first: it holds every layer under it") },
@@ -114,17 +137,21 @@ struct RegistryCacheTests {
                 options: {
                     var options = Verifier.Options()
                     options.layerCache = nil
+                    options.records = nil
                     return options
                 }()
             ).run()
             #expect(verify.passed, "\(verify.checks.filter { !$0.passed }.map { "\($0.layer) \($0.name): \($0.message)" })")
 
-            // A changed file of the top layer: on B only that layer builds.
+            // A changed file of the top layer, on a B that has only the base image again: the top
+            // layer's parent is pulled (it is built on it), and only it; the top layer builds.
+            for layer in plan.layers { try await second.removeImage(layer.reference.description, force: true) }
             fixture.scratch.write("notes.txt", "v2\n")
             let changed = try planRecipe(Self.recipe(fixture.name, root: root, note: "v2"), in: fixture.scratch)
             #expect(changed.layer(named: "base")?.contentHash == plan.layer(named: "base")?.contentHash)
             let (rebuilt, rebuiltLog) = try await Self.build(changed, on: second, cache: try await Self.session(registry))
-            #expect(rebuilt.outcomes.map(\.state) == [.cached, .built])
+            #expect(rebuilt.outcomes.map(\.state) == [.inRegistry, .built])
+            #expect(rebuiltLog.all.filter { if case .pulled = $0 { true } else { false } }.map(\.layer) == ["base"], "the parent, once")
             #expect(rebuiltLog.steps(of: "base").isEmpty)
             #expect(Self.pushed(rebuiltLog) == ["top"])
             #expect(try registry.tags("cache/\(fixture.name)-top") == Set(plan.layers[1...].map(\.tag.value) + changed.layers[1...].map(\.tag.value)))
@@ -214,7 +241,10 @@ struct RegistryCacheTests {
             let plannedAfter = try imagegen(["plan", path, "--cache", "\(registry.address)/cache"], in: fixture.scratch)
             #expect(plannedAfter.stdout.components(separatedBy: "in the cache: pull").count == 3, "\(plannedAfter.stdout)")
 
-            let pulled = try imagegen(["build", path, "--cache", "\(registry.address)/cache", "--cache-mode", "read", "--format", "json"], in: fixture.scratch)
+            let found = try imagegen(["build", path, "--cache", "\(registry.address)/cache", "--cache-mode", "read", "--format", "json"], in: fixture.scratch)
+            #expect(found.status == 0, "\(found.stderr)")
+            #expect(found.stdout.components(separatedBy: "\"event\":\"inRegistry\"").count == 3, "decided in the registry, not pulled")
+            let pulled = try imagegen(["build", path, "--cache", "\(registry.address)/cache", "--cache-mode", "read", "--load", "--format", "json"], in: fixture.scratch)
             #expect(pulled.status == 0, "\(pulled.stderr)")
             #expect(pulled.stdout.components(separatedBy: "\"event\":\"pulled\"").count == 3)
 

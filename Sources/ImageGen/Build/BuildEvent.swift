@@ -18,6 +18,9 @@ public enum BuildEvent: Sendable, Equatable {
     case cached(layer: String, imageID: ImageID)
     /// Not here but in the cache registry: pulled, not built.
     case pulled(layer: String, imageID: ImageID, from: String)
+    /// In the cache registry for its content hash and base: decided from its manifest, not pulled
+    /// (a layer built on it pulls it then, or `--load` pulls every one).
+    case inRegistry(layer: String, imageID: ImageID, at: String)
     /// Built, then pushed to the cache registry under its content-hash tag.
     case pushed(layer: String, reference: String)
     /// The cache registry did not answer or refused; the run goes on without it.
@@ -34,7 +37,8 @@ public enum BuildEvent: Sendable, Equatable {
     public var layer: String? {
         switch self {
         case .planned, .baseResolved, .cacheWarning: nil
-        case .started(let layer), .cached(let layer, _), .pulled(let layer, _, _), .pushed(let layer, _), .uploading(let layer, _), .step(let layer, _, _, _),
+        case .started(let layer), .cached(let layer, _), .pulled(let layer, _, _), .inRegistry(let layer, _, _), .pushed(let layer, _), .uploading(let layer, _),
+            .step(let layer, _, _, _),
             .output(let layer, _),
             .built(let layer, _, _), .failed(let layer, _, _, _, _), .skipped(let layer, _):
             layer
@@ -44,7 +48,14 @@ public enum BuildEvent: Sendable, Equatable {
 
 /// What happened to one layer.
 public struct LayerOutcome: Sendable, Equatable {
-    public enum State: String, Sendable { case cached, pulled, built, failed, skipped }
+    public enum State: String, Sendable {
+        case cached, pulled, built, failed, skipped
+        /// In the cache registry, not in the engine (nothing pulled).
+        case inRegistry = "in-registry"
+
+        /// The layer's image exists, here or in the cache registry.
+        public var isAvailable: Bool { [.cached, .pulled, .built, .inRegistry].contains(self) }
+    }
 
     public var layer: String
     /// The platform, for a multi-platform recipe.
@@ -67,7 +78,7 @@ public struct BuildReport: Sendable {
     public var uploads: Int
     public var builder: String
 
-    public var succeeded: Bool { outcomes.allSatisfy { [.cached, .pulled, .built].contains($0.state) } }
+    public var succeeded: Bool { outcomes.allSatisfy(\.state.isAvailable) }
     public func outcome(_ layer: String, platform: Platform? = nil) -> LayerOutcome? {
         outcomes.first { $0.layer == layer && (platform == nil || $0.platform == platform) }
     }

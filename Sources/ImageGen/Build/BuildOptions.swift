@@ -31,8 +31,13 @@ public struct BuildOptions: Sendable {
     /// Certificates (PEM) that builder stages trust when installing pip and npm packages, for
     /// a TLS-intercepting proxy. Never in an image, and not a hash input.
     public var buildCA: [UInt8]?
-    /// The registry that layers are pulled from before building, and pushed to after.
+    /// The registry where built layers live: a layer it holds is decided from its manifest and
+    /// pulled only when a layer built on it (or copying from it) needs it here; what is built, or
+    /// cached here but missing there, is pushed (read-write caches).
     public var cache: RegistryCacheSession?
+    /// With a cache: pull every layer it holds into the engine (as `docker pull` would), not only
+    /// those that a build needs.
+    public var load = false
     /// Seconds to wait for another run's build of the same layer (see ``BuildLock``) before
     /// failing the layer.
     public var lockTimeout: Double = 3600

@@ -9,13 +9,15 @@ import RegistryCache
 /// One layer: on every platform at once, each already built, pulled from the cache, or built
 /// under the engine's build lock.
 extension Builder {
-    func buildAllPlatforms(_ group: [LayerPlan], bases: [Platform?: Base], builder: BuildParameters.Builder, prefetched: Set<String> = []) async throws -> [LayerOutcome] {
+    func buildAllPlatforms(
+        _ group: [LayerPlan], bases: [Platform?: Base], all: ResolvedBases, builder: BuildParameters.Builder, prefetched: Set<String> = []
+    ) async throws -> [LayerOutcome] {
         let results = try await withThrowingTaskGroup(of: (Int, LayerOutcome, Bool).self) { tasks in
             for (index, layer) in group.enumerated() {
                 guard let base = bases[layer.platform] else { continue }
                 tasks.addTask {
                     let (outcome, tagged) = try await buildOrReuse(
-                        layer, base: base, builder: builder, engine: engine(for: layer.platform),
+                        layer, base: base, all: all, builder: builder, engine: engine(for: layer.platform),
                         prefetched: prefetched.contains(layer.displayName))
                     return (index, outcome, tagged)
                 }
@@ -45,7 +47,9 @@ extension Builder {
     /// whether this run tagged it (so that a failure elsewhere can take the tag back). A layer
     /// this run must make is made under the engine's build lock for its reference: a second run
     /// of the same recipe waits, then finds it built (no two images fight over one tag).
-    func buildOrReuse(_ layer: LayerPlan, base: Base, builder: BuildParameters.Builder, engine: DockerEngine, prefetched: Bool = false) async throws -> (LayerOutcome, Bool) {
+    func buildOrReuse(
+        _ layer: LayerPlan, base: Base, all: ResolvedBases, builder: BuildParameters.Builder, engine: DockerEngine, prefetched: Bool = false
+    ) async throws -> (LayerOutcome, Bool) {
         let started = Date()
         events(.started(layer: layer.displayName))
         // A prefetched layer's image is here under the cache's name only: it is pulled, not cached.
@@ -54,6 +58,8 @@ extension Builder {
         }
         if !options.noCache, let reused = try await reuse(layer, base: base, engine: engine, started: started, announce: true) { return reused }
 
+        // It is built here: what it stands on must be here too.
+        if !options.noCache { try await pullDependencies(of: layer, bases: all, engine: engine) }
         let held: BuildLock.Held
         do {
             let parent = layer.parentLayer == nil ? base.from : layer.from
@@ -95,7 +101,7 @@ extension Builder {
         case .missing:
             break
         }
-        if let pulled = try await pullFromCache(layer, baseIdentity: base.identity, engine: engine, started: started) { return (pulled, true) }
+        if let found = try await findInCache(layer, baseIdentity: base.identity, engine: engine, started: started) { return (found, found.state == .pulled) }
         return nil
     }
 

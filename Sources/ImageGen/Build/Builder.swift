@@ -87,7 +87,7 @@ public struct Builder: Sendable {
                             waiting.remove(at: index)
                             running += 1
                             let ahead = Set(prefetched.map(\.layer))
-                            group.addTask { try await buildAllPlatforms(platforms, bases: resolved, builder: builder, prefetched: ahead) }
+                            group.addTask { try await buildAllPlatforms(platforms, bases: resolved, all: bases, builder: builder, prefetched: ahead) }
                         }
                     }
                     guard running > 0, let finished = try await group.next() else { break }
@@ -140,7 +140,7 @@ public struct Builder: Sendable {
         // Its parent and the layers it copies from, each built on every platform.
         for dependency in group.first?.dependencies ?? [] {
             guard let dependencyOutcomes = outcomes[dependency] else { return .wait }
-            if !dependencyOutcomes.allSatisfy({ [.built, .cached, .pulled].contains($0.state) }) {
+            if !dependencyOutcomes.allSatisfy(\.state.isAvailable) {
                 let how = dependency == group.first?.parentLayer ? "it is built on" : "it copies from"
                 return .skip(reason: "layer '\(dependency)' \(how) did not build", failed: false)
             }

@@ -39,19 +39,33 @@ final class LocalRegistry: @unchecked Sendable {
             "config.yml",
             """
             version: 0.1
-            log: {level: warn}
+            log: {level: warn, accesslog: {disabled: false}}
             storage: {filesystem: {rootdirectory: \(directory.url("data"))}, delete: {enabled: true}}
             http: {addr: "127.0.0.1:\(port)"}
             """ + (credentials == nil ? "" : "\nauth: {htpasswd: {realm: imagegen-test, path: \(directory.url("htpasswd"))}}\n"))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["serve", directory.url("config.yml")]
-        process.standardOutput = FileHandle.nullDevice
+        // The access log (what was asked of it) goes to a file the tests read.
+        FileManager.default.createFile(atPath: directory.url("access.log"), contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: directory.url("access.log"))
         process.standardError = FileHandle.nullDevice
         try process.run()
         self.process = process
         for _ in 0..<100 where get("/v2/").status != 200 { usleep(100_000) }
         guard get("/v2/").status == 200 else { throw TestFailure("docker-registry did not answer on \(address)") }
+    }
+
+    /// The digests of the blobs served so far (GET answered 200 or a redirect), in order.
+    func blobsServed() -> [String] {
+        let log = directory.read("access.log") ?? ""
+        return log.split(separator: "\n").compactMap { line in
+            guard let request = line.range(of: "\"GET /v2/"), let blobs = line[request.upperBound...].range(of: "/blobs/sha256:") else { return nil }
+            let rest = line[blobs.upperBound...]
+            let digest = "sha256:" + rest.prefix { $0.isHexDigit }
+            let status = rest.split(separator: "\"", maxSplits: 2).dropFirst().first?.split(separator: " ").first ?? ""
+            return ["200", "307"].contains(String(status)) ? digest : nil
+        }
     }
 
     func stop() {
