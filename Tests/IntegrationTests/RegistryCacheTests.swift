@@ -78,7 +78,9 @@ struct RegistryCacheTests {
         return digests
     }
 
-    @Test("A fresh engine with the base loaded: nothing changed decides every layer in the registry and pulls no layer blob; --load pulls them; a changed top layer pulls its parent alone and builds itself")
+    @Test(
+        "A fresh engine: nothing changed pulls no layer blob; --load pulls them; a changed top layer pulls its parent alone"
+    )
     func freshEngine() async throws {
         let registry = try LocalRegistry(credentials: (user: "ci", password: "cache-test-pw-\(UInt32.random(in: 0...UInt32.max))"))
         try await withRecipeFixture("cache") { fixture in
