@@ -16,7 +16,7 @@ extension RegistryClient {
 
     public static let emptyConfigType = "application/vnd.oci.empty.v1+json"
     public static let imageManifestType = "application/vnd.oci.image.manifest.v1+json"
-    static let emptyConfig: [UInt8] = Array("{}".utf8)
+    public static let emptyConfig: [UInt8] = Array("{}".utf8)
 
     /// The fallback tag of a subject: `sha256-<hex>`.
     public static func referrersTag(_ subject: Digest) -> String { "\(subject.algorithm)-\(subject.hex)" }

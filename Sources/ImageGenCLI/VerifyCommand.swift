@@ -42,6 +42,9 @@ struct VerifyCommand: AsyncParsableCommand {
         help: "Read layers not yet indexed: auto (the engine's storage where readable, else by a helper container, else the engine's export), storage, helper, or export.")
     var layersFrom: Verifier.LayersFrom = .auto
 
+    @Flag(help: "Run every check here, even for images whose passing result the cache registry keeps (--cache); the results are kept as ever.")
+    var recheck = false
+
     func run() async throws {
         let plan = try await options.loadPlan()
         for layer in layers where plan.layer(named: layer) == nil {
@@ -51,6 +54,7 @@ struct VerifyCommand: AsyncParsableCommand {
         verifyOptions.layers = layers
         verifyOptions.probeTimeout = probeTimeout
         verifyOptions.layersFrom = layersFrom
+        verifyOptions.reuseResults = !recheck
         verifyOptions.notes = { Console.error($0) }
         let engine = try await engineOptions.connect()
         let native = try await engineOptions.connectPlatforms()
@@ -60,7 +64,9 @@ struct VerifyCommand: AsyncParsableCommand {
             // Each platform on its engine; a recipe without platforms is one run, as ever.
             for (platform, platformPlan) in plan.perPlatform {
                 let platformEngine = platform.flatMap { native[$0] } ?? engine
-                verifyOptions.sharedIndex = try await cache.restore(platformPlan, layers: layers, engine: platformEngine)
+                // With a cache, results it keeps for the same image, rules and policy are reused,
+                // and only what is verified here is pulled (see VerifyResults).
+                verifyOptions.sharedIndex = try await cache.open(for: platformPlan)
                 let settings = verifyOptions
                 let part = try await withInterruptHandling { try await Verifier(engine: platformEngine, plan: platformPlan, options: settings).run() }
                 report.layers += part.layers

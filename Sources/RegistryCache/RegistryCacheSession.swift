@@ -17,12 +17,10 @@ public actor RegistryCacheSession {
     private let auth: RegistryAuth
     private var unavailable: String?
     private var warned = false
-    /// The empty config of shared layer indexes, once it is in the registry.
-    /// The empty config blob's upload, and each layer index's, made once per session: two uploads
-    /// of the same blob at once let docker-registry answer a manifest that names it with
-    /// `DIGEST_INVALID` (it reads the blob's link while the other upload rewrites it).
-    var emptyConfigPush: Task<RegistryClient.Descriptor, any Error>?
-    var indexPushes: [String: Task<Void, any Error>] = [:]
+    /// Each repository's empty config blob upload, and each artifact's, made once per session
+    /// (see ``emptyConfig(client:repository:)``).
+    var emptyConfigPushes: [String: Task<RegistryClient.Descriptor, any Error>] = [:]
+    var artifactPushes: [String: Task<Void, any Error>] = [:]
     private var hits: [String: ImageReference] = [:]
     private var hitImages: [ImageReference: ImageID] = [:]
 

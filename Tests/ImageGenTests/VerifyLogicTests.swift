@@ -115,3 +115,49 @@ struct VerifyLogicTests {
         #expect(ProbeRunner.script(["echo 'it''s'"], marker: marker, timeoutSeconds: 5).contains("/bin/sh -c 'echo '\\''it'\\'''\\''s'\\'''"))
     }
 }
+
+@Suite("verify results kept in the cache")
+struct VerifyResultKeyTests {
+    static let recipe =
+        minimalRecipe + """
+              top:
+                from: base
+                probes: [{run: "true"}]
+
+            """
+
+    func key(_ yaml: String, layer: String = "top", options: Verifier.Options = Verifier.Options()) throws -> String {
+        let (plan, diagnostics) = plan(yaml, in: Scratch())
+        let built = try #require(plan, "\(diagnostics)\n\(yaml)")
+        let chosen = try #require(built.layer(named: layer))
+        return VerifyResults.key(chosen, lineage: built.lineage(of: chosen), options: options)
+    }
+
+    @Test("the key changes with the policy, the lineage's probes, the probe timeout and the scan rules, and with nothing else")
+    func key() throws {
+        let plain = try key(Self.recipe)
+        #expect(try key(Self.recipe) == plain, "the same inputs give the same key")
+        #expect(try key(Self.recipe + "    policy: {max-size: 1GB}\n") != plain)
+        #expect(try key(Self.recipe + "    policy: {allow-root: a devcontainer base}\n") != plain)
+        #expect(try key(Self.recipe + "    policy: {files: {absent: [/tmp/x]}}\n") != plain)
+        #expect(try key(Self.recipe.replacingOccurrences(of: "workdir: /workspace", with: "workdir: /workspace\n    probes: [{run: id}]")) != plain)
+        var longer = Verifier.Options()
+        longer.probeTimeout = 90
+        #expect(try key(Self.recipe, options: longer) != plain)
+        var otherScan = Verifier.Options()
+        otherScan.export.secretScanLimit = 1 << 20
+        #expect(try key(Self.recipe, options: otherScan) != plain)
+        var elsewhere = Verifier.Options()
+        elsewhere.layerCache = nil
+        elsewhere.layersFrom = .export
+        #expect(try key(Self.recipe, options: elsewhere) == plain, "how layers are read does not change a result")
+    }
+
+    @Test("a stored check reads back as the report wrote it")
+    func roundTrip() throws {
+        let check = CheckResult(
+            layer: "top", name: "size.total", category: "size", status: .passed, measured: .int(12), threshold: .int(100), message: "12 B of 100 B",
+            details: ["a"], seconds: 0.25)
+        #expect(VerifyResults.check(ReportFormats.check(check, redacted: true), layer: "top") == check)
+    }
+}

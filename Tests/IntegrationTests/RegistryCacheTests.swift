@@ -15,7 +15,7 @@ import Testing
 struct RegistryCacheTests {
     /// A two-layer family on a base of its own (a busybox root with a marker file, so its root
     /// file system, and so its identity, is this test's alone).
-    static func recipe(_ name: String, root: String, note: String = "v1") -> String {
+    static func recipe(_ name: String, root: String, note: String = "v1", topPolicy: String? = nil) -> String {
         """
         recipe: \(name)
         layers:
@@ -31,7 +31,7 @@ struct RegistryCacheTests {
             probes:
               - {run: "cat /workspace/notes.txt", expect: "^\(note)$"}
               - {run: "cat /workspace/hello", expect: "^made-on-the-first-engine$"}
-        """
+        """ + (topPolicy.map { "\n    policy: \($0)" } ?? "")
     }
 
     static func makeRoot(_ fixture: RecipeFixture) async throws -> String {
@@ -257,6 +257,72 @@ struct RegistryCacheTests {
             #expect(verified.stderr.contains("[top] pulled from"))
         }
     }
+    @Test("verify --cache keeps each passing result: a fresh runner reuses it without a pull or a probe; another policy or a failure is checked for real")
+    func verifyOnce() async throws {
+        let registry = try LocalRegistry()
+        let notes = NoteLog()
+        try await withRecipeFixture("cache-verify") { fixture in
+            let root = try await Self.makeRoot(fixture)
+            fixture.scratch.write("notes.txt", "v1\n")
+            let plan = try planRecipe(Self.recipe(fixture.name, root: root), in: fixture.scratch)
+            #expect(try await Self.build(plan, on: fixture.engine, cache: try await Self.session(registry)).0.succeeded)
+
+            func verify(_ plan: BuildPlan, on engine: DockerEngine, mode: RegistryCache.Mode = .readwrite) async throws -> VerifyReport {
+                var options = Verifier.Options()
+                options.layerCache = nil
+                options.records = nil
+                options.sharedIndex = try await Self.session(registry, mode: mode)
+                options.notes = { notes.append($0) }
+                return try await Verifier(engine: engine, plan: plan, options: options).run()
+            }
+
+            // Engine A checks both layers for real and keeps the results.
+            let first = try await verify(plan, on: fixture.engine)
+            #expect(first.passed && first.layers.allSatisfy { $0.reused == nil })
+            #expect(try registry.tags("cache/imagegen-verify").count == 2)
+
+            // A fresh runner with only the base: both results reused, no layer blob pulled, no image
+            // made, so no probe ran (a probe needs the image).
+            let engineB = try PrivateDockerd()
+            defer { engineB.stop() }
+            try await engineB.start()
+            let second = try await DockerEngine.connect(endpoint: EngineEndpoint(address: .unixSocket(path: engineB.socket)))
+            try await second.loadImages(try await fixture.engine.exportImage(root))
+            let blobs = try Self.layerBlobs(plan, in: registry)
+            let served = registry.blobsServed().count
+            let reused = try await verify(plan, on: second, mode: .read)
+            #expect(reused.passed)
+            #expect(reused.layers.allSatisfy { $0.reused != nil }, "\(notes.all)")
+            #expect(reused.layers.map { $0.checks.map(\.name) } == first.layers.map { $0.checks.map(\.name) })
+            #expect(reused.layers.map(\.imageID) == first.layers.map(\.imageID))
+            #expect(Set(registry.blobsServed().dropFirst(served)).isDisjoint(with: blobs), "no layer blob was pulled")
+            for layer in plan.layers { #expect(try await second.inspectImage(layer.reference) == nil, "\(layer.reference) was not pulled") }
+            let json = ReportFormats.json(reused)
+            #expect(json["layers"]?.arrayValue?.first?["reused"]?["artifact"]?.stringValue?.contains("/cache/imagegen-verify:") == true)
+            #expect(ReportFormats.text(reused, colour: false).contains("reused: checks that passed on"))
+
+            // Another policy for the top layer (same image): the base's result is reused; the top
+            // layer is pulled with its parent, checked for real, and its result kept under the new key.
+            let stricter = try planRecipe(Self.recipe(fixture.name, root: root, topPolicy: "{max-size: 1GB}"), in: fixture.scratch)
+            #expect(stricter.layers.map(\.contentHash) == plan.layers.map(\.contentHash))
+            let rechecked = try await verify(stricter, on: second)
+            #expect(rechecked.passed, "\(rechecked.checks.filter { !$0.passed }.map(\.message))")
+            #expect(rechecked.layers.map { $0.reused != nil } == [true, false])
+            #expect(notes.all.contains { $0.hasPrefix("[top] pulled from") })
+            #expect(notes.all.contains { $0.hasPrefix("[base] pulled from") }, "the parent it is measured against")
+            #expect(try registry.tags("cache/imagegen-verify").count == 3)
+            #expect(rechecked.layers[1].checks.map(\.name) == first.layers[1].checks.map(\.name))
+            #expect(rechecked.layers[1].checks.first { $0.name == "size.total" }?.threshold == .int(1_000_000_000), "checked under the new policy")
+
+            // A failing result is not kept: the next run checks again.
+            let failing = try planRecipe(Self.recipe(fixture.name, root: root, topPolicy: "{max-size: 1KB}"), in: fixture.scratch)
+            let failed = try await verify(failing, on: second)
+            #expect(!failed.passed)
+            #expect(try registry.tags("cache/imagegen-verify").count == 3)
+            #expect(try await verify(failing, on: second).layers[1].reused == nil)
+        }
+    }
+
     @Test("layer indexes shared in the cache: a fresh runner reads no layer; an index under other rules or for another layer is not used")
     func sharedIndex() async throws {
         let registry = try LocalRegistry()
@@ -271,6 +337,7 @@ struct RegistryCacheTests {
                 var options = Verifier.Options()
                 options.layerCache = nil
                 options.sharedIndex = session
+                options.reuseResults = false
                 options.notes = { notes.append($0) }
                 if let limit { options.export.secretScanLimit = limit }
                 return try await Verifier(engine: fixture.engine, plan: plan, options: options).run()

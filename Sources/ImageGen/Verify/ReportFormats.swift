@@ -35,6 +35,7 @@ public enum ReportFormats {
                 lines.append("  largest added: " + layer.packages.prefix(5).map { "\($0.label) \(ByteSize(bytes: $0.bytes))" }.joined(separator: ", "))
             }
             if let read = layersRead(layer) { lines.append("  layers read: \(read)") }
+            if let reused = layer.reused { lines.append("  reused: checks that passed on \(reused.verifiedAt) (imagegen \(reused.imagegen)), from \(reused.artifact)") }
             lines.append("")
         }
         lines.append(summary(report, colour: colour))
@@ -87,24 +88,37 @@ public enum ReportFormats {
                         "layer": .string(layer.layer), "platform": layer.platform.map { .string($0.description) } ?? .null, "image": .string(layer.reference.description),
                         "imageID": layer.imageID.map { .string($0.description) } ?? .null,
                         "passed": .bool(layer.passed), "milliseconds": .int(Int64(layer.seconds * 1000)),
-                        "layerSources": .array(layer.layerSources.map { ["diffID": .string($0.diffID.description), "source": .string($0.source.rawValue)] }),
-                        "packages": .array(
-                            layer.packages.map { row in
-                                [
-                                    "name": .string(row.name), "version": row.version.map(JSONValue.string) ?? .null,
-                                    "ecosystem": row.ecosystem.map { .string($0.rawValue) } ?? .null, "bytes": .int(row.bytes),
-                                ]
-                            }),
-                        "checks": .array(
-                            layer.checks.map { check in
-                                [
-                                    "name": .string(check.name), "category": .string(check.category), "status": .string(check.status.rawValue),
-                                    "measured": check.measured, "threshold": check.threshold, "message": .string(check.message),
-                                    "details": .array(check.details.map(JSONValue.string)), "milliseconds": .int(Int64(check.seconds * 1000)),
-                                ]
-                            }),
+                        "layerSources": layerSources(layer), "packages": packages(layer),
+                        "reused": layer.reused.map { ["verifiedAt": .string($0.verifiedAt), "imagegen": .string($0.imagegen), "artifact": .string($0.artifact)] }
+                            ?? .null,
+                        "checks": .array(layer.checks.map { check($0) }),
                     ]
                 }),
+        ]
+    }
+
+    static func layerSources(_ layer: LayerVerification) -> JSONValue {
+        .array(layer.layerSources.map { ["diffID": .string($0.diffID.description), "source": .string($0.source.rawValue)] })
+    }
+
+    static func packages(_ layer: LayerVerification) -> JSONValue {
+        .array(
+            layer.packages.map { row in
+                [
+                    "name": .string(row.name), "version": row.version.map(JSONValue.string) ?? .null,
+                    "ecosystem": row.ecosystem.map { .string($0.rawValue) } ?? .null, "bytes": .int(row.bytes),
+                ]
+            })
+    }
+
+    /// One check; `redacted` for what leaves this run (a stored result), where every text goes
+    /// through the redactor as the written report does.
+    static func check(_ check: CheckResult, redacted: Bool = false) -> JSONValue {
+        let text: (String) -> String = redacted ? { Redactor.redact($0) } : { $0 }
+        return [
+            "name": .string(text(check.name)), "category": .string(check.category), "status": .string(check.status.rawValue),
+            "measured": check.measured, "threshold": check.threshold, "message": .string(text(check.message)),
+            "details": .array(check.details.map { .string(text($0)) }), "milliseconds": .int(Int64(check.seconds * 1000)),
         ]
     }
 
@@ -129,6 +143,7 @@ public enum ReportFormats {
             xml += "      <property name=\"image\" value=\"\(escape(layer.reference.description))\"/>\n"
             if let id = layer.imageID { xml += "      <property name=\"imageID\" value=\"\(escape(id.description))\"/>\n" }
             if let read = layersRead(layer) { xml += "      <property name=\"layersRead\" value=\"\(escape(read))\"/>\n" }
+            if let reused = layer.reused { xml += "      <property name=\"reusedFrom\" value=\"\(escape(reused.artifact + " " + reused.verifiedAt))\"/>\n" }
             xml += "    </properties>\n"
             for check in layer.checks {
                 let open =

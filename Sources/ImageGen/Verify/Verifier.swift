@@ -26,6 +26,9 @@ public struct Verifier: Sendable {
         /// The cache registry, whose shared layer indexes are fetched before a layer is read,
         /// and which gets the indexes of layers read here (read-write caches).
         public var sharedIndex: RegistryCacheSession?
+        /// Whether results the cache registry keeps for the same image, rules and policy are
+        /// reused (`verify --recheck` turns it off; results checked here are still kept).
+        public var reuseResults = true
         /// Where each verified layer's checks are kept, for `imagegen diff` (nil: nowhere).
         public var records: VerifyRecords? = VerifyRecords(directory: VerifyRecords.defaultDirectory())
         /// The imagegen executable the helper container runs (nil: no helper).
@@ -65,22 +68,30 @@ public struct Verifier: Sendable {
         self.options = options
     }
 
+    /// Bump when a check changes what it reports for the same image and policy: results stored
+    /// in the cache registry under another version are not reused (see ``VerifyResults``).
+    static let checksVersion = 1
+
     public func run() async throws -> VerifyReport {
         // Exactly the layers named (unlike build, which also needs their ancestors).
         let layers = options.layers.isEmpty ? plan.layers : plan.layers.filter { options.layers.contains($0.name) }
         var results: [String: LayerVerification] = [:]
 
-        // Which images are built for their current content hash and base.
-        let status = try await EngineState.check(plan, layers: layers, engine: engine)
-        var built: [LayerPlan] = []
+        // Which images are built for their current content hash and base; with a cache, which
+        // of the others (and of their ancestors, which a layer is measured against) it holds.
+        let session = options.sharedIndex
+        let lineages = Set(layers.flatMap { plan.lineage(of: $0).map(\.key) })
+        let checked = session == nil ? layers : plan.layers.filter { lineages.contains($0.key) }
+        let status = try await EngineState.check(plan, layers: checked, engine: engine, cache: session)
+        var candidates: [LayerPlan] = []
         for layer in layers {
             var reason: String?
-            switch status.layers[layer.key] {
-            case .built?: break
-            case .untagged?: reason = "\(layer.reference) is not tagged (run imagegen build to tag it)"
-            case .stale(let why)?: reason = "\(layer.reference) is stale: \(why) (run imagegen build)"
-            case .missing?: reason = "\(layer.reference) is not built (run imagegen build)"
-            case nil:
+            switch (status.layers[layer.key], status.cached[layer.key]) {
+            case (.built?, _), (_?, .hit?): break
+            case (.untagged?, _): reason = "\(layer.reference) is not tagged (run imagegen build to tag it)"
+            case (.stale(let why)?, _): reason = "\(layer.reference) is stale: \(why) (run imagegen build)"
+            case (.missing?, _): reason = "\(layer.reference) is not built (run imagegen build)"
+            case (nil, _):
                 if case .missing(let message)? = status.bases[PlatformBases.key(layer.layer.rootImage, layer.platform)] {
                     reason = message
                 } else {
@@ -92,14 +103,42 @@ public struct Verifier: Sendable {
                     layer: layer.name, platform: layer.platform, reference: layer.reference, imageID: nil,
                     checks: [.failed(layer.name, "built", "built", reason)], seconds: 0)
             } else {
-                built.append(layer)
+                candidates.append(layer)
             }
         }
 
-        if !built.isEmpty {
+        // Results the cache keeps for the same image, rules and policy are reused.
+        let stored = session.map { VerifyResults(session: $0, options: options) }
+        var toVerify: [LayerPlan] = []
+        for layer in candidates {
+            let started = Date()
+            if let stored, options.reuseResults, let image = try await imageID(of: layer, status: status, session: stored.session) {
+                let key = stored.key(layer, lineage: plan.lineage(of: layer))
+                if var result = await stored.fetch(layer, image: image, key: key) {
+                    result.seconds = Date().timeIntervalSince(started)
+                    results[layer.name] = result
+                    options.records?.store(result, contentHash: layer.contentHash)
+                    continue
+                }
+            }
+            toVerify.append(layer)
+        }
+
+        // The rest are verified here: what the engine lacks is pulled from the cache first,
+        // with the ancestors each is measured against.
+        if let session, !toVerify.isEmpty {
+            for failed in try await pullMissing(toVerify, status: status, session: session) {
+                results[failed.name] = LayerVerification(
+                    layer: failed.name, platform: failed.platform, reference: failed.reference, imageID: nil,
+                    checks: [.failed(failed.name, "built", "built", "\(failed.reference) is in the cache but could not be pulled (run imagegen build)")], seconds: 0)
+                toVerify.removeAll { $0.key == failed.key }
+            }
+            if let warning = await session.takeWarning() { options.notes(warning) }
+        }
+        if !toVerify.isEmpty {
             let inspections = Inspections(engine: engine)
-            let (blobs, sources) = try await LayerIndexReader(engine: engine, options: options).read(built, inspections: inspections)
-            for layer in built {
+            let (blobs, sources) = try await LayerIndexReader(engine: engine, options: options).read(toVerify, inspections: inspections)
+            for layer in toVerify {
                 let started = Date()
                 var checks: [CheckResult] = []
                 guard let inspect = try await inspections.image(layer.reference),
@@ -117,15 +156,42 @@ public struct Verifier: Sendable {
                 let image = try await underTest(layer, inspect: inspect, blobs: diffIDs.compactMap { blobs[$0] }, inspections: inspections)
                 checks += Policies.all(image)
                 checks += try await probes(image)
-                results[layer.name] = LayerVerification(
+                let result = LayerVerification(
                     layer: layer.name, platform: layer.platform, reference: layer.reference, imageID: inspect.id, checks: checks,
                     seconds: Date().timeIntervalSince(started),
                     layerSources: diffIDs.map { LayerRead(diffID: $0, source: sources[$0] ?? .index) },
                     packages: image.inventory.largestAdded(in: image.parentLayerCount..<image.layers.count, count: 10))
-                if let record = results[layer.name] { options.records?.store(record, contentHash: layer.contentHash) }
+                results[layer.name] = result
+                options.records?.store(result, contentHash: layer.contentHash)
+                if let stored { await stored.store(result, key: stored.key(layer, lineage: plan.lineage(of: layer))) }
             }
         }
         return VerifyReport(recipe: plan.name, layers: layers.compactMap { results[$0.name] })
+    }
+
+    /// The image a layer is: the engine's when built here, else the one the cache holds.
+    private func imageID(of layer: LayerPlan, status: EngineState, session: RegistryCacheSession) async throws -> ImageID? {
+        if case .built? = status.layers[layer.key] { return try await engine.inspectImage(layer.reference)?.id }
+        guard case .hit(let reference)? = status.cached[layer.key] else { return nil }
+        return await session.imageID(of: reference)
+    }
+
+    /// Pulls from the cache each of `layers` and of their ancestors that the engine lacks, in
+    /// build order; the layers of `layers` that could not be pulled.
+    private func pullMissing(_ layers: [LayerPlan], status: EngineState, session: RegistryCacheSession) async throws -> [LayerPlan] {
+        let needed = Set(layers.flatMap { plan.lineage(of: $0).map(\.key) })
+        var failed: [LayerPlan] = []
+        for layer in plan.layers where needed.contains(layer.key) {
+            guard status.layers[layer.key]?.isBuilt != true, case .hit(let reference)? = status.cached[layer.key] else { continue }
+            guard case .resolved(let identity)? = status.bases[PlatformBases.key(layer.layer.rootImage, layer.platform)],
+                try await session.pull(reference, for: layer, baseIdentity: identity, engine: engine) != nil
+            else {
+                if layers.contains(where: { $0.key == layer.key }) { failed.append(layer) }
+                continue
+            }
+            options.notes("[\(layer.displayName)] pulled from \(reference) to verify it")
+        }
+        return failed
     }
 
     /// Gathers what the checks need about one layer's image.
@@ -170,12 +236,7 @@ public struct Verifier: Sendable {
 
     /// The probes of the layer, its toolsets and its ancestors, in one container.
     private func probes(_ image: ImageUnderTest) async throws -> [CheckResult] {
-        var probes: [ProbeSpec] = []
-        for layer in plan.lineage(of: image.plan) {
-            for probe in layer.layer.probes where !probes.contains(where: { $0.command.value == probe.command.value && $0.expect?.value == probe.expect?.value }) {
-                probes.append(probe)
-            }
-        }
+        let probes = Self.probes(of: plan.lineage(of: image.plan))
         guard !probes.isEmpty else { return [] }
         let timeout = image.policy.probeTimeout?.value ?? options.probeTimeout
         let started = Date()
@@ -186,6 +247,17 @@ public struct Verifier: Sendable {
             result.seconds = seconds
             return result
         }
+    }
+
+    /// The probes of a layer's lineage, each once, base first.
+    static func probes(of lineage: [LayerPlan]) -> [ProbeSpec] {
+        var probes: [ProbeSpec] = []
+        for layer in lineage {
+            for probe in layer.layer.probes where !probes.contains(where: { $0.command.value == probe.command.value && $0.expect?.value == probe.expect?.value }) {
+                probes.append(probe)
+            }
+        }
+        return probes
     }
 
     /// A probe passes when it exits 0 and, with `expect`, its output matches.

@@ -57,6 +57,8 @@ public struct LayerVerification: Sendable {
     public var layerSources: [LayerRead] = []
     /// The packages this layer adds the most bytes for (over its parent), `(unowned)` included.
     public var packages: [AddedBytes] = []
+    /// Where the checks came from when they were not run here but reused (`verify --cache`).
+    public var reused: ReusedVerification? = nil
 
     public var passed: Bool { !checks.isEmpty && checks.allSatisfy(\.passed) }
     /// `base`, or `base@linux/arm64`.
