@@ -70,6 +70,32 @@ extension RegistryClient {
         return descriptor
     }
 
+    /// Makes blob `digest` of repository `source` (same registry) one of `repository`'s too,
+    /// without moving its bytes: a cross-repository mount, or, where the registry declines one,
+    /// a copy through this client. True when the blob was there already or mounted.
+    @discardableResult
+    public func mountBlob(repository raw: String, digest: Digest, from source: String, sizeLimit: Int = 8 << 30) async throws -> Bool {
+        let repository = repositoryPath(raw)
+        let from = repositoryPath(source)
+        let scope = "repository:\(repository):pull,push"
+        let head = try await exchange("HEAD", baseURL + "/v2/\(repository)/blobs/\(digest)", headers: [], scope: scope, limit: 0)
+        if head.status == 200 { return true }
+        let query = URLEncoding.query([("mount", digest.description), ("from", from)])
+        let mount = try await exchange(
+            "POST", baseURL + "/v2/\(repository)/blobs/uploads/?" + query, headers: [("Content-Length", "0")], body: [], scope: scope, limit: 1 << 16)
+        switch mount.status {
+        case 201: return true
+        case 202:
+            // Declined (another scope, a registry without mounts): the bytes go through here.
+            guard let bytes = try await blob(repository: from, digest: digest, limit: sizeLimit) else {
+                throw RegistryError.unexpected(registry: host, what: "blob \(digest) of \(from)", reason: "it is not there to copy")
+            }
+            try await pushBlob(repository: repository, bytes: bytes, mediaType: "application/octet-stream")
+            return false
+        default: throw failure(mount, what: "mounting blob \(digest) from \(from) into \(repository)")
+        }
+    }
+
     /// Stores a manifest (or image index) under `reference` (a tag, or its digest).
     @discardableResult
     public func pushManifest(repository raw: String, reference: String, mediaType: String, body: [UInt8]) async throws -> Descriptor {

@@ -61,18 +61,4 @@ struct CacheOptions: ParsableArguments {
     }
 }
 
-extension CacheOptions {
-    /// For commands that need built images (verify, release): pulls from the cache the selected
-    /// layers the engine lacks, saying so on stderr. Without a cache, does nothing.
-    @discardableResult
-    func restore(_ plan: BuildPlan, layers names: [String], engine: DockerEngine) async throws -> RegistryCacheSession? {
-        guard let session = try await open(for: plan) else { return nil }
-        for (layer, from) in try await session.restore(plan.selecting(names), of: plan, engine: engine) {
-            Console.error("[\(layer)] pulled from \(from)")
-        }
-        if let warning = await session.takeWarning() { Console.error(warning) }
-        return session
-    }
-}
-
 extension RegistryCache.Mode: ExpressibleByArgument {}

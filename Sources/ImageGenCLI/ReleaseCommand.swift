@@ -101,9 +101,7 @@ struct ReleaseCommand: AsyncParsableCommand {
         try await engineOptions.checkEmulation(for: plan.platforms, native: native, engine: engine)
         let report: Releaser.Report
         do {
-            for (platform, platformPlan) in plan.perPlatform {
-                try await cache.restore(platformPlan, layers: [], engine: platform.flatMap { native[$0] } ?? engine)
-            }
+            releaseOptions.cache = try await cache.open(for: plan)
             let settings = releaseOptions
             report = try await withInterruptHandling {
                 try await Releaser(engine: engine, plan: plan, options: settings, platformEngines: native, progress: { Console.error($0) }).run()
@@ -111,6 +109,7 @@ struct ReleaseCommand: AsyncParsableCommand {
         } catch {
             throw EngineFailure.wrap(error)
         }
+        if let warning = await releaseOptions.cache?.takeWarning() { Console.error(warning) }
         switch format {
         case .json: Console.out(ReleaseReport.json(report).pretty)
         case .text: Console.out(ReleaseReport.text(report))

@@ -257,7 +257,7 @@ struct RegistryCacheTests {
             #expect(verified.stderr.contains("[top] pulled from"))
         }
     }
-    @Test("verify --cache keeps each passing result: a fresh runner reuses it without a pull or a probe; another policy or a failure is checked for real")
+    @Test("verify --cache keeps each passing result; a fresh runner verifies and releases with no pull; another policy or a failure is checked for real")
     func verifyOnce() async throws {
         let registry = try LocalRegistry()
         let notes = NoteLog()
@@ -300,6 +300,44 @@ struct RegistryCacheTests {
             let json = ReportFormats.json(reused)
             #expect(json["layers"]?.arrayValue?.first?["reused"]?["artifact"]?.stringValue?.contains("/cache/imagegen-verify:") == true)
             #expect(ReportFormats.text(reused, colour: false).contains("reused: checks that passed on"))
+
+            // Released from B without a pull: each release image is made in the registry (the cached
+            // manifest, a config with the release labels, the layers mounted), tags at the end.
+            func release(_ version: String) async throws -> Releaser.Report {
+                var options = Releaser.Options(info: ReleaseInfo(version: try SemVer(parsing: version), revision: nil, created: "2026-12-07T12:00:00Z"))
+                options.push = true
+                options.registry = registry.address
+                options.cache = try await Self.session(registry)
+                options.provenance = ReleaseProvenance.current(recipePath: "recipe.yaml", revision: nil, sourceRepository: nil, startedOn: "2026-12-07T12:00:00Z")
+                return try await Releaser(engine: second, plan: plan, options: options, progress: { notes.append($0) }).run()
+            }
+            let baseOnly = try await second.listImages(labels: []).map(\.id)
+            let released = try await release("1.2.0")
+            #expect(released.succeeded, "\(released.failure ?? "") \(notes.all)")
+            #expect(released.verify?.layers.allSatisfy { $0.reused != nil } == true)
+            #expect(released.tags.allSatisfy(\.pushed) && released.tags.count == 8, "1.2.0, 1.2, 1, latest for each layer")
+            #expect(Set(registry.blobsServed().dropFirst(served)).isDisjoint(with: blobs), "no layer blob left the registry")
+            #expect(try await second.listImages(labels: []).map(\.id) == baseOnly, "the engine has the base alone")
+            for layer in plan.layers {
+                let repository = "\(fixture.name)-\(layer.name)"
+                #expect(try registry.tags(repository).isSuperset(of: ["1.2.0", "1.2", "1", "latest"]))
+                let client = try await Self.session(registry).client
+                let image = try #require(try await client.imageConfig(repository: repository, reference: "1.2.0"))
+                #expect(image.labels[ImageLabels.OCI.version] == "1.2.0")
+                #expect(image.labels[ImageLabels.contentHash] == layer.contentHash.hex)
+                #expect(image.created == "2026-12-07T12:00:00Z")
+                let cached = try #require(try await client.imageConfig(repository: "cache/\(repository)", reference: layer.tag.value))
+                #expect(image.diffIDs == cached.diffIDs, "the same layers")
+                let manifest = try #require(image.manifestDigest)
+                #expect(try await AttestationReader(client: client).fetch(.sbom, repository: repository, subject: manifest) != nil, "an SBOM from the indexes")
+            }
+            // The same release again keeps every tag; a later one moves the floating tags.
+            let again = try await release("1.2.0")
+            #expect(again.succeeded && again.tags.allSatisfy { $0.action.name == "kept" }, "\(again.tags.map { "\($0.reference) \($0.action.name)" })")
+            let next = try await release("1.3.0")
+            #expect(next.succeeded)
+            #expect(next.tags.filter { $0.tag.value == "latest" }.allSatisfy { $0.action.name == "moved" })
+            #expect(try await second.listImages(labels: []).map(\.id) == baseOnly)
 
             // Another policy for the top layer (same image): the base's result is reused; the top
             // layer is pulled with its parent, checked for real, and its result kept under the new key.

@@ -33,6 +33,13 @@ struct ReleaseImages: Sendable {
     var targets: [String: ImageID] = [:]
     /// Layer name → its platforms' manifests in the registry (index publishing only).
     var platformEntries: [String: [ImageIndexEntry]] = [:]
+    /// Layer name → its release image's manifest, stored by digest (registry publishing only).
+    var manifests: [String: Manifest] = [:]
+
+    struct Manifest: Sendable {
+        var mediaType: String
+        var body: [UInt8]
+    }
 }
 
 /// A failure a publisher reports (the release did not happen) rather than throws; the Releaser

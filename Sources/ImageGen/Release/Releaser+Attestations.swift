@@ -3,6 +3,8 @@ import ContainerRegistry
 import Foundation
 import ImageGenValues
 import Inventory
+import LayerInspection
+import DockerEngine
 import Planning
 
 extension Releaser {
@@ -53,20 +55,46 @@ extension Releaser {
         let platformPlan = layer.platform.map { plan.forPlatform($0) } ?? plan
         var readOptions = Verifier.Options()
         readOptions.records = nil
-        let images = try await ImageInventories(engine: engine(for: layer.platform), plan: platformPlan, options: readOptions).read(layers: [layer.name])
-        guard let image = images.first else { return documents }
         let remote = try await registry.client.imageConfig(repository: release.repository.path, reference: subject.digest.description)
+        let inventory: PackageInventory
+        var image: ImageInspect?
+        if try await engine(for: layer.platform).inspectImage(layer.reference) != nil || remote == nil {
+            let images = try await ImageInventories(engine: engine(for: layer.platform), plan: platformPlan, options: readOptions).read(layers: [layer.name])
+            guard let described = images.first else { return documents }
+            inventory = described.inventory
+            image = described.inspect
+        } else {
+            // Released from the cache without a pull: the layers' indexes, kept or shared.
+            inventory = try await indexedInventory(remote?.diffIDs ?? [], options: readOptions)
+        }
         let repositoryURL = release.repository.description
+        let labels = remote?.labels ?? image?.labels ?? [:]
         let sbomSubject = SBOMSubject(
-            name: repositoryURL, version: options.info.version.description, imageID: remote?.configDigest ?? image.inspect.id, manifestDigest: subject.digest,
-            repositoryURL: repositoryURL, created: remote?.created ?? options.info.created, architecture: remote?.architecture ?? image.inspect.architecture ?? "amd64",
-            labels: remote?.labels ?? image.inspect.labels, toolVersion: ImageGenVersion.current)
-        documents[.sbom] = Array(SBOM.document(image.inventory, subject: sbomSubject, format: .spdxJSON).pretty.utf8)
+            name: repositoryURL, version: options.info.version.description, imageID: remote?.configDigest ?? image?.id ?? subject.digest, manifestDigest: subject.digest,
+            repositoryURL: repositoryURL, created: remote?.created ?? options.info.created, architecture: remote?.architecture ?? image?.architecture ?? "amd64",
+            labels: labels, toolVersion: ImageGenVersion.current)
+        documents[.sbom] = Array(SBOM.document(inventory, subject: sbomSubject, format: .spdxJSON).pretty.utf8)
         let checks = verification.layers.filter { $0.layer == layer.name && $0.platform == layer.platform }
         documents[.verify] = Array(ReportFormats.json(VerifyReport(recipe: plan.name, layers: checks)).pretty.utf8)
         let statement = Attestation.statement(
-            layer: layer, plan: plan, repository: release.repository, subject: subject, labels: image.inspect.labels, provenance: provenance)
+            layer: layer, plan: plan, repository: release.repository, subject: subject, labels: labels, provenance: provenance)
         documents[.provenance] = Array(statement.pretty.utf8)
         return documents
+    }
+
+    /// The inventory of an image not in the engine, from its layers' indexes: kept on this
+    /// machine, else shared in the cache registry.
+    private func indexedInventory(_ diffIDs: [Digest], options read: Verifier.Options) async throws -> PackageInventory {
+        var blobs: [LayerBlob] = []
+        for id in diffIDs {
+            if let kept = read.layerCache?.load(id, options: read.export) {
+                blobs.append(kept)
+            } else if let shared = await options.cache?.fetchIndex(id, options: read.export) {
+                blobs.append(shared)
+            } else {
+                throw DescribeError("no index of layer \(id.short) here or in the cache, so the SBOM cannot be made without a pull (give --no-attestations)")
+            }
+        }
+        return PackageInventory.make(blobs, files: false)
     }
 }

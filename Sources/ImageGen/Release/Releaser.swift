@@ -22,6 +22,10 @@ public struct Releaser: Sendable {
         /// With `push`: attach an SBOM, the verify report and this provenance to each pushed
         /// image manifest (nil: attach nothing).
         public var provenance: ReleaseProvenance?
+        /// The cache registry: verify reuses the results it keeps, and with `push`, layers only it
+        /// holds are released in the registry without a pull (``RegistryTagPublisher``), else
+        /// pulled into the engine first.
+        public var cache: RegistryCacheSession?
 
         public init(info: ReleaseInfo) { self.info = info }
     }
@@ -104,7 +108,7 @@ public struct Releaser: Sendable {
     /// the end. Where the tags go is the publisher's (``EngineTagPublisher``, ``IndexTagPublisher``).
     public func run() async throws -> Report {
         var report = Report(recipe: plan.name, info: options.info, dryRun: options.dryRun)
-        let kind: any ReleasePublisher.Type = plan.isMultiPlatform ? IndexTagPublisher.self : EngineTagPublisher.self
+        var kind: any ReleasePublisher.Type = plan.isMultiPlatform ? IndexTagPublisher.self : EngineTagPublisher.self
         if let refusal = kind.refusal(for: self) {
             report.failure = refusal
             return report
@@ -116,6 +120,19 @@ public struct Releaser: Sendable {
             let checks = report.verify?.checks ?? []
             report.failure = "verify failed (\(checks.filter { !$0.passed }.count) of \(checks.count) checks): nothing was tagged"
             return report
+        }
+
+        // Layers only the cache holds: released in the registry, or pulled for the engine's tags.
+        if let cache = options.cache, !options.dryRun {
+            if try await RegistryTagPublisher.applies(to: self, cache: cache) {
+                kind = RegistryTagPublisher.self
+            } else {
+                for (platform, platformPlan) in plan.perPlatform {
+                    for (layer, from) in try await cache.restore(platformPlan.layers, of: platformPlan, engine: engine(for: platform)) {
+                        progress("[\(layer)] pulled from \(from)")
+                    }
+                }
+            }
         }
 
         // With --push (always, for indexes) the registry is the truth about what is released: a
@@ -187,6 +204,8 @@ public struct Releaser: Sendable {
         progress("verifying \(plan.layers.count) layers\(platforms)")
         var verifyOptions = Verifier.Options()
         verifyOptions.probeTimeout = options.probeTimeout
+        verifyOptions.sharedIndex = options.cache
+        verifyOptions.notes = progress
         var verification = VerifyReport(recipe: plan.name, layers: [])
         for (platform, platformPlan) in plan.perPlatform {
             verification.layers += try await Verifier(engine: engine(for: platform), plan: platformPlan, options: verifyOptions).run().layers
