@@ -32,6 +32,11 @@ public struct EnginePing: Sendable, Hashable {
     public var apiVersion: APIVersion?
     /// "1" (classic) or "2" (BuildKit), when the engine says (`Builder-Version` header).
     public var builderVersion: String?
+
+    public init(apiVersion: APIVersion?, builderVersion: String?) {
+        self.apiVersion = apiVersion
+        self.builderVersion = builderVersion
+    }
 }
 
 /// The parts of `GET /images/{name}/json` imagegen uses.

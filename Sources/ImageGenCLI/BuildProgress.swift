@@ -128,6 +128,7 @@ final class BuildProgress: Sendable {
             Console.out(
                 JSONValue.object([
                     "event": "summary", "succeeded": .bool(report.succeeded), "uploads": .int(Int64(report.uploads)), "builder": .string(report.builder),
+                    "builderReason": .string(report.builderReason),
                     "layers": .array(
                         report.outcomes.map { outcome in
                             .object([
@@ -165,7 +166,7 @@ final class BuildProgress: Sendable {
         let counts =
             "\(built) built, \(cached) cached, " + (pulled > 0 ? "\(pulled) pulled, " : "") + (inRegistry > 0 ? "\(inRegistry) in registry, " : "")
             + "\(report.outcomes.count - built - cached - pulled - inRegistry) not built"
-        Console.out("\(counts); \(report.uploads) build context\(report.uploads == 1 ? "" : "s") uploaded (\(report.builder) builder)")
+        Console.out("\(counts); \(report.uploads) build context\(report.uploads == 1 ? "" : "s") uploaded (\(report.builder) builder: \(report.builderReason))")
     }
 
     // MARK: - Plain and JSON

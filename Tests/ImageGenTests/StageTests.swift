@@ -68,14 +68,16 @@ struct StageTests {
         let (memory, engine, plan, _) = try await Self.setUp()
         memory.lostCachedSteps = 1
         let events = EventCollector()
-        let report = try await Builder(engine: engine, plan: plan, options: BuildOptions(), events: events.record).run()
+        var classic = BuildOptions()
+        classic.builder = .classic
+        let report = try await Builder(engine: engine, plan: plan, options: classic, events: events.record).run()
         #expect(report.outcomes.map(\.state) == [.built, .built])
         #expect(report.uploads == 3, "the base was sent twice")
         #expect(events.all.contains { if case .output("base", let line) = $0 { line.contains("building the layer again") } else { false } })
 
         let (again, secondEngine, secondPlan, _) = try await Self.setUp()
         again.lostCachedSteps = 2
-        let failed = try await Builder(engine: secondEngine, plan: secondPlan, options: BuildOptions()).run()
+        let failed = try await Builder(engine: secondEngine, plan: secondPlan, options: classic).run()
         #expect(failed.outcomes.map(\.state) == [.failed, .skipped], "one retry, not a loop")
     }
 
@@ -216,5 +218,31 @@ struct BuildLockTests {
         #expect(first == BuildLock(engine: engine, reference: plan.layers[0].reference).name)
         #expect(first != BuildLock(engine: engine, reference: plan.layers[1].reference).name)
         #expect(first.hasPrefix("imagegen-lock-") && first.count == 14 + 32)
+    }
+
+    @Test("--builder auto: BuildKit unless the engine, DOCKER_BUILDKIT or resource limits say classic, always with the reason")
+    func builderChoice() {
+        let quiet = EnginePing(apiVersion: APIVersion(1, 41), builderVersion: nil)
+        let options = BuildOptions()
+        #expect(options.chooseBuilder(ping: quiet, environment: [:]) == (.buildkit, "the engine's BuildKit"))
+        #expect(options.chooseBuilder(ping: EnginePing(apiVersion: APIVersion(1, 41), builderVersion: "2"), environment: [:]).0 == .buildkit)
+        #expect(options.chooseBuilder(ping: EnginePing(apiVersion: APIVersion(1, 41), builderVersion: "1"), environment: [:]).0 == .classic)
+        #expect(options.chooseBuilder(ping: EnginePing(apiVersion: APIVersion(1, 38), builderVersion: nil), environment: [:]).1.contains("predates"))
+        #expect(options.chooseBuilder(ping: quiet, environment: ["DOCKER_BUILDKIT": "0"]) == (.classic, "DOCKER_BUILDKIT=0"))
+        var limited = BuildOptions()
+        limited.limits.memory = 1 << 30
+        let (builder, reason) = limited.chooseBuilder(ping: quiet, environment: [:])
+        #expect(builder == .classic && reason.contains("resource limits"))
+        var forced = limited
+        forced.builder = .buildkit
+        #expect(forced.chooseBuilder(ping: quiet, environment: [:]) == (.buildkit, "--builder buildkit"), "asked for by name, it is used")
+    }
+
+    @Test("a failed RUN is reported the same way whichever builder ran it")
+    func stepFailureWording() {
+        #expect(StepTracker.stepFailure("The command '/bin/sh -c exit 3' returned a non-zero code: 3") == "the step exited with code 3")
+        #expect(StepTracker.stepFailure("executor failed running [/bin/sh -c echo a && exit 3]: exit code: 3\n") == "the step exited with code 3")
+        #expect(StepTracker.stepFailure("process \"/bin/sh -c exit 42\" did not complete successfully: exit code: 42") == "the step exited with code 42")
+        #expect(StepTracker.stepFailure("failed to compute cache key: \"/x\" not found") == "failed to compute cache key: \"/x\" not found")
     }
 }

@@ -18,7 +18,10 @@ struct CrossCheckTests {
         /// A command to run, a path that must not exist, a path that must exist.
         var probe: String
         var absent = "/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease"
-        var exists = "/workspace"
+        // Not the WORKDIR: a container's runtime creates a missing WORKDIR when it starts (root's),
+        // so container-structure-test, which looks from inside one, finds it where the image
+        // (what imagegen reads) does not have it.
+        var exists = "/home/dev"
     }
 
     @Test("same verdicts for user, file existence and commands on clean and violating images")
@@ -32,32 +35,32 @@ struct CrossCheckTests {
                       clean:
                         from: base
                         probes: ["true"]
-                        policy: {files: {exists: [/workspace], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
+                        policy: {files: {exists: [/home/dev], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
                       rooted:
                         from: imagegen-test/busybox:1
                         distro: busybox
                         workdir: /workspace
                         probes: ["true"]
-                        policy: {files: {exists: [/workspace], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
+                        policy: {files: {exists: [/home/dev], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
                       aptlists:
                         from: base
                         run: ["mkdir -p /var/lib/apt/lists && echo x > /var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease"]
                         probes: ["true"]
-                        policy: {files: {exists: [/workspace], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
+                        policy: {files: {exists: [/home/dev], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
                       failingprobe:
                         from: base
                         probes: ["exit 3"]
-                        policy: {files: {exists: [/workspace], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
-                      noworkspace:
+                        policy: {files: {exists: [/home/dev], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
+                      nohome:
                         from: base
-                        run: ["rmdir /workspace"]
+                        run: ["rm -rf /home/dev"]
                         probes: ["true"]
-                        policy: {files: {exists: [/workspace], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
+                        policy: {files: {exists: [/home/dev], absent: [/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease]}}
 
                     """)
             let plan = try planRecipe(yaml, in: scratch)
             #expect(try await Builder(engine: engine, plan: plan, options: BuildOptions()).run().succeeded)
-            let layers = ["clean", "rooted", "aptlists", "failingprobe", "noworkspace"]
+            let layers = ["clean", "rooted", "aptlists", "failingprobe", "nohome"]
             var options = Verifier.Options()
             options.layers = layers
             let report = try await Verifier(engine: engine, plan: plan, options: options).run()
@@ -74,7 +77,7 @@ struct CrossCheckTests {
                         path: /var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease
                         shouldExist: false
                       - name: "exists"
-                        path: /workspace
+                        path: /home/dev
                         shouldExist: true
                     commandTests:
                       - name: "probe"
@@ -95,7 +98,7 @@ struct CrossCheckTests {
                 let pairs: [(String, String)] = [
                     ("Metadata Test", "user.non-root"),
                     ("File Existence Test: absent", "files.absent: /var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease"),
-                    ("File Existence Test: exists", "files.exists: /workspace"),
+                    ("File Existence Test: exists", "files.exists: /home/dev"),
                     ("Command Test: probe", "probe: \(probe)"),
                 ]
                 for (cstName, ourName) in pairs {

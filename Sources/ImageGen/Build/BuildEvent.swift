@@ -77,6 +77,8 @@ public struct BuildReport: Sendable {
     /// `POST /build` calls made (0 when everything was cached).
     public var uploads: Int
     public var builder: String
+    /// Why the run used that builder (`--builder auto` says what decided it).
+    public var builderReason = ""
 
     public var succeeded: Bool { outcomes.allSatisfy(\.state.isAvailable) }
     public func outcome(_ layer: String, platform: Platform? = nil) -> LayerOutcome? {

@@ -1,4 +1,5 @@
 import DockerEngine
+import Foundation
 import ContainerBasics
 import ImageGenValues
 import BuildContext
@@ -11,7 +12,8 @@ import ContainerRegistry
 /// How `imagegen build` runs.
 public struct BuildOptions: Sendable {
     public enum BuilderChoice: String, Sendable, CaseIterable {
-        /// What the engine advertises in `Builder-Version` (classic when it says nothing).
+        /// BuildKit wherever the engine's BuildKit can build the run (as the docker CLI chooses
+        /// since 23.0); classic with a stated reason (see ``chooseBuilder(ping:environment:)``).
         case auto
         case classic
         case buildkit
@@ -44,11 +46,21 @@ public struct BuildOptions: Sendable {
 
     public init() {}
 
-    func builderVersion(ping: EnginePing) -> BuildParameters.Builder {
+    /// The builder of the run and why it is that one.
+    public func chooseBuilder(ping: EnginePing, environment: [String: String] = ProcessInfo.processInfo.environment) -> (BuildParameters.Builder, String) {
         switch builder {
-        case .classic: return .classic
-        case .buildkit: return .buildkit
-        case .auto: return ping.builderVersion == "2" ? .buildkit : .classic
+        case .classic: return (.classic, "--builder classic")
+        case .buildkit: return (.buildkit, "--builder buildkit")
+        case .auto: break
         }
+        if ping.builderVersion == "1" { return (.classic, "the engine announces the classic builder (Builder-Version: 1)") }
+        if let value = environment["DOCKER_BUILDKIT"], ["0", "false"].contains(value.lowercased()) { return (.classic, "DOCKER_BUILDKIT=\(value)") }
+        if let api = ping.apiVersion, api < APIVersion(1, 39) {
+            return (.classic, "the engine's API \(api) predates BuildKit builds (1.39)")
+        }
+        if limits != BuildLimits() {
+            return (.classic, "resource limits are set (--memory, --cpus…), which the engine's BuildKit does not apply to RUN steps")
+        }
+        return (.buildkit, "the engine's BuildKit")
     }
 }

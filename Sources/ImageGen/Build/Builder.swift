@@ -44,7 +44,7 @@ public struct Builder: Sendable {
 
     public func run() async throws -> BuildReport {
         let layers = plan.selecting(options.layers)
-        let builder = options.builderVersion(ping: engine.ping)
+        let (builder, builderReason) = options.chooseBuilder(ping: engine.ping)
         let uploadsBefore = uploads()
         events(.planned(layers: layers.map(\.displayName)))
 
@@ -103,7 +103,7 @@ public struct Builder: Sendable {
         return BuildReport(
             outcomes: layers.compactMap { layer in outcomes[layer.name]?.first { $0.platform == layer.platform } },
             uploads: uploads() - uploadsBefore,
-            builder: builder == .buildkit ? "buildkit" : "classic")
+            builder: builder == .buildkit ? "buildkit" : "classic", builderReason: builderReason)
     }
 
     /// `POST /build` calls so far, on every engine this run uses.

@@ -48,7 +48,7 @@ struct StepTracker {
         case .imageID(let id):
             imageID = try? ImageID(parsing: id)
         case .error(let text, _):
-            error = Redactor.redact(text)
+            error = Redactor.redact(Self.stepFailure(text))
         case .trace(let status):
             for vertex in status.vertexes {
                 vertexNames[vertex.digest] = vertex.name
@@ -130,5 +130,25 @@ struct StepTracker {
         guard counts.count == 2, let index = Int(counts[0].trimmingCharacters(in: .whitespaces)), let total = Int(counts[1])
         else { return nil }
         return (index, total, name[name.index(after: close)...].trimmingCharacters(in: .whitespaces))
+    }
+
+    /// A failed `RUN` as each builder words it — classic: `The command '/bin/sh -c …' returned a
+    /// non-zero code: 3`; BuildKit 0.8: `executor failed running [/bin/sh -c …]: exit code: 3`;
+    /// later BuildKit: `process "/bin/sh -c …" did not complete successfully: exit code: 3` — said
+    /// one way, whichever built (the step itself is reported beside it); other errors as they are.
+    static func stepFailure(_ text: String) -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let patterns = [
+            #"^The command '.*' returned a non-zero code: (\d+)$"#, #"^executor failed running \[.*\]: exit code: (\d+)$"#,
+            #"^process ".*" did not complete successfully: exit code: (\d+)$"#,
+        ]
+        for pattern in patterns {
+            guard let expression = try? NSRegularExpression(pattern: pattern, options: [.dotMatchesLineSeparators]),
+                let match = expression.firstMatch(in: trimmed, range: NSRange(trimmed.startIndex..., in: trimmed)),
+                let range = Range(match.range(at: 1), in: trimmed)
+            else { continue }
+            return "the step exited with code \(trimmed[range])"
+        }
+        return text
     }
 }

@@ -35,11 +35,20 @@ struct ImageTree: Equatable {
         for try await chunk in try await engine.exportImage(reference) { bytes += chunk }
         let export = try ArchiveReader(bytes: bytes)
         var files: [String: [UInt8]] = [:]
+        var aliases: [String: String] = [:]
         while let entry = try export.next() {
-            if entry.path == "manifest.json" || entry.path.hasSuffix("/layer.tar") || entry.path.hasPrefix("blobs/") {
-                files[entry.path] = try export.readAll(limit: 1 << 30)
+            let path = ImageExport.normalize(entry.path)
+            // `docker save` stores a layer once and links other copies to it (BuildKit's empty
+            // layers, for one).
+            if entry.kind == .symlink || entry.kind == .hardlink, let target = entry.linkTarget ?? entry.hardlinkTarget {
+                aliases[path] = entry.kind == .hardlink ? ImageExport.normalize(target) : ImageExport.resolve(target, relativeTo: path)
+                continue
+            }
+            if path == "manifest.json" || path.hasSuffix("/layer.tar") || path.hasPrefix("blobs/") {
+                files[path] = try export.readAll(limit: 1 << 30)
             }
         }
+        for (alias, target) in aliases where files[alias] == nil { files[alias] = files[target] }
         let manifestBytes = try #require(files["manifest.json"])
         let manifest = try #require(try JSONValue(parsing: manifestBytes).arrayValue?.first)
         var tree = ImageTree()
