@@ -37,6 +37,10 @@ int imagegen_terminal_columns(int fd) {
 
 int imagegen_overlay_opaque(int fd) {
     char value[4];
+#if defined(__APPLE__)
+    ssize_t count = fgetxattr(fd, "trusted.overlay.opaque", value, sizeof value, 0, 0);
+#else
     ssize_t count = fgetxattr(fd, "trusted.overlay.opaque", value, sizeof value);
+#endif
     return count == 1 && value[0] == 'y';
 }

@@ -1,3 +1,4 @@
+import ContainerBasics
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -19,7 +20,7 @@ enum EndpointProbe {
             withUnsafeMutableBytes(of: &address.sun_path) { raw in
                 for (index, byte) in bytes.enumerated() { raw[index] = byte }
             }
-            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            let fd = socket(AF_UNIX, SystemCalls.streamSocketType, 0)
             guard fd >= 0 else { return }
             defer { close(fd) }
             let result = withUnsafePointer(to: &address) {
@@ -32,7 +33,7 @@ enum EndpointProbe {
             return
         case .tcp(let host, let port):
             var hints = addrinfo()
-            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+            hints.ai_socktype = SystemCalls.streamSocketType
             var list: UnsafeMutablePointer<addrinfo>?
             guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else {
                 throw .notRunning(endpoint: endpoint.description, reason: "cannot resolve host \(host)")

@@ -57,7 +57,7 @@ final class SSHTunnel: Sendable {
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             for (index, byte) in bytes.enumerated() { raw[index] = byte }
         }
-        listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        listener = SystemCalls.streamSocketClosedOnExec(domain: AF_UNIX)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
@@ -116,8 +116,7 @@ final class SSHTunnel: Sendable {
     /// `send` with `MSG_NOSIGNAL`: an ssh that died cannot kill imagegen with SIGPIPE.
     private func serve(_ connection: Int32, command: [String]) {
         var toChild: [Int32] = [-1, -1], fromChild: [Int32] = [-1, -1]
-        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        guard socketpair(AF_UNIX, type, 0, &toChild) == 0, socketpair(AF_UNIX, type, 0, &fromChild) == 0 else {
+        guard SystemCalls.streamSocketPairClosedOnExec(&toChild) == 0, SystemCalls.streamSocketPairClosedOnExec(&fromChild) == 0 else {
             record("cannot make the ssh tunnel's socket pairs: \(String(cString: strerror(errno)))")
             for fd in toChild + fromChild where fd >= 0 { close(fd) }
             close(connection)
@@ -176,7 +175,7 @@ final class SSHTunnel: Sendable {
             if count <= 0 { return }
             var offset = 0
             while offset < count {
-                let written = buffer.withUnsafeBytes { send(destination, $0.baseAddress! + offset, count - offset, Int32(MSG_NOSIGNAL)) }
+                let written = buffer.withUnsafeBytes { SystemCalls.sendWithoutSignal(destination, $0.baseAddress! + offset, count - offset) }
                 if written < 0, errno == EINTR { continue }
                 if written <= 0 { return }
                 offset += written

@@ -113,4 +113,27 @@ struct ArchitectureTests {
         }
         #expect(edges.isEmpty, "back edges:\n\(Set(edges).sorted().joined(separator: "\n"))")
     }
+
+    /// Spellings that exist in Glibc only (macOS's Darwin has other names, or none).
+    static let linuxOnly = [
+        "Glibc.", "st_mtim", "st_ctim", "st_atim", "SOCK_CLOEXEC", "SOCK_STREAM.rawValue", "MSG_NOSIGNAL", "posix_fadvise", "/proc/self/exe", "malloc_trim",
+    ]
+
+    @Test("no Linux-only call outside a file whose name says Linux (each with its Darwin branch there)")
+    func linuxOnlyCalls() throws {
+        let root = repositoryRoot + "/Sources"
+        let files = try #require(FileManager.default.enumerator(atPath: root)).compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") }
+        #expect(files.count > 100)
+        for file in files where !file.contains("Linux") {
+            let text = try String(contentsOfFile: "\(root)/\(file)", encoding: .utf8)
+            for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let code = line.split(separator: "//", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+                for spelling in Self.linuxOnly where code.contains(spelling) {
+                    Issue.record("Sources/\(file):\(index + 1): '\(spelling)' is Linux-only: call SystemCalls (SystemCalls+LinuxDarwin.swift)")
+                }
+            }
+        }
+        let platform = try String(contentsOfFile: root + "/ContainerBasics/System/SystemCalls+LinuxDarwin.swift", encoding: .utf8)
+        #expect(platform.contains("#if os(Linux)") && platform.contains("Darwin"))
+    }
 }

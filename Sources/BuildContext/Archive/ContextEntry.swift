@@ -63,8 +63,8 @@ public struct ContextEntry: Hashable, Sendable {
         let executable = info.st_mode & 0o111 != 0
         let stamp = FileStamp(
             device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
-            mtimeNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
-            ctimeNanoseconds: Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec))
+            mtimeNanoseconds: SystemCalls.modificationNanoseconds(info),
+            ctimeNanoseconds: SystemCalls.changeNanoseconds(info))
         return ContextEntry(path: path, kind: .file, mode: executable ? 0o755 : 0o644, size: Int64(info.st_size), sourcePath: source, stamp: stamp)
     }
 

@@ -121,14 +121,14 @@ public final class TarWriter {
         archive_entry_set_gid(header, entry.gid)
         switch entry.kind {
         case .directory:
-            archive_entry_set_filetype(header, UInt32(Glibc.S_IFDIR))
+            archive_entry_set_filetype(header, SystemCalls.directoryType)
             archive_entry_set_size(header, 0)
         case .symlink:
-            archive_entry_set_filetype(header, UInt32(Glibc.S_IFLNK))
+            archive_entry_set_filetype(header, SystemCalls.symlinkType)
             archive_entry_set_symlink_utf8(header, entry.linkTarget ?? "")
             archive_entry_set_size(header, 0)
         case .file:
-            archive_entry_set_filetype(header, UInt32(Glibc.S_IFREG))
+            archive_entry_set_filetype(header, SystemCalls.regularFileType)
             archive_entry_set_size(header, la_int64_t(entry.size))
         }
         guard archive_write_header(archive, header) == ARCHIVE_OK else {
@@ -142,7 +142,7 @@ public final class TarWriter {
         guard let source = entry.sourcePath else { throw ArchiveError(message: "\(entry.path): no source file") }
         let fd = open(source, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FileSystemError.errno("open", source) }
-        posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        SystemCalls.adviseSequential(fd)
         openFile = (fd, entry, entry.size)
         if entry.size == 0 { try closeFile() }
     }

@@ -64,7 +64,7 @@ public enum FileDigester {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FileSystemError.errno("open", path) }
         defer { close(fd) }
-        posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        SystemCalls.adviseSequential(fd)
         var hasher = SHA256()
         var scanner = SecretScanner()
         var total: Int64 = 0

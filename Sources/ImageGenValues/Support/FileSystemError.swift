@@ -18,7 +18,7 @@ public struct FileSystemError: Error, Sendable, CustomStringConvertible {
 
     /// From the current `errno`.
     package static func errno(_ operation: String, _ path: String) -> FileSystemError {
-        FileSystemError(path: path, operation: operation, reason: String(cString: strerror(Glibc.errno)))
+        FileSystemError(path: path, operation: operation, reason: String(cString: strerror(SystemCalls.errorNumber)))
     }
 
     public var description: String { "cannot \(operation) \(path): \(reason)" }

@@ -26,7 +26,7 @@ public enum LayerHelper {
 
     /// The imagegen executable to put in the helper: this process's, when it is imagegen.
     public static var defaultBinary: String? {
-        let path = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let path = SystemCalls.executablePath()
         return URL(fileURLWithPath: path).lastPathComponent == "imagegen" ? path : nil
     }
 
@@ -97,7 +97,7 @@ public enum LayerHelper {
     static func ensureImage(binary: String, engine: DockerEngine) async throws -> String {
         var info = stat()
         guard stat(binary, &info) == 0 else { throw Failure(description: "\(binary): \(String(cString: strerror(errno)))") }
-        let identity = "\(binary)|\(info.st_dev)|\(info.st_ino)|\(info.st_size)|\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)|\(info.st_ctim.tv_sec)"
+        let identity = "\(binary)|\(info.st_dev)|\(info.st_ino)|\(info.st_size)|\(SystemCalls.modificationNanoseconds(info))|\(SystemCalls.changeNanoseconds(info))"
         let tag = String(sha256Hex(identity).prefix(16))
         let reference = "\(repository):\(tag)"
         if try await engine.inspectImage(reference) != nil { return reference }

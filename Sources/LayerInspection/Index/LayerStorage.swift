@@ -126,7 +126,7 @@ public enum LayerStorage {
                         guard fd >= 0 else { failed = true; return }
                         defer { close(fd) }
                         while true {
-                            let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
+                            let count = SystemCalls.read(fd, buffer.baseAddress, buffer.count)
                             if count == 0 { return }
                             guard count > 0 else {
                                 if errno == EINTR { continue }
