@@ -15,7 +15,7 @@ RECIPE ?= recipes/opencode-sandbox.yaml
 # host's bundle where one is in the way). Never in an image, not a hash input.
 BUILD_CA ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
 
-.PHONY: all build release test unit integration format tsan demo deps build-deps engine images lint bench clean
+.PHONY: all build release dist image test unit integration format tsan demo deps build-deps engine images lint bench clean
 
 all: build
 
@@ -41,8 +41,22 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product imagegen --static-swift-stdlib --scratch-path .build-static
 
+# The release archive of this machine's architecture and dist/SHA256SUMS: a binary that needs
+# nothing but glibc, its man pages and shell completions (scripts/dist; about 10 minutes the
+# first time, a relink after).
+dist: build-deps
+	@scripts/dist
+
+# imagegen's own image (recipes/imagegen.yaml) around the binary of make dist, built and verified.
+image: dist engine build
+	@scripts/provision-images trixie
+	install -D -m 0755 .build-static/release/imagegen recipes/imagegen-bin/imagegen
+	$(IMAGEGEN) build recipes/imagegen.yaml
+	$(IMAGEGEN) verify recipes/imagegen.yaml
+
+# recipes/imagegen.yaml is left out: its input is the binary make dist links, not committed.
 lint: build
-	for recipe in recipes/*.yaml; do $(IMAGEGEN) generate --check $$recipe || exit 1; done
+	for recipe in recipes/*.yaml; do [ $$recipe = recipes/imagegen.yaml ] || $(IMAGEGEN) generate --check $$recipe || exit 1; done
 	$(IMAGEGEN) schema | diff -u schema/recipe.schema.json -
 	hadolint generated/*/*/Dockerfile
 
@@ -50,7 +64,7 @@ lint: build
 UNIT_TESTS = ^(ImageGenTests|DockerEngineTests|ContainerRegistryTests)\.
 INTEGRATION_TESTS = ^(ToolTests|IntegrationTests)\.
 
-test: deps engine images
+test: deps engine images dist
 	$(SWIFT) build --build-tests
 	$(SWIFT) format lint --strict --recursive --parallel Package.swift Sources Tests
 	IMAGEGEN_BUILD_CA=$(BUILD_CA) $(SWIFT) test --skip-build
@@ -85,4 +99,4 @@ bench: release
 	scripts/bench
 
 clean:
-	rm -rf .build .build-static .build-tsan
+	rm -rf .build .build-static .build-tsan dist recipes/imagegen-bin
