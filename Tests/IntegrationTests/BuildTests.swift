@@ -300,7 +300,7 @@ struct BuildTests {
         }
     }
 
-    @Test("Ctrl-C stops the build cleanly: exit 130, no tag for the unfinished layer, no container left")
+    @Test("Ctrl-C stops the build cleanly: exit 130, no tag for the unfinished layer, no container left, the lock released")
     func interrupt() async throws {
         try await withRecipeFixture("sigint") { fixture in
             let engine = fixture.engine, name = fixture.name, scratch = fixture.scratch
@@ -316,6 +316,10 @@ struct BuildTests {
             try await Task.sleep(nanoseconds: 2_000_000_000)
             let containers = try run("/usr/bin/env", ["docker", "ps", "-a", "--format", "{{.Command}}"]).stdout
             #expect(!containers.contains("\(name)-started"))
+            // The layer's build lock went with it.
+            let slow = try #require(plan.layer(named: "slow")).reference.description
+            let locks = try run("/usr/bin/env", ["docker", "ps", "-aq", "--filter", "label=\(ImageLabels.lockReference)=\(slow)"]).stdout
+            #expect(locks.isEmpty, "the lock container of \(slow) is left")
         }
     }
 

@@ -127,8 +127,11 @@ struct BuildLock: Sendable {
         let engine: DockerEngine
         let id: String
 
+        /// Removes the lock, even when the run is being cancelled (Ctrl-C): the request runs in a
+        /// task of its own, which the run's cancellation does not reach, and is waited for.
         func release() async {
-            try? await engine.removeContainer(id)
+            let engine = self.engine, id = self.id
+            await Task.detached { try? await engine.removeContainer(id) }.value
         }
     }
 }
