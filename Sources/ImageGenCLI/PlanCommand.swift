@@ -41,7 +41,7 @@ struct PlanCommand: AsyncParsableCommand {
                 let connection = try await DockerEngine.connect(endpoint: try engineOptions.endpoint())
                 let session = try await cache.open(for: plan)
                 engine = .checked(try await EngineState.check(plan, engine: connection, cache: session))
-                if let warning = await session?.takeWarning() { Console.error(warning) }
+                if let warning = await session?.takeWarning() { Console.warn(warning) }
             } catch let error as DockerEngineError {
                 engine = .unreachable(error.description)
             }

@@ -109,7 +109,7 @@ struct ReleaseCommand: AsyncParsableCommand {
         } catch {
             throw EngineFailure.wrap(error)
         }
-        if let warning = await releaseOptions.cache?.takeWarning() { Console.error(warning) }
+        if let warning = await releaseOptions.cache?.takeWarning() { Console.warn(warning) }
         switch format {
         case .json: Console.out(ReleaseReport.json(report).pretty)
         case .text: Console.out(ReleaseReport.text(report))

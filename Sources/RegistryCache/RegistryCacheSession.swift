@@ -49,7 +49,7 @@ public actor RegistryCacheSession {
     public func takeWarning() -> String? {
         guard let unavailable, !warned else { return nil }
         warned = true
-        return "the cache \(cache) is not used (\(unavailable)); building without it"
+        return "the cache \(cache) is not used (\(unavailable)); going on without it"
     }
 
     func disable(_ reason: String) {

@@ -190,7 +190,7 @@ struct RegistryCacheTests {
         }
     }
 
-    @Test("A stopped or refusing cache registry gives one warning and the build succeeds")
+    @Test("A stopped or refusing cache registry gives one warning, and build, verify and release succeed without it")
     func unavailableRegistry() async throws {
         let stopped = try LocalRegistry()
         stopped.stop()
@@ -206,6 +206,16 @@ struct RegistryCacheTests {
             let warningLines = down.stderr.split(separator: "\n").filter { $0.hasPrefix("warning: the cache") }
             #expect(warningLines.count == 1, "\(down.stderr)")
             #expect(down.stdout.contains("2 built"))
+            // verify and release with the cache down: checked here, released here, one warning each.
+            let verified = try imagegen(["verify", path], in: fixture.scratch, environment: ["IMAGEGEN_CACHE": "\(stopped.address)/cache"])
+            #expect(verified.status == 0, "\(verified.stdout)\n\(verified.stderr)")
+            #expect(verified.stderr.split(separator: "\n").filter { $0.hasPrefix("warning: the cache") }.count == 1, "\(verified.stderr)")
+            #expect(!verified.stdout.contains("reused:"))
+            let released = try imagegen(["release", path, "--version", "1.0.0"], in: fixture.scratch, environment: ["IMAGEGEN_CACHE": "\(stopped.address)/cache"])
+            #expect(released.status == 0, "\(released.stdout)\n\(released.stderr)")
+            for layer in ["base", "top"] {
+                for tag in ["1.0.0", "1.0", "1", "latest"] { fixture.removeAfterwards("\(fixture.name)-\(layer):\(tag)") }
+            }
 
             // A registry that wants credentials nobody gave: refused, the same single warning.
             await EngineFixture.removeImages(ofRecipe: fixture.name, on: fixture.engine)

@@ -36,7 +36,7 @@ struct LayerIndexReader: Sendable {
         }
         if let shared = options.sharedIndex {
             await share(blobs, read: sources, with: shared)
-            if let warning = await shared.takeWarning() { options.notes(warning) }
+            if let warning = await shared.takeWarning() { options.notes("warning: " + warning) }
         }
         return (blobs, sources)
     }

@@ -133,7 +133,7 @@ public struct Verifier: Sendable {
                     checks: [.failed(failed.name, "built", "built", "\(failed.reference) is in the cache but could not be pulled (run imagegen build)")], seconds: 0)
                 toVerify.removeAll { $0.key == failed.key }
             }
-            if let warning = await session.takeWarning() { options.notes(warning) }
+            if let warning = await session.takeWarning() { options.notes("warning: " + warning) }
         }
         if !toVerify.isEmpty {
             let inspections = Inspections(engine: engine)
