@@ -42,7 +42,7 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(help: "Layers to build at the same time.")
     var jobs = 2
 
-    @Option(help: "classic, buildkit, or auto (what the engine advertises).")
+    @Option(help: "auto (BuildKit, unless the engine, DOCKER_BUILDKIT=0 or resource limits call for classic; the summary says why), buildkit or classic.")
     var builder: BuildOptions.BuilderChoice = .auto
 
     @Flag(help: "Pull missing external base images from their registry.")
