@@ -47,10 +47,11 @@ release: deps
 dist: build-deps
 	@scripts/dist
 
-# imagegen's own image (recipes/imagegen.yaml) around the binary of make dist, built and verified.
+# imagegen's own image (recipes/imagegen.yaml) around the (stripped) binary of make dist, built
+# and verified.
 image: dist engine build
 	@scripts/provision-images trixie
-	install -D -m 0755 .build-static/release/imagegen recipes/imagegen-bin/imagegen
+	install -D -m 0755 .build-static/stage/imagegen-*/bin/imagegen recipes/imagegen-bin/imagegen
 	$(IMAGEGEN) build recipes/imagegen.yaml
 	$(IMAGEGEN) verify recipes/imagegen.yaml
 
