@@ -49,6 +49,8 @@ struct ActionTests {
             #expect(result.status == 0, "\(result.stderr)")
             let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n")
             #expect(lines.contains { $0.hasSuffix("/imagegen-build/release/imagegen") && $0.hasPrefix("path=") })
+            #expect(lines.contains("version=\(ImageGenVersion.current)") && lines.contains("arch=amd64"))
+            #expect(lines.contains("mode=release"), "a released version (no pre-release part) is downloaded")
             return String(try #require(lines.first { $0.hasPrefix("key=") }))
         }
         // A copy of the package's sources, to change one file of.
@@ -60,6 +62,22 @@ struct ActionTests {
         #expect(original.hasPrefix("key=imagegen-Linux-X64-"))
         #expect(try key(copy) == original)
         #expect(try key(repositoryRoot) == original, "the key depends on the sources, not where they are")
+        // install: source, or a -dev version, builds from source.
+        for (install, version) in [("source", ImageGenVersion.current), ("release", "9.9.9-dev")] {
+            let output = scratch.write("output-\(UUID().uuidString)", "")
+            let versionFile = "\(copy)/Sources/ImageGen/Version.swift"
+            let original = try String(contentsOfFile: versionFile, encoding: .utf8)
+            try original.replacingOccurrences(of: "\"\(ImageGenVersion.current)\"", with: "\"\(version)\"").write(toFile: versionFile, atomically: true, encoding: .utf8)
+            let result = try run(
+                "/bin/bash", ["-e", "-c", identify], directory: scratch.path,
+                environment: [
+                    "ACTION_PATH": copy, "SWIFT_VERSION": "6.3.1", "RUNNER_OS": "Linux", "RUNNER_ARCH": "X64", "RUNNER_TEMP": scratch.url("runner-temp"),
+                    "GITHUB_OUTPUT": output, "INSTALL": install,
+                ])
+            try original.write(toFile: versionFile, atomically: true, encoding: .utf8)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(try String(contentsOfFile: output, encoding: .utf8).contains("mode=source\n"), "install \(install), version \(version)")
+        }
         let file = "\(copy)/Sources/imagegen/main.swift"
         try (String(contentsOfFile: file, encoding: .utf8) + "\n// changed\n").write(toFile: file, atomically: true, encoding: .utf8)
         #expect(try key(copy) != original)
