@@ -57,8 +57,7 @@ extension RegistryClient {
         let scope = "repository:\(repository):pull,push"
         let digest = Digest.sha256(of: bytes)
         let descriptor = Descriptor(mediaType: mediaType, digest: digest, size: Int64(bytes.count))
-        let head = try await exchange("HEAD", baseURL + "/v2/\(repository)/blobs/\(digest)", headers: [], scope: scope, limit: 0)
-        if head.status == 200 { return descriptor }
+        if try await hasBlob(repository, digest, scope: scope) { return descriptor }
         let start = try await exchange("POST", baseURL + "/v2/\(repository)/blobs/uploads/", headers: [("Content-Length", "0")], body: [], scope: scope, limit: 1 << 16)
         guard start.status == 202, let location = start.header("location") else { throw failure(start, what: "an upload to \(repository)") }
         let upload = Self.resolve(location, against: baseURL + "/v2/")
@@ -78,8 +77,7 @@ extension RegistryClient {
         let repository = repositoryPath(raw)
         let from = repositoryPath(source)
         let scope = "repository:\(repository):pull,push"
-        let head = try await exchange("HEAD", baseURL + "/v2/\(repository)/blobs/\(digest)", headers: [], scope: scope, limit: 0)
-        if head.status == 200 { return true }
+        if try await hasBlob(repository, digest, scope: scope) { return true }
         let query = URLEncoding.query([("mount", digest.description), ("from", from)])
         let mount = try await exchange(
             "POST", baseURL + "/v2/\(repository)/blobs/uploads/?" + query, headers: [("Content-Length", "0")], body: [], scope: scope, limit: 1 << 16)
@@ -94,6 +92,11 @@ extension RegistryClient {
             return false
         default: throw failure(mount, what: "mounting blob \(digest) from \(from) into \(repository)")
         }
+    }
+
+    /// Whether `repository` (its path in the registry) has blob `digest`: a HEAD.
+    private func hasBlob(_ repository: String, _ digest: Digest, scope: String) async throws -> Bool {
+        try await exchange("HEAD", baseURL + "/v2/\(repository)/blobs/\(digest)", headers: [], scope: scope, limit: 0).status == 200
     }
 
     /// Stores a manifest (or image index) under `reference` (a tag, or its digest).

@@ -13,12 +13,7 @@ import Testing
 struct DockerfileShapeTests {
     @Test("Dockerfiles of every shape: busybox, alpine, pinned digests, pipes, env, copies, entrypoints")
     func shapes() throws {
-        let scratch = Scratch()
-        scratch.write("files/one.txt", "one\n")
-        scratch.write("files/two.txt", "two\n")
-        scratch.write("ctx/manifest.yaml", "docs: [a.md]\n")
-        scratch.write("ctx/a.md", "a\n")
-        let (plan, diagnostics) = RecipeTestSupport.plan(SampleRecipes.shapes, in: scratch)
+        let (plan, diagnostics) = SampleRecipes.planShapes()
         let layers = try #require(plan?.layers, "\(diagnostics.sorted)")
         #expect(layers.count == 5)
         let byName = Dictionary(uniqueKeysWithValues: layers.map { ($0.name, $0.dockerfile) })

@@ -1,5 +1,19 @@
+import ImageGenValues
+import Planning
+import TestSupport
+
 /// Recipes more than one tier of tests reads.
 public enum SampleRecipes {
+    /// ``shapes`` planned in a scratch directory with the files it copies and bakes.
+    public static func planShapes() -> (BuildPlan?, Diagnostics) {
+        let scratch = Scratch()
+        scratch.write("files/one.txt", "one\n")
+        scratch.write("files/two.txt", "two\n")
+        scratch.write("ctx/manifest.yaml", "docs: [a.md]\n")
+        scratch.write("ctx/a.md", "a\n")
+        return RecipeTestSupport.plan(shapes, in: scratch)
+    }
+
     /// Dockerfiles of every shape: busybox, alpine, pinned digests, pipes, env, copies, entrypoints.
     public static let shapes = """
         recipe: shapes

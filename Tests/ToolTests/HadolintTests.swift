@@ -32,12 +32,7 @@ struct HadolintTests {
 
     @Test("Dockerfiles of every shape")
     func shapes() throws {
-        let scratch = Scratch()
-        scratch.write("files/one.txt", "one\n")
-        scratch.write("files/two.txt", "two\n")
-        scratch.write("ctx/manifest.yaml", "docs: [a.md]\n")
-        scratch.write("ctx/a.md", "a\n")
-        let (plan, diagnostics) = RecipeTestSupport.plan(SampleRecipes.shapes, in: scratch)
+        let (plan, diagnostics) = SampleRecipes.planShapes()
         let layers = try #require(plan?.layers, "\(diagnostics.sorted)")
         try lint(Dictionary(uniqueKeysWithValues: layers.map { ($0.name, $0.dockerfile) }))
     }

@@ -49,6 +49,14 @@ extension Builder {
     func findInCache(_ layer: LayerPlan, baseIdentity: String, engine: DockerEngine, started: Date) async throws -> LayerOutcome? {
         guard let cache = options.cache else { return nil }
         if options.load { return try await pullFromCache(layer, baseIdentity: baseIdentity, engine: engine, started: started) }
+        guard let reference = await cacheHit(layer, baseIdentity: baseIdentity, cache: cache), let imageID = await cache.imageID(of: reference) else { return nil }
+        events(.inRegistry(layer: layer.displayName, imageID: imageID, at: reference.description))
+        return outcome(layer, .inRegistry, imageID: imageID, size: nil, started: started)
+    }
+
+    /// What the cache holds for the layer, or nil: a miss (with the cache's warning if it failed)
+    /// or a tag made from something else (said, and not used).
+    private func cacheHit(_ layer: LayerPlan, baseIdentity: String, cache: RegistryCacheSession) async -> ImageReference? {
         switch await cache.lookup(layer, baseIdentity: baseIdentity) {
         case .miss:
             await warnIfCacheFailed()
@@ -57,9 +65,7 @@ extension Builder {
             events(.output(layer: layer.displayName, line: "cache: not using \(reason)"))
             return nil
         case .hit(let reference):
-            guard let imageID = await cache.imageID(of: reference) else { return nil }
-            events(.inRegistry(layer: layer.displayName, imageID: imageID, at: reference.description))
-            return outcome(layer, .inRegistry, imageID: imageID, size: nil, started: started)
+            return reference
         }
     }
 
@@ -87,22 +93,13 @@ extension Builder {
 
     /// The layer's image from the cache registry, when it holds one for this hash and base.
     func pullFromCache(_ layer: LayerPlan, baseIdentity: String, engine: DockerEngine, started: Date) async throws -> LayerOutcome? {
-        guard let cache = options.cache else { return nil }
-        switch await cache.lookup(layer, baseIdentity: baseIdentity) {
-        case .miss:
+        guard let cache = options.cache, let reference = await cacheHit(layer, baseIdentity: baseIdentity, cache: cache) else { return nil }
+        guard let image = try await cache.pull(reference, for: layer, baseIdentity: baseIdentity, engine: engine) else {
             await warnIfCacheFailed()
             return nil
-        case .conflict(let reason):
-            events(.output(layer: layer.displayName, line: "cache: not using \(reason)"))
-            return nil
-        case .hit(let reference):
-            guard let image = try await cache.pull(reference, for: layer, baseIdentity: baseIdentity, engine: engine) else {
-                await warnIfCacheFailed()
-                return nil
-            }
-            events(.pulled(layer: layer.displayName, imageID: image.id, from: reference.description))
-            return outcome(layer, .pulled, imageID: image.id, size: image.size, started: started)
         }
+        events(.pulled(layer: layer.displayName, imageID: image.id, from: reference.description))
+        return outcome(layer, .pulled, imageID: image.id, size: image.size, started: started)
     }
 
     func warnIfCacheFailed() async {

@@ -129,7 +129,7 @@ public struct Releaser: Sendable {
             } else {
                 for (platform, platformPlan) in plan.perPlatform {
                     for (layer, from) in try await cache.restore(platformPlan.layers, of: platformPlan, engine: engine(for: platform)) {
-                        progress("[\(layer)] pulled from \(from)")
+                        progress("[\(layer.displayName)] pulled from \(from)")
                     }
                 }
             }

@@ -112,7 +112,7 @@ public struct Verifier: Sendable {
         var toVerify: [LayerPlan] = []
         for layer in candidates {
             let started = Date()
-            if let stored, options.reuseResults, let image = try await imageID(of: layer, status: status, session: stored.session) {
+            if let stored, options.reuseResults, let image = await imageID(of: layer, status: status, session: stored.session) {
                 let key = stored.key(layer, lineage: plan.lineage(of: layer))
                 if var result = await stored.fetch(layer, image: image, key: key) {
                     result.seconds = Date().timeIntervalSince(started)
@@ -170,28 +170,19 @@ public struct Verifier: Sendable {
     }
 
     /// The image a layer is: the engine's when built here, else the one the cache holds.
-    private func imageID(of layer: LayerPlan, status: EngineState, session: RegistryCacheSession) async throws -> ImageID? {
-        if case .built? = status.layers[layer.key] { return try await engine.inspectImage(layer.reference)?.id }
+    private func imageID(of layer: LayerPlan, status: EngineState, session: RegistryCacheSession) async -> ImageID? {
+        if case .built(let imageID, _)? = status.layers[layer.key] { return imageID }
         guard case .hit(let reference)? = status.cached[layer.key] else { return nil }
         return await session.imageID(of: reference)
     }
 
     /// Pulls from the cache each of `layers` and of their ancestors that the engine lacks, in
-    /// build order; the layers of `layers` that could not be pulled.
+    /// build order; the layers of `layers` still not here.
     private func pullMissing(_ layers: [LayerPlan], status: EngineState, session: RegistryCacheSession) async throws -> [LayerPlan] {
         let needed = Set(layers.flatMap { plan.lineage(of: $0).map(\.key) })
-        var failed: [LayerPlan] = []
-        for layer in plan.layers where needed.contains(layer.key) {
-            guard status.layers[layer.key]?.isBuilt != true, case .hit(let reference)? = status.cached[layer.key] else { continue }
-            guard case .resolved(let identity)? = status.bases[PlatformBases.key(layer.layer.rootImage, layer.platform)],
-                try await session.pull(reference, for: layer, baseIdentity: identity, engine: engine) != nil
-            else {
-                if layers.contains(where: { $0.key == layer.key }) { failed.append(layer) }
-                continue
-            }
-            options.notes("[\(layer.displayName)] pulled from \(reference) to verify it")
-        }
-        return failed
+        let pulled = try await session.restore(plan.layers.filter { needed.contains($0.key) }, of: plan, engine: engine, state: status)
+        for (layer, reference) in pulled { options.notes("[\(layer.displayName)] pulled from \(reference) to verify it") }
+        return layers.filter { layer in status.layers[layer.key]?.isBuilt != true && !pulled.contains { $0.layer.key == layer.key } }
     }
 
     /// Gathers what the checks need about one layer's image.
