@@ -8,8 +8,8 @@ import LayerInspection
 public struct DiffSide: Sendable {
     public var reference: String
     public var inventory: PackageInventory
-    /// The image's files (their sizes, for regular ones).
-    public var files: [String: FileSize]
+    /// The image's regular files, by path in UTF-8 order.
+    public var files: [SizedFile]
     /// The bytes of the image's files, as verify's size counts them (every layer's).
     public var bytes: Int64
     /// Check name → passed and message, from a verify report of this image; nil when none is known.
@@ -98,15 +98,24 @@ public struct ImageDiff: Sendable {
         diff.removed.sort(by: order)
         diff.changed.sort { order($0.new, $1.new) }
 
+        // Both lists are sorted by path: one pass through them side by side.
         var added: [(path: String, bytes: Int64)] = [], removed: [(path: String, bytes: Int64)] = []
-        for (path, file) in new.files where file.isFile {
-            if let previous = old.files[path], previous.isFile {
-                if previous.size != file.size { diff.filesChangedCount += 1 }
-            } else {
-                added.append((path, file.size))
+        var oldIndex = old.files.startIndex, newIndex = new.files.startIndex
+        while oldIndex < old.files.endIndex || newIndex < new.files.endIndex {
+            let before = oldIndex < old.files.endIndex ? old.files[oldIndex] : nil
+            let after = newIndex < new.files.endIndex ? new.files[newIndex] : nil
+            if let before, let after, before.path == after.path {
+                if before.size != after.size { diff.filesChangedCount += 1 }
+                oldIndex += 1
+                newIndex += 1
+            } else if let after, before.map({ utf8Precedes(after.path, $0.path) }) ?? true {
+                added.append((after.path, after.size))
+                newIndex += 1
+            } else if let before {
+                removed.append((before.path, before.size))
+                oldIndex += 1
             }
         }
-        for (path, file) in old.files where file.isFile && new.files[path]?.isFile != true { removed.append((path, file.size)) }
         diff.filesAddedCount = added.count
         diff.filesRemovedCount = removed.count
         let largest: ((path: String, bytes: Int64), (path: String, bytes: Int64)) -> Bool = { ($0.bytes, $1.path) > ($1.bytes, $0.path) }

@@ -84,6 +84,26 @@ public struct PackageInventory: Sendable {
     }
 }
 
+/// A regular file of an image and its size.
+public struct SizedFile: Sendable, Hashable {
+    public var path: String
+    public var size: Int64
+
+    public init(path: String, size: Int64) {
+        self.path = path
+        self.size = size
+    }
+
+    /// The regular files of `tree`, by path in UTF-8 order.
+    public static func regular<Entry>(_ tree: FileTree<Entry>) -> [SizedFile] {
+        var files: [SizedFile] = []
+        files.reserveCapacity(tree.files.count)
+        for (path, entry) in tree.files where entry.isFile { files.append(SizedFile(path: path, size: entry.size)) }
+        files.sort { utf8Precedes($0.path, $1.path) }
+        return files
+    }
+}
+
 /// Bytes some layers add for one package (or for no package: ``unownedName``).
 public struct AddedBytes: Sendable, Equatable {
     public static let unownedName = "(unowned)"
@@ -124,29 +144,43 @@ extension PackageInventory {
     /// The same, with each layer loaded when its turn comes and let go after (`layer` returns nil
     /// when it cannot: then nil), so that a large image's layers are never all in memory at once.
     public static func make(count: Int, layer: (Int) -> LayerBlob?, prefixes counts: [Int], files: Bool = true) -> [Int: PackageInventory]? {
-        snapshots(count: count, layer: layer, prefixes: counts, files: files)?.mapValues(\.inventory)
+        walk(count: count, layer: layer, prefixes: counts, files: files, trees: [])?.mapValues(\.inventory)
     }
 
-    /// An image as a walk up its layers leaves it: its packages, its files' sizes, its bytes.
+    /// An image as a walk up its layers leaves it: its packages, its regular files, its bytes.
     public struct Snapshot: Sendable {
         public var inventory: PackageInventory
-        public var files: [String: FileSize]
+        /// Its regular files by path (in UTF-8 order): a third of what the walk's own table of
+        /// the image takes, which a snapshot would otherwise keep a copy of.
+        public var files: [SizedFile]
         /// The bytes of every layer's files (as verify's size counts them).
         public var bytes: Int64
     }
 
-    /// ``make(count:layer:prefixes:files:)`` with each prefix's files too (what a diff compares).
-    public static func snapshots(count: Int, layer: (Int) -> LayerBlob?, prefixes counts: [Int], files: Bool = false) -> [Int: Snapshot]? {
+    /// ``make(count:layer:prefixes:files:)`` with the regular files of each prefix in `trees`
+    /// (all when nil; what a diff compares).
+    public static func snapshots(
+        count: Int, layer: (Int) -> LayerBlob?, prefixes counts: [Int], files: Bool = false, trees: Set<Int>? = nil
+    ) -> [Int: Snapshot]? {
+        walk(count: count, layer: layer, prefixes: counts, files: files, trees: trees ?? Set(counts))
+    }
+
+    /// The walk both make: a snapshot not in `trees` has no files.
+    private static func walk(count: Int, layer: (Int) -> LayerBlob?, prefixes counts: [Int], files: Bool, trees: Set<Int>) -> [Int: Snapshot]? {
         var builder = InventoryBuilder(keepFiles: files)
         var result: [Int: Snapshot] = [:]
         var bytes: Int64 = 0
         let wanted = Set(counts)
-        if wanted.contains(0) { result[0] = Snapshot(inventory: builder.finish(), files: builder.view.files, bytes: 0) }
+        func take(_ count: Int) {
+            guard wanted.contains(count) else { return }
+            result[count] = Snapshot(inventory: builder.finish(), files: trees.contains(count) ? SizedFile.regular(builder.view) : [], bytes: bytes)
+        }
+        take(0)
         for index in 0..<count {
             guard let blob = layer(index) else { return nil }
             builder.apply(blob, index: index)
             bytes += blob.size
-            if wanted.contains(index + 1) { result[index + 1] = Snapshot(inventory: builder.finish(), files: builder.view.files, bytes: bytes) }
+            take(index + 1)
         }
         return result
     }
@@ -181,8 +215,32 @@ private struct InventoryBuilder {
     /// A package as the databases describe it, before bytes are counted.
     struct Described {
         var package: InventoryPackage
-        var listed: [PackageRecord.RecordedFile]
+        var listed: Listed
         var rank: Int
+    }
+
+    /// The paths a database lists for a package, with the checksums it records, if any. Kept as
+    /// the database's own array of paths (dpkg's lists hold nearly every path of an image, and a
+    /// copy of each list would be most of what the walk holds).
+    struct Listed {
+        var paths: [String] = []
+        /// Empty, or one per path.
+        var checksums: [String?] = []
+
+        init() {}
+
+        init(_ files: [PackageRecord.RecordedFile]) {
+            paths = files.map(\.path)
+            checksums = files.contains { $0.checksum != nil } ? files.map(\.checksum) : []
+        }
+
+        mutating func append(_ more: [String]) {
+            if paths.isEmpty, checksums.isEmpty { paths = more; return }
+            paths += more
+            if !checksums.isEmpty { checksums += Array(repeating: nil, count: more.count) }
+        }
+
+        func checksum(at index: Int) -> String? { checksums.isEmpty ? nil : checksums[index] }
     }
 
     mutating func apply(_ layer: LayerBlob, index: Int) {
@@ -192,11 +250,13 @@ private struct InventoryBuilder {
             || layer.files.contains { view.packageRecords[$0.path] != nil }
         view.apply(layer)
         if recordsChanged || index == 0 {
-            current = Self.describe(view.packageRecords)
+            // What the last description made goes first: both at once would be twice the tables.
+            current = [:]
             owners = [:]
             ownerIDs = []
             ownerRanks = []
             nodeDirectories = [:]
+            current = Self.describe(view.packageRecords)
             for (id, described) in current {
                 if described.package.ecosystem == .npm {
                     nodeDirectories[Substring(described.package.location)] = id
@@ -205,8 +265,8 @@ private struct InventoryBuilder {
                 let number = Int32(ownerIDs.count)
                 ownerIDs.append(id)
                 ownerRanks.append(described.rank)
-                for file in described.listed where (owners[file.path].map { ownerRanks[Int($0)] } ?? Int.max) > described.rank {
-                    owners[file.path] = number
+                for path in described.listed.paths where (owners[path].map { ownerRanks[Int($0)] } ?? Int.max) > described.rank {
+                    owners[path] = number
                 }
             }
             for (id, described) in current where firstSeen[id]?.version != described.package.version {
@@ -242,27 +302,33 @@ private struct InventoryBuilder {
         let distro = Self.osRelease(view)
         var packages: [InventoryPackage] = []
         var nodeFiles: [String: [InventoryPackage.OwnedFile]] = [:]
+        var nodeBytes: [String: Int64] = [:]
         if !nodeDirectories.isEmpty {
             for (path, file) in view.files where file.isFile {
-                if let id = nodeOwner(of: path) { nodeFiles[id, default: []].append(.init(path: path, size: file.size, checksum: nil)) }
+                guard let id = nodeOwner(of: path) else { continue }
+                nodeBytes[id, default: 0] += file.size
+                if keepFiles { nodeFiles[id, default: []].append(.init(path: path, size: file.size, checksum: nil)) }
             }
         }
         for (id, described) in current {
             var package = described.package
             package.layer = firstSeen[id]?.layer ?? 0
-            var files: [InventoryPackage.OwnedFile]
             if package.ecosystem == .npm {
                 // In no particular order (a document that lists them sorts them).
-                files = nodeFiles[id] ?? []
-            } else {
+                package.bytes = nodeBytes[id] ?? 0
+                if keepFiles { package.files = nodeFiles[id] ?? [] }
+            } else if keepFiles {
                 var seen = Set<String>()
-                files = described.listed.compactMap { listed in
-                    guard seen.insert(listed.path).inserted, let file = view.files[listed.path], file.isFile else { return nil }
-                    return .init(path: listed.path, size: file.size, checksum: listed.checksum)
+                let listed = described.listed
+                package.files = listed.paths.indices.compactMap { index in
+                    let path = listed.paths[index]
+                    guard seen.insert(path).inserted, let file = view.files[path], file.isFile else { return nil }
+                    return .init(path: path, size: file.size, checksum: listed.checksum(at: index))
                 }
+                package.bytes = package.files.reduce(0) { $0 + $1.size }
+            } else {
+                package.bytes = Self.listedBytes(described.listed.paths, in: view)
             }
-            package.bytes = files.reduce(0) { $0 + $1.size }
-            if keepFiles { package.files = files }
             package.purl = PackageURL.make(package, distro: distro)
             packages.append(package)
         }
@@ -294,7 +360,7 @@ private struct InventoryBuilder {
                     let package = InventoryPackage(
                         id: id, ecosystem: .deb, name: entry.name, version: entry.version, architecture: entry.architecture, license: nil,
                         purl: "", location: path, layer: 0, bytes: 0, files: [])
-                    described[id] = Described(package: package, listed: [], rank: 0)
+                    described[id] = Described(package: package, listed: Listed(), rank: 0)
                     described[id]?.package.supplier = entry.maintainer
                     dpkgByName[entry.name, default: []].append(id)
                     if let source = entry.source { described[id]?.package.upstream = sourceQualifier(source, entry.sourceVersion) }
@@ -311,7 +377,7 @@ private struct InventoryBuilder {
                         purl: "", location: path, layer: 0, bytes: 0, files: [])
                     if let origin = entry.origin, origin != entry.name { package.upstream = origin }
                     package.supplier = entry.maintainer
-                    described[id] = Described(package: package, listed: entry.files, rank: 0)
+                    described[id] = Described(package: package, listed: Listed(entry.files), rank: 0)
                 }
             case .pythonMetadata(let name, let version, let license, let author):
                 let id = "pypi/" + directory
@@ -319,7 +385,7 @@ private struct InventoryBuilder {
                     id: id, ecosystem: .pypi, name: name, version: version, architecture: nil, license: license, purl: "", location: directory,
                     layer: 0, bytes: 0, files: [])
                 package.supplier = author
-                described[id] = Described(package: package, listed: [], rank: 1)
+                described[id] = Described(package: package, listed: Listed(), rank: 1)
             case .pythonRecord(let files):
                 // RECORD's paths are relative to the site-packages directory holding the dist-info.
                 let sitePackages = String(directory[..<(directory.lastIndex(of: "/") ?? directory.startIndex)])
@@ -332,7 +398,7 @@ private struct InventoryBuilder {
                     id: id, ecosystem: .npm, name: name, version: version, architecture: nil, license: license, purl: "", location: directory,
                     layer: 0, bytes: 0, files: [])
                 package.supplier = author
-                described[id] = Described(package: package, listed: [], rank: 2)
+                described[id] = Described(package: package, listed: Listed(), rank: 2)
             case .link(let target):
                 // A package directory whose manifest is another's (Debian's lodash-es → lodash).
                 guard case .nodePackage(let name, let version, let license, let author)? = records[target] else { continue }
@@ -340,7 +406,7 @@ private struct InventoryBuilder {
                 let package = InventoryPackage(
                     id: id, ecosystem: .npm, name: name, version: version, architecture: nil, license: license, purl: "", location: directory,
                     layer: 0, bytes: 0, files: [], supplier: author)
-                described[id] = Described(package: package, listed: [], rank: 2)
+                described[id] = Described(package: package, listed: Listed(), rank: 2)
             }
         }
         for (package, paths) in lists {
@@ -348,14 +414,25 @@ private struct InventoryBuilder {
             let candidates = dpkgByName[parts[0]] ?? []
             let id = parts.count == 2 ? candidates.first { $0.hasSuffix("/" + parts[1]) } : candidates.first
             guard let id else { continue }
-            described[id]?.listed += paths.map { .init(path: $0, checksum: nil) }
+            described[id]?.listed.append(paths)
         }
         for (name, ids) in dpkgByName {
             guard let license = licenses[name] else { continue }
             for id in ids { described[id]?.package.license = license }
         }
-        for (directory, files) in pythonRecords { described["pypi/" + directory]?.listed = files }
+        for (directory, files) in pythonRecords { described["pypi/" + directory]?.listed = Listed(files) }
         return described
+    }
+
+    /// Bytes of the regular files `listed` names, each counted once, without listing them.
+    static func listedBytes(_ paths: [String], in view: FileTree<FileSize>) -> Int64 {
+        var bytes: Int64 = 0
+        var seen = Set<String>()
+        for path in paths {
+            guard let file = view.files[path], file.isFile else { continue }
+            if seen.insert(path).inserted { bytes += file.size }
+        }
+        return bytes
     }
 
     static func sourceQualifier(_ source: String, _ version: String?) -> String {

@@ -263,4 +263,25 @@ struct ImageDiffTests {
         let unknown = ImageDiff.compare(layer: "tool", old: DiffSide(reference: "x", blobs: [old]), new: after)
         #expect(unknown.checks == nil && DiffReport.text([unknown], old: "a", new: "b").contains("not compared"))
     }
+
+    @Test("files compared by path in one pass: paths that sort between each other (a, a-b, a/b, a0), files that became directories, sizes changed")
+    func files() throws {
+        let old = try PackageFixtures.layer(
+            ["a": "1", "a-b": "22", "a0/x": "333", "c/d": "4444", "same": "s", "grows": "g", "only/old": "o"], symlinks: ["link": "a"])
+        let new = try PackageFixtures.layer(
+            ["a/b": "55555", "a-b": "22", "a0/x": "333", "a0/y": "6", "c/d": "4444", "same": "s", "grows": "gg", "z": "7"], symlinks: ["link2": "z"])
+        let diff = ImageDiff.compare(layer: "l", old: DiffSide(reference: "old", blobs: [old]), new: DiffSide(reference: "new", blobs: [new]))
+        // What a comparison by dictionary finds, regular files only.
+        func regular(_ blob: LayerBlob) -> [String: Int64] {
+            Dictionary(uniqueKeysWithValues: blob.files.filter { $0.kind == .file }.map { ($0.path, $0.size) })
+        }
+        let before = regular(old), after = regular(new)
+        let added = after.filter { before[$0.key] == nil }, removed = before.filter { after[$0.key] == nil }
+        let resized = after.filter { path, size in before[path].map { $0 != size } ?? false }
+        #expect(Set(diff.filesAdded.map(\.path)) == Set(added.keys) && Set(added.keys) == ["a/b", "a0/y", "z"])
+        #expect(Set(diff.filesRemoved.map(\.path)) == Set(removed.keys) && Set(removed.keys) == ["a", "only/old"])
+        #expect(diff.filesChangedCount == resized.count && resized.count == 1)
+        #expect((diff.filesAddedCount, diff.filesRemovedCount) == (3, 2))
+        #expect(diff.filesAdded.map(\.bytes) == [5, 1, 1] && diff.filesAdded.map(\.path) == ["a/b", "a0/y", "z"])
+    }
 }

@@ -103,7 +103,13 @@ public struct FamilyDiff: Sendable {
         for image in pairs.flatMap({ [$0.1, $0.2] }) where resolved[image.reference] == nil {
             resolved[image.reference] = try await resolve(image)
         }
-        let sides = try await snapshots(Array(resolved.values))
+        // Two images of the same layers have the same files: only the others' are compared.
+        let compared = Set(
+            pairs.compactMap { _, previous, image -> [[Digest]]? in
+                guard let old = resolved[previous.reference]?.diffIDs, let new = resolved[image.reference]?.diffIDs, old != new else { return nil }
+                return [old, new]
+            }.joined())
+        let sides = try await snapshots(Array(resolved.values), files: compared)
         var diffs: [ImageDiff] = []
         for (name, previous, image) in pairs {
             guard let before = resolved[previous.reference], let after = resolved[image.reference],
@@ -124,9 +130,10 @@ public struct FamilyDiff: Sendable {
         var checks: [String: DiffSide.CheckOutcome]?
     }
 
-    /// Every image's packages and files, from a walk up each chain of images (a family's images
-    /// are each the one below plus layers), a layer at a time, each let go after its turn.
-    private func snapshots(_ images: [Resolved]) async throws -> [[Digest]: PackageInventory.Snapshot] {
+    /// Every image's packages, and the files of those in `files`, from a walk up each chain of
+    /// images (a family's images are each the one below plus layers), a layer at a time, each let
+    /// go after its turn.
+    private func snapshots(_ images: [Resolved], files: Set<[Digest]>) async throws -> [[Digest]: PackageInventory.Snapshot] {
         let store = readOptions.layerCache, exportOptions = readOptions.export
         var inMemory: [Digest: LayerBlob] = [:]
         for image in images { inMemory.merge(image.inMemory) { kept, _ in kept } }
@@ -141,7 +148,7 @@ public struct FamilyDiff: Sendable {
                     layer: { index in
                         imagegen_release_free_memory()
                         return loaded[chain[index]] ?? store?.load(chain[index], options: exportOptions)
-                    }, prefixes: prefixes.map(\.count))
+                    }, prefixes: prefixes.map(\.count), trees: Set(prefixes.filter(files.contains).map(\.count)))
             }
             guard let made else { throw DescribeError("a layer index could not be read again from \(store.map { _ in "the kept indexes" } ?? "memory")") }
             for prefix in prefixes { result[prefix] = made[prefix.count] }

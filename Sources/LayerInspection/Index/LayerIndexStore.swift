@@ -131,9 +131,11 @@ public final class LayerIndexStore: Sendable {
                         if let data = Data(base64Encoded: try reader.readString()) { blob.keptFiles[path] = Array(data) }
                     }
                 case "packages":
+                    var shared: SharedPaths?
                     try reader.readObject { reader, path throws(JSONValue.DecodeError) in
                         guard let record = PackageRecord(json: try reader.readValue()) else { throw .invalid("a package record") }
-                        blob.packageRecords[path] = record
+                        if shared == nil { shared = SharedPaths(blob.files) }
+                        blob.packageRecords[path] = shared.map(record.sharing) ?? record
                     }
                 default: _ = try reader.readValue()
                 }
@@ -172,9 +174,10 @@ public final class LayerIndexStore: Sendable {
         for (path, value) in document["kept"]?.objectValue ?? [:] {
             if let text = value.stringValue, let data = Data(base64Encoded: text) { blob.keptFiles[path] = Array(data) }
         }
+        let shared = SharedPaths(blob.files)
         for (path, value) in document["packages"]?.objectValue ?? [:] {
             guard let record = PackageRecord(json: value) else { return nil }
-            blob.packageRecords[path] = record
+            blob.packageRecords[path] = record.sharing(shared)
         }
         return blob
     }

@@ -73,6 +73,10 @@ package struct LayerIndexer {
     package func finish() -> LayerBlob {
         var result = blob
         result.files = files.values.sorted { utf8Precedes($0.path, $1.path) }
+        if !blob.packageRecords.isEmpty {
+            let shared = SharedPaths(result.files)
+            result.packageRecords = blob.packageRecords.mapValues { $0.sharing(shared) }
+        }
         result.deletions = deletions.sorted(by: utf8Precedes)
         result.opaqueDirectories = opaque.sorted(by: utf8Precedes)
         result.size = result.files.reduce(0) { $0 + ($1.kind == .file ? $1.size : 0) }
