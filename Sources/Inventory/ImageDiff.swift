@@ -8,8 +8,10 @@ import LayerInspection
 public struct DiffSide: Sendable {
     public var reference: String
     public var inventory: PackageInventory
-    /// The image's regular files, by path in UTF-8 order.
-    public var files: [SizedFile]
+    /// The image's regular files changed since the point where the walk that made this side
+    /// began to track them (the other side's walk began at the same point), by path in UTF-8
+    /// order: all of them for a side made on its own.
+    public var files: [FileChange]
     /// The bytes of the image's files, as verify's size counts them (every layer's).
     public var bytes: Int64
     /// Check name → passed and message, from a verify report of this image; nil when none is known.
@@ -27,7 +29,8 @@ public struct DiffSide: Sendable {
 
     /// The side of an image whose layers (bottom first) are `blobs`.
     public init(reference: String, blobs: [LayerBlob], checks: [String: CheckOutcome]? = nil) {
-        let snapshot = PackageInventory.snapshots(count: blobs.count, layer: { blobs[$0] }, prefixes: [blobs.count])![blobs.count]!
+        let chain = Array(blobs.indices)
+        let snapshot = PackageInventory.snapshots(chains: [chain], layer: { blobs[$0] }, trackingFrom: 0)![chain]!
         self.init(reference: reference, snapshot: snapshot, checks: checks)
     }
 
@@ -98,22 +101,32 @@ public struct ImageDiff: Sendable {
         diff.removed.sort(by: order)
         diff.changed.sort { order($0.new, $1.new) }
 
-        // Both lists are sorted by path: one pass through them side by side.
+        // Both lists are sorted by path: one pass through them side by side. A path one side
+        // changed and the other did not is, on the other, what it was where both walks began.
         var added: [(path: String, bytes: Int64)] = [], removed: [(path: String, bytes: Int64)] = []
         var oldIndex = old.files.startIndex, newIndex = new.files.startIndex
         while oldIndex < old.files.endIndex || newIndex < new.files.endIndex {
-            let before = oldIndex < old.files.endIndex ? old.files[oldIndex] : nil
-            let after = newIndex < new.files.endIndex ? new.files[newIndex] : nil
-            if let before, let after, before.path == after.path {
-                if before.size != after.size { diff.filesChangedCount += 1 }
+            let left = oldIndex < old.files.endIndex ? old.files[oldIndex] : nil
+            let right = newIndex < new.files.endIndex ? new.files[newIndex] : nil
+            let path: String, was: Int64?, now: Int64?
+            if let left, let right, left.path == right.path {
+                (path, was, now) = (left.path, left.after, right.after)
                 oldIndex += 1
                 newIndex += 1
-            } else if let after, before.map({ utf8Precedes(after.path, $0.path) }) ?? true {
-                added.append((after.path, after.size))
+            } else if let right, left.map({ utf8Precedes(right.path, $0.path) }) ?? true {
+                (path, was, now) = (right.path, right.before, right.after)
                 newIndex += 1
-            } else if let before {
-                removed.append((before.path, before.size))
+            } else if let left {
+                (path, was, now) = (left.path, left.after, left.before)
                 oldIndex += 1
+            } else {
+                break
+            }
+            switch (was, now) {
+            case (nil, let size?): added.append((path, size))
+            case (let size?, nil): removed.append((path, size))
+            case (let before?, let after?) where before != after: diff.filesChangedCount += 1
+            default: break
             }
         }
         diff.filesAddedCount = added.count

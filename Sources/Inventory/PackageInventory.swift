@@ -84,23 +84,34 @@ public struct PackageInventory: Sendable {
     }
 }
 
-/// A regular file of an image and its size.
-public struct SizedFile: Sendable, Hashable {
-    public var path: String
-    public var size: Int64
+/// A path of an image that a walk changed since it began to track changes: the size of the
+/// regular file it was then and is now (nil: none, or not a regular file).
+public struct FileChange: Sendable, Hashable {
+    public let path: String
+    // -1: none (32 bytes a change where optionals would take 48; a large diff holds many).
+    private let was: Int64
+    private let now: Int64
 
-    public init(path: String, size: Int64) {
+    public var before: Int64? { was >= 0 ? was : nil }
+    public var after: Int64? { now >= 0 ? now : nil }
+
+    public init(path: String, before: Int64?, after: Int64?) {
         self.path = path
-        self.size = size
+        self.was = before ?? -1
+        self.now = after ?? -1
     }
 
-    /// The regular files of `tree`, by path in UTF-8 order.
-    public static func regular<Entry>(_ tree: FileTree<Entry>) -> [SizedFile] {
-        var files: [SizedFile] = []
-        files.reserveCapacity(tree.files.count)
-        for (path, entry) in tree.files where entry.isFile { files.append(SizedFile(path: path, size: entry.size)) }
-        files.sort { utf8Precedes($0.path, $1.path) }
-        return files
+    /// What `tree` changed since it began tracking (nothing when it does not), by path in UTF-8
+    /// order, regular files only.
+    public static func changes<Entry>(_ tree: FileTree<Entry>) -> [FileChange] {
+        guard let since = tree.changedSince else { return [] }
+        var changes: [FileChange] = []
+        for (path, was) in since {
+            let before = was.flatMap { $0.isFile ? $0.size : nil }, after = tree.files[path].flatMap { $0.isFile ? $0.size : nil }
+            if before != nil || after != nil { changes.append(FileChange(path: path, before: before, after: after)) }
+        }
+        changes.sort { utf8Precedes($0.path, $1.path) }
+        return changes
     }
 }
 
@@ -135,62 +146,76 @@ extension PackageInventory {
         return builder.finish()
     }
 
-    /// The inventories of the images made of the first `counts` of `layers` each (a family whose
-    /// images are each the one below plus layers), made in one walk up the layers.
-    public static func make(_ layers: [LayerBlob], prefixes counts: [Int], files: Bool = true) -> [Int: PackageInventory] {
-        make(count: layers.count, layer: { layers[$0] }, prefixes: counts, files: files) ?? [:]
-    }
-
-    /// The same, with each layer loaded when its turn comes and let go after (`layer` returns nil
-    /// when it cannot: then nil), so that a large image's layers are never all in memory at once.
-    public static func make(count: Int, layer: (Int) -> LayerBlob?, prefixes counts: [Int], files: Bool = true) -> [Int: PackageInventory]? {
-        walk(count: count, layer: layer, prefixes: counts, files: files, trees: [])?.mapValues(\.inventory)
-    }
-
-    /// An image as a walk up its layers leaves it: its packages, its regular files, its bytes.
+    /// An image as a walk up its layers leaves it: its packages, its regular files changed since
+    /// the walk began to track them, its bytes.
     public struct Snapshot: Sendable {
         public var inventory: PackageInventory
-        /// Its regular files by path (in UTF-8 order): a third of what the walk's own table of
-        /// the image takes, which a snapshot would otherwise keep a copy of.
-        public var files: [SizedFile]
+        /// By path, in UTF-8 order; empty when the walk did not track changes.
+        public var files: [FileChange]
         /// The bytes of every layer's files (as verify's size counts them).
         public var bytes: Int64
     }
 
-    /// ``make(count:layer:prefixes:files:)`` with the regular files of each prefix in `trees`
-    /// (all when nil; what a diff compares).
-    public static func snapshots(
-        count: Int, layer: (Int) -> LayerBlob?, prefixes counts: [Int], files: Bool = false, trees: Set<Int>? = nil
-    ) -> [Int: Snapshot]? {
-        walk(count: count, layer: layer, prefixes: counts, files: files, trees: trees ?? Set(counts))
-    }
-
-    /// The walk both make: a snapshot not in `trees` has no files.
-    private static func walk(count: Int, layer: (Int) -> LayerBlob?, prefixes counts: [Int], files: Bool, trees: Set<Int>) -> [Int: Snapshot]? {
-        var builder = InventoryBuilder(keepFiles: files)
-        var result: [Int: Snapshot] = [:]
-        var bytes: Int64 = 0
-        let wanted = Set(counts)
-        func take(_ count: Int) {
-            guard wanted.contains(count) else { return }
-            result[count] = Snapshot(inventory: builder.finish(), files: trees.contains(count) ? SizedFile.regular(builder.view) : [], bytes: bytes)
-        }
-        take(0)
-        for index in 0..<count {
-            guard let blob = layer(index) else { return nil }
-            builder.apply(blob, index: index)
-            bytes += blob.size
-            take(index + 1)
-        }
+    /// The images `chains` name, each a chain of layers (bottom first) that shares its first
+    /// layers with others (a family: each image is the one below plus layers), made in one walk
+    /// of the tree the chains make: each layer of it is loaded once, when its turn comes, and let
+    /// go after (`layer` returns nil when it cannot: then nil). Where chains part, all but the
+    /// last branch walk on a copy. `trackingFrom`: how many layers up the walk starts to track
+    /// changed files, which snapshots then hold (nil: none; 0: every file).
+    public static func snapshots<Key: Hashable>(
+        chains: [[Key]], layer: (Key) -> LayerBlob?, files: Bool = false, trackingFrom tracking: Int? = nil
+    ) -> [[Key]: Snapshot]? {
+        var result: [[Key]: Snapshot] = [:]
+        guard walk(chains: chains, layer: layer, files: files, trackingFrom: tracking, each: { result[$0] = $1 }) else { return nil }
         return result
     }
 
-    /// The inventory, and the file system the layers leave (what a diff compares besides packages).
-    public static func made(_ layers: [LayerBlob]) -> (inventory: PackageInventory, view: FileTree<FileSize>) {
-        var builder = InventoryBuilder(keepFiles: false)
-        for (index, layer) in layers.enumerated() { builder.apply(layer, index: index) }
-        return (builder.finish(), builder.view)
+    /// ``snapshots(chains:layer:files:trackingFrom:)`` handing each to `each` as soon as it is
+    /// made (so that a caller keeps only what it still needs); false when a layer could not be
+    /// loaded.
+    public static func walk<Key: Hashable>(
+        chains: [[Key]], layer: (Key) -> LayerBlob?, files: Bool = false, trackingFrom tracking: Int? = nil,
+        each: (_ chain: [Key], _ snapshot: Snapshot) -> Void
+    ) -> Bool {
+        var failed = false
+        // The layer is let go when this returns, before the walk goes on up.
+        func step(_ builder: inout InventoryBuilder, _ key: Key, depth: Int) -> Bool {
+            guard let blob = layer(key) else { return false }
+            builder.apply(blob, index: depth)
+            return true
+        }
+        func visit(_ builder: inout InventoryBuilder, depth: Int, chains: [[Key]]) {
+            if depth == tracking { builder.view.track() }
+            for chain in chains where chain.count == depth { each(chain, builder.snapshot()) }
+            var next: [Key] = []
+            var above: [Key: [[Key]]] = [:]
+            for chain in chains where chain.count > depth {
+                if above[chain[depth]] == nil { next.append(chain[depth]) }
+                above[chain[depth], default: []].append(chain)
+            }
+            for (position, key) in next.enumerated() where !failed {
+                if position == next.count - 1 {
+                    guard step(&builder, key, depth: depth) else {
+                        failed = true
+                        return
+                    }
+                    visit(&builder, depth: depth + 1, chains: above[key] ?? [])
+                } else {
+                    var branch = builder
+                    guard step(&branch, key, depth: depth) else {
+                        failed = true
+                        return
+                    }
+                    visit(&branch, depth: depth + 1, chains: above[key] ?? [])
+                }
+            }
+        }
+        var root = InventoryBuilder(keepFiles: files)
+        var unique = Set<[Key]>()
+        visit(&root, depth: 0, chains: chains.filter { unique.insert($0).inserted })
+        return !failed
     }
+
 }
 
 /// Walks an image's layers bottom up: the file system and package databases as each layer leaves
@@ -211,6 +236,8 @@ private struct InventoryBuilder {
     var firstSeen: [String: (version: String, layer: Int)] = [:]
     var usage: [LayerPackageUsage] = []
     var current: [String: Described] = [:]
+    /// The bytes of the layers' files so far.
+    var bytes: Int64 = 0
 
     /// A package as the databases describe it, before bytes are counted.
     struct Described {
@@ -249,6 +276,7 @@ private struct InventoryBuilder {
             || !layer.opaqueDirectories.isEmpty && !view.packageRecords.isEmpty
             || layer.files.contains { view.packageRecords[$0.path] != nil }
         view.apply(layer)
+        bytes += layer.size
         if recordsChanged || index == 0 {
             // What the last description made goes first: both at once would be twice the tables.
             current = [:]
@@ -296,6 +324,10 @@ private struct InventoryBuilder {
             end = slash
         }
         return nil
+    }
+
+    func snapshot() -> PackageInventory.Snapshot {
+        PackageInventory.Snapshot(inventory: finish(), files: FileChange.changes(view), bytes: bytes)
     }
 
     func finish() -> PackageInventory {

@@ -264,6 +264,31 @@ struct ImageDiffTests {
         #expect(unknown.checks == nil && DiffReport.text([unknown], old: "a", new: "b").contains("not compared"))
     }
 
+    @Test("a walk of two chains that part compares files from where they part: the same diff as two walks of every file")
+    func parted() throws {
+        let base = try PackageFixtures.layer(["etc/a": "1", "srv/keep": "22", "srv/old/x": "333", "srv/old/y": "4444", "opt/d/z": "5"])
+        let shared = try PackageFixtures.layer(["srv/shared": "666666", "opt/d/w": "77"])
+        let left = try PackageFixtures.layer(["srv/left": "8", "etc/a": "11"], deletions: ["srv/keep"])
+        var right = try PackageFixtures.layer(["srv/old/new": "9999", "etc/a": "111"])
+        right.opaqueDirectories = ["srv/old"]
+        let leftTop = try PackageFixtures.layer(["srv/left": "88888"])
+        let blobs = ["base": base, "shared": shared, "left": left, "right": right, "leftTop": leftTop]
+        let old = ["base", "shared", "left", "leftTop"], new = ["base", "shared", "right"]
+        let walked = try #require(PackageInventory.snapshots(chains: [old, new, ["base"]], layer: { blobs[$0] }, trackingFrom: 2))
+        let fromWalk = ImageDiff.compare(
+            layer: "l", old: DiffSide(reference: "old", snapshot: try #require(walked[old])), new: DiffSide(reference: "new", snapshot: try #require(walked[new])))
+        let reference = ImageDiff.compare(
+            layer: "l", old: DiffSide(reference: "old", blobs: old.map { blobs[$0]! }), new: DiffSide(reference: "new", blobs: new.map { blobs[$0]! }))
+        func summary(_ diff: ImageDiff) -> [String] {
+            diff.filesAdded.map { "+\($0.path) \($0.bytes)" } + diff.filesRemoved.map { "-\($0.path) \($0.bytes)" } + ["~\(diff.filesChangedCount)"]
+        }
+        #expect(summary(fromWalk) == summary(reference))
+        #expect(Set(summary(reference)) == ["+srv/old/new 4", "+srv/keep 2", "-srv/left 5", "-srv/old/x 3", "-srv/old/y 4", "~1"])
+        #expect((fromWalk.oldBytes, fromWalk.newBytes) == (reference.oldBytes, reference.newBytes))
+        // Below where they part, nothing is tracked: the base's snapshot holds no files.
+        #expect(walked[["base"]]?.files.isEmpty == true && walked[old]?.files.count ?? 0 < 8)
+    }
+
     @Test("files compared by path in one pass: paths that sort between each other (a, a-b, a/b, a0), files that became directories, sizes changed")
     func files() throws {
         let old = try PackageFixtures.layer(

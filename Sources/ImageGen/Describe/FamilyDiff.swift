@@ -103,24 +103,65 @@ public struct FamilyDiff: Sendable {
         for image in pairs.flatMap({ [$0.1, $0.2] }) where resolved[image.reference] == nil {
             resolved[image.reference] = try await resolve(image)
         }
-        // Two images of the same layers have the same files: only the others' are compared.
-        let compared = Set(
-            pairs.compactMap { _, previous, image -> [[Digest]]? in
-                guard let old = resolved[previous.reference]?.diffIDs, let new = resolved[image.reference]?.diffIDs, old != new else { return nil }
-                return [old, new]
-            }.joined())
-        let sides = try await snapshots(Array(resolved.values), files: compared)
-        var diffs: [ImageDiff] = []
+        var sides: [DiffPair] = []
         for (name, previous, image) in pairs {
-            guard let before = resolved[previous.reference], let after = resolved[image.reference],
-                let old = sides[before.diffIDs], let new = sides[after.diffIDs]
-            else { throw DescribeError("\(image.reference) could not be read") }
-            diffs.append(
-                ImageDiff.compare(
-                    layer: name, old: DiffSide(reference: previous.reference, snapshot: old, checks: before.checks),
-                    new: DiffSide(reference: image.reference, snapshot: new, checks: after.checks)))
+            guard let before = resolved[previous.reference], let after = resolved[image.reference] else {
+                throw DescribeError("\(image.reference) could not be read")
+            }
+            sides.append(DiffPair(name: name, oldReference: previous.reference, old: before, newReference: image.reference, new: after))
         }
-        return diffs
+        return try await compare(sides)
+    }
+
+    /// Two images of one layer to compare, located.
+    struct DiffPair: Sendable {
+        var name: String
+        var oldReference: String
+        var old: Resolved
+        var newReference: String
+        var new: Resolved
+    }
+
+    /// Each pair of images compared, from one walk of the tree their chains of layers make, a
+    /// layer at a time (each let go after its turn), as soon as the walk has made both images of
+    /// a pair (whose files are then let go). Files are tracked from where the images of a pair
+    /// part (the least of those): below, both have the same layers, hence the same files.
+    private func compare(_ pairs: [DiffPair]) async throws -> [ImageDiff] {
+        let parting = pairs.compactMap { pair -> Int? in
+            pair.old.diffIDs == pair.new.diffIDs ? nil : zip(pair.old.diffIDs, pair.new.diffIDs).prefix { $0 == $1 }.count
+        }.min()
+        let store = readOptions.layerCache, exportOptions = readOptions.export
+        var inMemory: [Digest: LayerBlob] = [:]
+        for pair in pairs { for image in [pair.old, pair.new] { inMemory.merge(image.inMemory) { kept, _ in kept } } }
+        let loaded = inMemory
+        let diffs: [ImageDiff?]? = await BlockingWork.run {
+            var diffs = [ImageDiff?](repeating: nil, count: pairs.count)
+            var made: [[Digest]: PackageInventory.Snapshot] = [:]
+            var wanted: [[Digest]: Int] = [:]  // pairs not compared yet that need the image
+            for pair in pairs { for chain in [pair.old.diffIDs, pair.new.diffIDs] { wanted[chain, default: 0] += 1 } }
+            let walked = PackageInventory.walk(
+                chains: Array(wanted.keys),
+                layer: { id in
+                    imagegen_release_free_memory()
+                    return loaded[id] ?? store?.load(id, options: exportOptions)
+                }, trackingFrom: parting,
+                each: { chain, snapshot in
+                    made[chain] = snapshot
+                    for (index, pair) in pairs.enumerated() where diffs[index] == nil {
+                        guard let old = made[pair.old.diffIDs], let new = made[pair.new.diffIDs] else { continue }
+                        diffs[index] = ImageDiff.compare(
+                            layer: pair.name, old: DiffSide(reference: pair.oldReference, snapshot: old, checks: pair.old.checks),
+                            new: DiffSide(reference: pair.newReference, snapshot: new, checks: pair.new.checks))
+                        for done in [pair.old.diffIDs, pair.new.diffIDs] {
+                            wanted[done, default: 1] -= 1
+                            if wanted[done] == 0 { made[done] = nil }
+                        }
+                    }
+                })
+            return walked ? diffs : nil
+        }
+        guard let diffs else { throw DescribeError("a layer index could not be read again from \(store.map { _ in "the kept indexes" } ?? "memory")") }
+        return diffs.compactMap { $0 }
     }
 
     /// An image located: its layers (bottom first), the indexes of those not kept, and its checks.
@@ -129,34 +170,6 @@ public struct FamilyDiff: Sendable {
         var inMemory: [Digest: LayerBlob]
         var checks: [String: DiffSide.CheckOutcome]?
     }
-
-    /// Every image's packages, and the files of those in `files`, from a walk up each chain of
-    /// images (a family's images are each the one below plus layers), a layer at a time, each let
-    /// go after its turn.
-    private func snapshots(_ images: [Resolved], files: Set<[Digest]>) async throws -> [[Digest]: PackageInventory.Snapshot] {
-        let store = readOptions.layerCache, exportOptions = readOptions.export
-        var inMemory: [Digest: LayerBlob] = [:]
-        for image in images { inMemory.merge(image.inMemory) { kept, _ in kept } }
-        var result: [[Digest]: PackageInventory.Snapshot] = [:]
-        let chains = Set(images.map(\.diffIDs))
-        for chain in chains.sorted(by: { $0.count > $1.count }) where result[chain] == nil {
-            let prefixes = chains.filter { $0.count <= chain.count && Array(chain.prefix($0.count)) == $0 && result[$0] == nil }
-            let loaded = inMemory
-            let made = await BlockingWork.run {
-                PackageInventory.snapshots(
-                    count: chain.count,
-                    layer: { index in
-                        imagegen_release_free_memory()
-                        return loaded[chain[index]] ?? store?.load(chain[index], options: exportOptions)
-                    }, prefixes: prefixes.map(\.count), trees: Set(prefixes.filter(files.contains).map(\.count)))
-            }
-            guard let made else { throw DescribeError("a layer index could not be read again from \(store.map { _ in "the kept indexes" } ?? "memory")") }
-            for prefix in prefixes { result[prefix] = made[prefix.count] }
-        }
-        return result
-    }
-
-    // MARK: - Where each side's images are
 
     func locate(_ side: Side) async throws -> [Located] {
         switch side {

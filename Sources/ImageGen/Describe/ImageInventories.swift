@@ -78,23 +78,21 @@ public struct ImageInventories: Sendable {
             inMemory = inMemory.filter { store?.contains($0.key, options: options.export) != true }
         }
         let exportOptions = options.export
-        // A family's images are each the one below plus layers: one walk up each chain makes the
-        // inventories of every image on it.
-        var inventories: [[Digest]: PackageInventory] = [:]
-        for chain in found.map(\.diffIDs).sorted(by: { $0.count > $1.count }) where inventories[chain] == nil {
-            let prefixes = found.map(\.diffIDs).filter { $0.count <= chain.count && Array(chain.prefix($0.count)) == $0 && inventories[$0] == nil }
-            let made = await BlockingWork.run { [inMemory] in
-                PackageInventory.make(
-                    count: chain.count,
-                    layer: { index in
-                        // What reading the layer before made and dropped goes back to the system
-                        // first: a large index is tens of MiB while it is read.
-                        imagegen_release_free_memory()
-                        return inMemory[chain[index]] ?? store?.load(chain[index], options: exportOptions)
-                    }, prefixes: prefixes.map(\.count), files: files)
-            }
-            guard let made else { throw DescribeError("a layer of \(found.first { $0.diffIDs == chain }?.layer.reference.description ?? "an image") could not be read") }
-            for prefix in prefixes { inventories[prefix] = made[prefix.count] }
+        // A family's images are each the one below plus layers: one walk of the tree their
+        // chains make gives every inventory, each layer read once.
+        let chains = found.map(\.diffIDs)
+        let made = await BlockingWork.run { [inMemory] in
+            PackageInventory.snapshots(
+                chains: chains,
+                layer: { id in
+                    // What reading the layer before made and dropped goes back to the system
+                    // first: a large index is tens of MiB while it is read.
+                    imagegen_release_free_memory()
+                    return inMemory[id] ?? store?.load(id, options: exportOptions)
+                }, files: files)
+        }
+        guard let inventories = made?.mapValues(\.inventory) else {
+            throw DescribeError("a layer of \(found.map(\.layer.reference.description).joined(separator: ", ")) could not be read")
         }
         var images: [DescribedImage] = []
         for (layer, inspect, diffIDs) in found {

@@ -46,8 +46,20 @@ public struct FileTree<Entry: FileTreeEntry>: Sendable {
     public private(set) var keptFiles: [String: [UInt8]] = [:]
     /// The package databases as the layers leave them (by the path of the file each came from).
     public private(set) var packageRecords: [String: PackageRecord] = [:]
+    /// Since ``track()``: each path changed since, with the entry it had then (nil: none); nil
+    /// when not tracking. Two trees tracked from the same point are compared by these alone.
+    public private(set) var changedSince: [String: Entry?]?
 
     public init() {}
+
+    /// Starts (again) to note which paths change.
+    public mutating func track() { changedSince = [:] }
+
+    /// Notes what `path` is before it changes, the first time it does.
+    private mutating func willChange(_ path: String) {
+        guard changedSince != nil, changedSince?.index(forKey: path) == nil else { return }
+        changedSince?[path] = .some(files[path])
+    }
 
     public init(layers: [LayerBlob]) {
         for layer in layers { apply(layer) }
@@ -59,7 +71,8 @@ public struct FileTree<Entry: FileTreeEntry>: Sendable {
         // files (a layer can mark thousands of directories opaque; a pass for each would be
         // quadratic).
         var hidden = Set(layer.opaqueDirectories.map { Substring($0) })
-        for path in layer.deletions {
+        for path in layer.deletions where files[path] != nil {
+            willChange(path)
             if let previous = files.removeValue(forKey: path) {
                 if previous.isFile { account(previous, at: path) }
                 if previous.isDirectory { hidden.insert(Substring(path)) }
@@ -68,6 +81,7 @@ public struct FileTree<Entry: FileTreeEntry>: Sendable {
         removeDescendants(of: hidden)
         var replaced = Set<Substring>()
         for file in layer.files {
+            willChange(file.path)
             if let previous = files[file.path] {
                 if previous.isFile { account(previous, at: file.path) }
                 if previous.isDirectory, file.kind != .directory { replaced.insert(Substring(file.path)) }
@@ -118,6 +132,7 @@ public struct FileTree<Entry: FileTreeEntry>: Sendable {
             }
         }
         for path in gone {
+            willChange(path)
             if let file = files.removeValue(forKey: path), file.isFile { account(file, at: path) }
         }
     }
