@@ -209,4 +209,71 @@ struct MultiPlatformTests {
             #expect(again.stderr.contains("pushing") == false, "\(again.stderr)")
         }
     }
+
+    @Test("release --push --cache from a fresh engine: each platform's image and the indexes made in the registry, no layer pulled")
+    func releaseFromCache() async throws {
+        let registry = try LocalRegistry()
+        try await withRecipeFixture("multi-cache") { fixture in
+            let base = try await Self.pushBase(to: registry, fixture: fixture)
+            fixture.scratch.write("recipe.yaml", Self.recipe(fixture.name, base: base))
+            let cache = ["--cache", "\(registry.address)/cache"]
+            let noConfig = ["DOCKER_CONFIG": fixture.scratch.url("no-docker-config")]
+            let build = try imagegen(["build", "recipe.yaml"] + cache, in: fixture.scratch, environment: noConfig)
+            #expect(build.status == 0, "\(build.stdout)\(build.stderr)")
+            let verify = try imagegen(["verify", "recipe.yaml"] + cache, in: fixture.scratch, environment: noConfig)
+            #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+            let plan = try planRecipe(Self.recipe(fixture.name, base: base), in: fixture.scratch)
+            var layerBlobs = Set<String>()
+            for layer in plan.layers {
+                let manifest = try Self.rawManifest("\(registry.address)/cache/\(fixture.name)-\(layer.name):\(layer.tag.value)")
+                for blob in manifest["layers"]?.arrayValue ?? [] { if let digest = blob["digest"]?.stringValue { layerBlobs.insert(digest) } }
+            }
+            #expect(layerBlobs.count >= 4)
+
+            // A fresh runner: an engine with the base's two platforms (by digest) and nothing else.
+            let fresh = try PrivateDockerd()
+            defer { fresh.stop() }
+            try await fresh.start()
+            let engine = try await DockerEngine.connect(endpoint: EngineEndpoint(address: .unixSocket(path: fresh.socket)))
+            let docker = try #require(which("docker"))
+            for digest in Self.platformsOf(index: try Self.rawManifest(base)).values {
+                let pulled = try run(docker, ["-H", "unix://\(fresh.socket)", "pull", "-q", "\(registry.address)/base/busybox@\(digest)"])
+                try #require(pulled.status == 0, "\(pulled.stderr)")
+            }
+            let bases = Set(try await engine.listImages(labels: []).map(\.id))
+            #expect(bases.count >= 2)
+            let served = registry.blobsServed().count
+            var environment = noConfig
+            environment["DOCKER_HOST"] = "unix://\(fresh.socket)"
+            let release = try imagegen(
+                ["release", "recipe.yaml", "--version", "1.2.0", "--push", "--registry", "\(registry.address)/rel"] + cache, in: fixture.scratch,
+                environment: environment)
+            #expect(release.status == 0, "\(release.stdout)\(release.stderr)")
+            #expect(release.stderr.contains("pulled from") == false, "\(release.stderr)")
+            #expect(Set(registry.blobsServed().dropFirst(served)).isDisjoint(with: layerBlobs), "no layer blob left the registry")
+            #expect(Set(try await engine.listImages(labels: []).map(\.id)) == bases, "the fresh engine holds the bases alone")
+            for layer in ["base", "top"] {
+                let repository = "rel/\(fixture.name)-\(layer)"
+                #expect(try registry.tags(repository).isSuperset(of: ["1.2.0", "1.2", "1", "latest", "1.2.0-amd64", "1.2.0-arm64"]))
+                let index = try Self.rawManifest("\(registry.address)/\(repository):1.2.0")
+                #expect(index["mediaType"]?.stringValue == "application/vnd.oci.image.index.v1+json")
+                let entries = Self.platformsOf(index: index)
+                for architecture in ["amd64", "arm64"] {
+                    #expect(entries[architecture] == registry.digest(repository, "1.2.0-\(architecture)"))
+                    let skopeo = try #require(which("skopeo"))
+                    let config = try run(skopeo, ["inspect", "--config", "--raw", "--tls-verify=false", "docker://\(registry.address)/\(repository):1.2.0-\(architecture)"])
+                    let document = try JSONValue(parsing: Data(config.stdout.utf8))
+                    #expect(document["architecture"]?.stringValue == architecture)
+                    #expect(document["config"]?["Labels"]?[ImageLabels.OCI.version]?.stringValue == "1.2.0", "\(repository) \(architecture) is stamped")
+                }
+            }
+
+            // Released again from the fresh engine: every tag kept, nothing written.
+            let again = try imagegen(
+                ["release", "recipe.yaml", "--version", "1.2.0", "--push", "--registry", "\(registry.address)/rel"] + cache, in: fixture.scratch,
+                environment: environment)
+            #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+            #expect(again.stderr.contains("stamping") == false, "\(again.stderr)")
+        }
+    }
 }

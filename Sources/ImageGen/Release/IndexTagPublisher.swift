@@ -6,8 +6,9 @@ import Planning
 /// A multi-platform release: each release tag becomes one OCI image index in the registry, listing
 /// every platform's release image; the engine cannot write one, so the registry client does.
 /// Tags are decided on the index's entry for this machine's platform (else the recipe's first),
-/// each platform's image is pushed under `<tag>-<arch>` first, and the index tags are written
-/// only at the end.
+/// each platform's image is pushed under `<tag>-<arch>` first (or, where its engine lacks it and
+/// the cache on the release's registry has it, made there without a pull, as
+/// ``RegistryTagPublisher`` does), and the index tags are written only at the end.
 struct IndexTagPublisher: ReleasePublisher {
     static func refusal(for releaser: Releaser) -> String? {
         guard releaser.options.push || releaser.options.dryRun, !releaser.prefix.isEmpty else {
@@ -30,7 +31,9 @@ struct IndexTagPublisher: ReleasePublisher {
     /// What the tag names in the registry (read once, by the Releaser).
     func current(_ tag: Tag, of release: LayerRelease) async throws -> TagPlanner.Current? { release.remote[tag] }
 
-    /// Each platform's release image, pushed under its platform tag (`<version>-<arch>`).
+    /// Each platform's release image, pushed under its platform tag (`<version>-<arch>`): made
+    /// in its engine and pushed, or, where the engine lacks it and the cache on the release's
+    /// registry has it, made in the registry without a pull (``RegistryTagPublisher/stamp``).
     func makeImages(_ releases: [LayerRelease]) async throws -> ReleaseImages {
         var images = ReleaseImages()
         do {
@@ -39,19 +42,35 @@ struct IndexTagPublisher: ReleasePublisher {
                     images.targets[release.name] = released
                     continue
                 }
-                var platformImages: [ImageIndexPublisher.Image] = []
+                let indexPublisher = ImageIndexPublisher(repository: release.repository, auth: registry.auth)
+                var entries: [ImageIndexEntry] = []
                 for layer in release.layers {
-                    releaser.progress("stamping \(layer.displayName) with version \(releaser.options.info.version)")
-                    let id = try await releaser.stamp(layer)
+                    let platform = layer.platform ?? release.reference.platform ?? .host
+                    let id: ImageID
+                    if let source = try await RegistryTagPublisher.cachedOnly(layer, of: releaser) {
+                        releaser.progress("stamping \(source) with version \(releaser.options.info.version) in \(releaser.registryHost)")
+                        let made = try await RegistryTagPublisher.stamp(source, into: release.repository, client: registry.client, info: releaser.options.info)
+                        let platformTag = try ImageIndexPublisher.platformTag(release.exactTags[0], platform)
+                        releaser.progress("tagging \(release.repository.reference(platformTag)) (\(platform))")
+                        let stored = try await registry.client.pushManifest(
+                            repository: release.repository.path, reference: platformTag.value, mediaType: made.manifest.mediaType, body: made.manifest.body)
+                        entries.append(ImageIndexEntry(manifest: stored, os: platform.os, architecture: platform.architecture, variant: platform.variant))
+                        id = made.image
+                    } else {
+                        releaser.progress("stamping \(layer.displayName) with version \(releaser.options.info.version)")
+                        id = try await releaser.stamp(layer)
+                        entries += try await indexPublisher.pushPlatforms(
+                            [.init(platform: platform, source: id.description, engine: releaser.engine(for: layer.platform))], tag: release.exactTags[0],
+                            progress: releaser.progress)
+                    }
                     if layer.platform == release.reference.platform { images.targets[release.name] = id }
-                    platformImages.append(
-                        .init(platform: layer.platform ?? release.reference.platform ?? .host, source: id.description, engine: releaser.engine(for: layer.platform)))
                 }
-                images.platformEntries[release.name] = try await ImageIndexPublisher(repository: release.repository, auth: registry.auth).pushPlatforms(
-                    platformImages, tag: release.exactTags[0], progress: releaser.progress)
+                images.platformEntries[release.name] = entries
             }
         } catch let failure as ImageIndexPublisher.Failure {
             throw PublishFailure(message: "\(failure); no release tag was written")
+        } catch let error as RegistryError {
+            throw PublishFailure(message: "making a platform's release image in the registry failed: \(error); no release tag was written (platform tags already pushed stay)")
         } catch let error as DockerEngineError {
             guard error.isRefusal else { throw error }
             throw PublishFailure(message: "pushing a platform's image failed: \(error); no release tag was written (platform tags already pushed stay)")

@@ -28,11 +28,28 @@ struct RegistryTagPublisher: ReleasePublisher {
         self.registry = registry!
     }
 
+    /// Whether a pushed release can stamp images in the registry: the cache is on its registry.
+    static func cacheOnRegistry(of releaser: Releaser) -> Bool {
+        guard releaser.options.push, let cache = releaser.options.cache else { return false }
+        return cache.cache.host == releaser.registryHost
+    }
+
+    /// The cached image of `layer` when a pushed release should stamp it in the registry: its
+    /// engine does not have it built and the cache, on the release's registry, does.
+    static func cachedOnly(_ layer: LayerPlan, of releaser: Releaser) async throws -> ImageReference? {
+        guard cacheOnRegistry(of: releaser), let cache = releaser.options.cache else { return nil }
+        let state = try await EngineState.check(
+            releaser.plan.forPlatform(layer.platform), layers: [layer], engine: releaser.engine(for: layer.platform), cache: cache)
+        if case .built? = state.layers[layer.key] { return nil }
+        guard case .hit(let source)? = state.cached[layer.key] else { return nil }
+        return source
+    }
+
     /// Whether this release can be written in the registry alone: pushed, single-platform, the
     /// cache on the release's registry, and every released layer in the cache with one of them
     /// missing from the engine (when all are here, the engine's tags are pushed as before).
     static func applies(to releaser: Releaser, cache: RegistryCacheSession) async throws -> Bool {
-        guard releaser.options.push, !releaser.plan.isMultiPlatform, cache.cache.host == releaser.registryHost else { return false }
+        guard !releaser.plan.isMultiPlatform, cacheOnRegistry(of: releaser) else { return false }
         let released = releaser.plan.layers.filter { $0.layer.spec.release }
         let state = try await EngineState.check(releaser.plan, layers: released, engine: releaser.engine, cache: cache)
         var missing = false
@@ -61,7 +78,7 @@ struct RegistryTagPublisher: ReleasePublisher {
             }
             releaser.progress("stamping \(source) with version \(releaser.options.info.version) in \(releaser.registryHost)")
             do {
-                let made = try await stamp(source, into: release.repository)
+                let made = try await Self.stamp(source, into: release.repository, client: registry.client, info: releaser.options.info)
                 images.targets[release.name] = made.image
                 images.manifests[release.name] = made.manifest
             } catch let error as RegistryError {
@@ -71,9 +88,13 @@ struct RegistryTagPublisher: ReleasePublisher {
         return images
     }
 
-    /// The release image of the cached image `source`, stored in `repository` by digest (no tag).
-    private func stamp(_ source: ImageReference, into repository: Repository) async throws -> (image: ImageID, manifest: ReleaseImages.Manifest) {
-        let client = registry.client
+    /// The release image of the cached image `source`, stored in `repository` by digest (no tag)
+    /// through `client` (the registry both are on).
+    static func stamp(
+        _ source: ImageReference, into repository: Repository, client: RegistryClient, info: ReleaseInfo
+    ) async throws -> (
+        image: ImageID, manifest: ReleaseImages.Manifest
+    ) {
         let from = source.repository.path
         guard let tag = source.tag?.value, let (descriptor, body) = try await client.rawManifest(repository: from, reference: tag, accept: Self.manifestTypes),
             Self.manifestTypes.contains(descriptor.mediaType), let manifest = try? JSONValue(parsing: body), var document = manifest.objectValue,
@@ -85,7 +106,7 @@ struct RegistryTagPublisher: ReleasePublisher {
         guard let configBytes = try await client.blob(repository: from, digest: configDigest, limit: 16 << 20) else {
             throw RegistryError.unexpected(registry: client.host, what: "the config of \(source)", reason: "its blob is missing")
         }
-        let stamped = try Self.stampConfig(configBytes, info: releaser.options.info)
+        let stamped = try Self.stampConfig(configBytes, info: info)
         let config = try await client.pushBlob(repository: repository.path, bytes: stamped, mediaType: configType)
         for layer in manifest["layers"]?.arrayValue ?? [] {
             guard let digest = layer["digest"]?.stringValue.flatMap({ try? Digest(parsing: $0) }) else { continue }

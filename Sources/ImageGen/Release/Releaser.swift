@@ -126,6 +126,8 @@ public struct Releaser: Sendable {
         if let cache = options.cache, !options.dryRun {
             if try await RegistryTagPublisher.applies(to: self, cache: cache) {
                 kind = RegistryTagPublisher.self
+            } else if plan.isMultiPlatform, RegistryTagPublisher.cacheOnRegistry(of: self) {
+                // The index publisher makes in the registry each platform's image the engine lacks.
             } else {
                 for (platform, platformPlan) in plan.perPlatform {
                     for (layer, from) in try await cache.restore(platformPlan.layers, of: platformPlan, engine: engine(for: platform)) {
