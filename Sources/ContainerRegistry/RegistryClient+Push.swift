@@ -71,9 +71,9 @@ extension RegistryClient {
 
     /// Makes blob `digest` of repository `source` (same registry) one of `repository`'s too,
     /// without moving its bytes: a cross-repository mount, or, where the registry declines one,
-    /// a copy through this client. True when the blob was there already or mounted.
+    /// a copy through this client a chunk at a time. True when the blob was there already or mounted.
     @discardableResult
-    public func mountBlob(repository raw: String, digest: Digest, from source: String, sizeLimit: Int = 8 << 30) async throws -> Bool {
+    public func mountBlob(repository raw: String, digest: Digest, from source: String) async throws -> Bool {
         let repository = repositoryPath(raw)
         let from = repositoryPath(source)
         let scope = "repository:\(repository):pull,push"
@@ -85,17 +85,14 @@ extension RegistryClient {
         case 201: return true
         case 202:
             // Declined (another scope, a registry without mounts): the bytes go through here.
-            guard let bytes = try await blob(repository: from, digest: digest, limit: sizeLimit) else {
-                throw RegistryError.unexpected(registry: host, what: "blob \(digest) of \(from)", reason: "it is not there to copy")
-            }
-            try await pushBlob(repository: repository, bytes: bytes, mediaType: "application/octet-stream")
+            try await copyBlob(digest, from: self, repository: from, into: repository)
             return false
         default: throw failure(mount, what: "mounting blob \(digest) from \(from) into \(repository)")
         }
     }
 
     /// Whether `repository` (its path in the registry) has blob `digest`: a HEAD.
-    private func hasBlob(_ repository: String, _ digest: Digest, scope: String) async throws -> Bool {
+    func hasBlob(_ repository: String, _ digest: Digest, scope: String) async throws -> Bool {
         try await exchange("HEAD", baseURL + "/v2/\(repository)/blobs/\(digest)", headers: [], scope: scope, limit: 0).status == 200
     }
 

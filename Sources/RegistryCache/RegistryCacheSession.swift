@@ -13,7 +13,7 @@ import LayerInspection
 /// one warning, and from then on the run goes on without it.
 public actor RegistryCacheSession {
     public nonisolated let cache: RegistryCache
-    nonisolated let client: RegistryClient
+    package nonisolated let client: RegistryClient
     private let auth: RegistryAuth
     private var unavailable: String?
     private var warned = false

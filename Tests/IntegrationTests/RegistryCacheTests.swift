@@ -371,6 +371,72 @@ struct RegistryCacheTests {
         }
     }
 
+    @Test("a cache on another registry than the release's: a fresh runner releases with no pull, each layer copied a chunk at a time")
+    func releaseAcrossRegistries() async throws {
+        let cacheRegistry = try LocalRegistry()
+        let releaseRegistry = try LocalRegistry()
+        let notes = NoteLog()
+        try await withRecipeFixture("cache-across") { fixture in
+            let root = try await Self.makeRoot(fixture)
+            fixture.scratch.write("notes.txt", "v1\n")
+            let plan = try planRecipe(Self.recipe(fixture.name, root: root), in: fixture.scratch)
+            #expect(try await Self.build(plan, on: fixture.engine, cache: try await Self.session(cacheRegistry)).0.succeeded)
+            var verifyOptions = Verifier.Options()
+            verifyOptions.layerCache = nil
+            verifyOptions.records = nil
+            verifyOptions.sharedIndex = try await Self.session(cacheRegistry)
+            #expect(try await Verifier(engine: fixture.engine, plan: plan, options: verifyOptions).run().passed)
+
+            let engineB = try PrivateDockerd()
+            defer { engineB.stop() }
+            try await engineB.start()
+            let second = try await DockerEngine.connect(endpoint: EngineEndpoint(address: .unixSocket(path: engineB.socket)))
+            try await second.loadImages(try await fixture.engine.exportImage(root))
+            let baseOnly = try await second.listImages(labels: []).map(\.id)
+
+            var options = Releaser.Options(info: ReleaseInfo(version: try SemVer(parsing: "1.0.0"), revision: nil, created: "2026-12-07T12:00:00Z"))
+            options.push = true
+            options.registry = releaseRegistry.address
+            options.cache = try await Self.session(cacheRegistry)
+            options.provenance = ReleaseProvenance.current(recipePath: "recipe.yaml", revision: nil, sourceRepository: nil, startedOn: "2026-12-07T12:00:00Z")
+            let released = try await Releaser(engine: second, plan: plan, options: options, progress: { notes.append($0) }).run()
+            #expect(released.succeeded, "\(released.failure ?? "") \(notes.all)")
+            #expect(released.tags.allSatisfy(\.pushed) && released.tags.count == 8)
+            #expect(try await second.listImages(labels: []).map(\.id) == baseOnly, "nothing pulled into the engine")
+            #expect(!notes.all.contains { $0.contains("pulled from") }, "\(notes.all)")
+
+            // Each release image reads back whole from the release registry, on the cached layers.
+            let cacheClient = try await Self.session(cacheRegistry).client
+            let releaseClient = try await Self.session(releaseRegistry).client
+            for layer in plan.layers {
+                let repository = "\(fixture.name)-\(layer.name)"
+                let image = try #require(try await releaseClient.imageConfig(repository: repository, reference: "1.0.0"))
+                let cached = try #require(try await cacheClient.imageConfig(repository: "cache/\(repository)", reference: layer.tag.value))
+                #expect(image.diffIDs == cached.diffIDs && image.labels[ImageLabels.OCI.version] == "1.0.0")
+                let (_, body) = try #require(try await releaseClient.rawManifest(repository: repository, reference: "1.0.0"))
+                for blob in try JSONValue(parsing: body)["layers"]?.arrayValue ?? [] {
+                    let digest = try Digest(parsing: try #require(blob["digest"]?.stringValue))
+                    #expect(try await releaseClient.blob(repository: repository, digest: digest, limit: 64 << 20) != nil, "\(digest) is there, its bytes its digest")
+                }
+                let manifest = try #require(image.manifestDigest)
+                #expect(try await AttestationReader(client: releaseClient).fetch(.sbom, repository: repository, subject: manifest) != nil)
+            }
+
+            // The copy itself, in chunks of 100,000 bytes: the last one short, the bytes the same.
+            let top = try #require(plan.layers.last)
+            let (_, cachedBody) = try #require(try await cacheClient.rawManifest(repository: "cache/\(fixture.name)-top", reference: top.tag.value))
+            let largest = try #require(
+                try JSONValue(parsing: cachedBody)["layers"]?.arrayValue?.max { ($0["size"]?.intValue ?? 0) < ($1["size"]?.intValue ?? 0) })
+            let digest = try Digest(parsing: try #require(largest["digest"]?.stringValue))
+            let size = try #require(largest["size"]?.intValue)
+            #expect(size > 300_000 && size % 100_000 != 0, "several chunks, the last one short: \(size)")
+            try await releaseClient.copyBlob(digest, from: cacheClient, repository: "cache/\(fixture.name)-top", into: "chunks/copy", chunk: 100_000)
+            let copied = try #require(try await releaseClient.blob(repository: "chunks/copy", digest: digest, limit: 64 << 20))
+            #expect(Int64(copied.count) == size)
+            #expect(try await releaseClient.blobSize(repository: "chunks/copy", digest: digest) == size)
+        }
+    }
+
     @Test("layer indexes shared in the cache: a fresh runner reads no layer; an index under other rules or for another layer is not used")
     func sharedIndex() async throws {
         let registry = try LocalRegistry()

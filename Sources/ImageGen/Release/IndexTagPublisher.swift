@@ -7,7 +7,7 @@ import Planning
 /// every platform's release image; the engine cannot write one, so the registry client does.
 /// Tags are decided on the index's entry for this machine's platform (else the recipe's first),
 /// each platform's image is pushed under `<tag>-<arch>` first (or, where its engine lacks it and
-/// the cache on the release's registry has it, made there without a pull, as
+/// the cache has it, made in the registry without a pull, as
 /// ``RegistryTagPublisher`` does), and the index tags are written only at the end.
 struct IndexTagPublisher: ReleasePublisher {
     static func refusal(for releaser: Releaser) -> String? {
@@ -32,8 +32,8 @@ struct IndexTagPublisher: ReleasePublisher {
     func current(_ tag: Tag, of release: LayerRelease) async throws -> TagPlanner.Current? { release.remote[tag] }
 
     /// Each platform's release image, pushed under its platform tag (`<version>-<arch>`): made
-    /// in its engine and pushed, or, where the engine lacks it and the cache on the release's
-    /// registry has it, made in the registry without a pull (``RegistryTagPublisher/stamp``).
+    /// in its engine and pushed, or, where the engine lacks it and the cache has it, made in the
+    /// registry without a pull (``RegistryTagPublisher/stamp``).
     func makeImages(_ releases: [LayerRelease]) async throws -> ReleaseImages {
         var images = ReleaseImages()
         do {
@@ -47,9 +47,10 @@ struct IndexTagPublisher: ReleasePublisher {
                 for layer in release.layers {
                     let platform = layer.platform ?? release.reference.platform ?? .host
                     let id: ImageID
-                    if let source = try await RegistryTagPublisher.cachedOnly(layer, of: releaser) {
+                    if let source = try await RegistryTagPublisher.cachedOnly(layer, of: releaser), let cache = releaser.options.cache {
                         releaser.progress("stamping \(source) with version \(releaser.options.info.version) in \(releaser.registryHost)")
-                        let made = try await RegistryTagPublisher.stamp(source, into: release.repository, client: registry.client, info: releaser.options.info)
+                        let made = try await RegistryTagPublisher.stamp(
+                            source, from: cache.client, into: release.repository, client: registry.client, info: releaser.options.info)
                         let platformTag = try ImageIndexPublisher.platformTag(release.exactTags[0], platform)
                         releaser.progress("tagging \(release.repository.reference(platformTag)) (\(platform))")
                         let stored = try await registry.client.pushManifest(

@@ -7,11 +7,12 @@ import Planning
 import RegistryCache
 
 /// A single-platform `release --push` of layers the engine does not have but the cache registry
-/// does, on the release's own registry: written there without pulling anything into the engine.
-/// Each release image is the cached image's manifest with a new config (the release labels, a
-/// history entry, `created` set to the release's time, so the same release makes the same image
-/// wherever it runs), its layers mounted from the cache repository (copied where the registry
-/// declines a mount), and the manifest stored by digest; the tags are manifest PUTs, all at the end.
+/// does: written in the release's registry without pulling anything into the engine. Each release
+/// image is the cached image's manifest with a new config (the release labels, a history entry,
+/// `created` set to the release's time, so the same release makes the same image wherever it
+/// runs), its layers mounted from the cache repository when the cache is on the same registry
+/// (else, or where the registry declines a mount, copied a chunk at a time), and the manifest
+/// stored by digest; the tags are manifest PUTs, all at the end.
 struct RegistryTagPublisher: ReleasePublisher {
     static func refusal(for releaser: Releaser) -> String? { nil }
     static func readsRegistry(_ releaser: Releaser) -> Bool { true }
@@ -28,16 +29,15 @@ struct RegistryTagPublisher: ReleasePublisher {
         self.registry = registry!
     }
 
-    /// Whether a pushed release can stamp images in the registry: the cache is on its registry.
-    static func cacheOnRegistry(of releaser: Releaser) -> Bool {
-        guard releaser.options.push, let cache = releaser.options.cache else { return false }
-        return cache.cache.host == releaser.registryHost
+    /// Whether a release can stamp images in its registry from the cache: it is pushed, with a cache.
+    static func stampsFromCache(_ releaser: Releaser) -> Bool {
+        releaser.options.push && releaser.options.cache != nil
     }
 
     /// The cached image of `layer` when a pushed release should stamp it in the registry: its
-    /// engine does not have it built and the cache, on the release's registry, does.
+    /// engine does not have it built and the cache does.
     static func cachedOnly(_ layer: LayerPlan, of releaser: Releaser) async throws -> ImageReference? {
-        guard cacheOnRegistry(of: releaser), let cache = releaser.options.cache else { return nil }
+        guard stampsFromCache(releaser), let cache = releaser.options.cache else { return nil }
         let state = try await EngineState.check(
             releaser.plan.forPlatform(layer.platform), layers: [layer], engine: releaser.engine(for: layer.platform), cache: cache)
         if case .built? = state.layers[layer.key] { return nil }
@@ -45,11 +45,11 @@ struct RegistryTagPublisher: ReleasePublisher {
         return source
     }
 
-    /// Whether this release can be written in the registry alone: pushed, single-platform, the
-    /// cache on the release's registry, and every released layer in the cache with one of them
-    /// missing from the engine (when all are here, the engine's tags are pushed as before).
+    /// Whether this release can be written in the registry alone: pushed, single-platform, and
+    /// every released layer in the cache with one of them missing from the engine (when all are
+    /// here, the engine's tags are pushed as before).
     static func applies(to releaser: Releaser, cache: RegistryCacheSession) async throws -> Bool {
-        guard !releaser.plan.isMultiPlatform, cacheOnRegistry(of: releaser) else { return false }
+        guard !releaser.plan.isMultiPlatform, stampsFromCache(releaser) else { return false }
         let released = releaser.plan.layers.filter { $0.layer.spec.release }
         let state = try await EngineState.check(releaser.plan, layers: released, engine: releaser.engine, cache: cache)
         var missing = false
@@ -78,7 +78,7 @@ struct RegistryTagPublisher: ReleasePublisher {
             }
             releaser.progress("stamping \(source) with version \(releaser.options.info.version) in \(releaser.registryHost)")
             do {
-                let made = try await Self.stamp(source, into: release.repository, client: registry.client, info: releaser.options.info)
+                let made = try await Self.stamp(source, from: cache.client, into: release.repository, client: registry.client, info: releaser.options.info)
                 images.targets[release.name] = made.image
                 images.manifests[release.name] = made.manifest
             } catch let error as RegistryError {
@@ -88,29 +88,33 @@ struct RegistryTagPublisher: ReleasePublisher {
         return images
     }
 
-    /// The release image of the cached image `source`, stored in `repository` by digest (no tag)
-    /// through `client` (the registry both are on).
+    /// The release image of the cached image `source` (read through `cacheClient`), stored in
+    /// `repository` by digest (no tag) through `client`.
     static func stamp(
-        _ source: ImageReference, into repository: Repository, client: RegistryClient, info: ReleaseInfo
-    ) async throws -> (
-        image: ImageID, manifest: ReleaseImages.Manifest
-    ) {
+        _ source: ImageReference, from cacheClient: RegistryClient, into repository: Repository, client: RegistryClient, info: ReleaseInfo
+    )
+        async throws -> (image: ImageID, manifest: ReleaseImages.Manifest)
+    {
         let from = source.repository.path
-        guard let tag = source.tag?.value, let (descriptor, body) = try await client.rawManifest(repository: from, reference: tag, accept: Self.manifestTypes),
+        guard let tag = source.tag?.value, let (descriptor, body) = try await cacheClient.rawManifest(repository: from, reference: tag, accept: Self.manifestTypes),
             Self.manifestTypes.contains(descriptor.mediaType), let manifest = try? JSONValue(parsing: body), var document = manifest.objectValue,
             let configEntry = manifest["config"], let configDigest = configEntry["digest"]?.stringValue.flatMap({ try? Digest(parsing: $0) }),
             let configType = configEntry["mediaType"]?.stringValue
         else {
             throw RegistryError.unexpected(registry: client.host, what: "the manifest of \(source)", reason: "not a single image manifest")
         }
-        guard let configBytes = try await client.blob(repository: from, digest: configDigest, limit: 16 << 20) else {
+        guard let configBytes = try await cacheClient.blob(repository: from, digest: configDigest, limit: 16 << 20) else {
             throw RegistryError.unexpected(registry: client.host, what: "the config of \(source)", reason: "its blob is missing")
         }
         let stamped = try Self.stampConfig(configBytes, info: info)
         let config = try await client.pushBlob(repository: repository.path, bytes: stamped, mediaType: configType)
         for layer in manifest["layers"]?.arrayValue ?? [] {
             guard let digest = layer["digest"]?.stringValue.flatMap({ try? Digest(parsing: $0) }) else { continue }
-            try await client.mountBlob(repository: repository.path, digest: digest, from: from)
+            if cacheClient.host == client.host {
+                try await client.mountBlob(repository: repository.path, digest: digest, from: from)
+            } else {
+                try await client.copyBlob(digest, from: cacheClient, repository: from, into: repository.path)
+            }
         }
         document["config"] = config.json
         let bytes = Array(JSONValue.object(document).canonical.utf8)

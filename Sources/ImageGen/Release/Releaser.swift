@@ -126,7 +126,7 @@ public struct Releaser: Sendable {
         if let cache = options.cache, !options.dryRun {
             if try await RegistryTagPublisher.applies(to: self, cache: cache) {
                 kind = RegistryTagPublisher.self
-            } else if plan.isMultiPlatform, RegistryTagPublisher.cacheOnRegistry(of: self) {
+            } else if plan.isMultiPlatform, RegistryTagPublisher.stampsFromCache(self) {
                 // The index publisher makes in the registry each platform's image the engine lacks.
             } else {
                 for (platform, platformPlan) in plan.perPlatform {
