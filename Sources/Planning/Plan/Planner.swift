@@ -60,7 +60,7 @@ public enum Planner {
                 }
                 let imageName = recipe.imageName(of: layer.name)
                 let dockerfile = DockerfileRenderer.render(layer, recipe: recipe.recipe, from: from, fromArgument: platform == nil ? nil : defaultFrom, copyFrom: copyFrom)
-                let dockerfileBytes = Array(dockerfile.utf8)
+                let dockerfileBytes = DockerfileRenderer.hashedBytes(dockerfile)
                 let fingerprint = memo.map { _ in
                     Self.fingerprint(
                         recipe: recipe.name, layer: layer, imageName: imageName, parentHash: parentHash, dockerfile: dockerfileBytes, platform: platform,

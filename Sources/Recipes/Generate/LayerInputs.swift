@@ -7,7 +7,7 @@ import BuildContext
 public enum LayerInputs {
     /// Bumped whenever the generated Dockerfile or the hash inputs change meaning, so that images
     /// built by an older imagegen are not taken for current ones.
-    public static let format = "imagegen.layer-inputs/1"
+    public static let format = "imagegen.layer-inputs/2"
 
     package static func make(
         recipe: String, layer: ResolvedLayer, imageName: Repository, parentHash: ContentHash?, dockerfile: [UInt8],
