@@ -50,6 +50,30 @@ struct RegistryCacheTests {
         return (report, log)
     }
 
+    /// A fresh CI runner: a dockerd of its own, empty but for `root` (moved as `docker save |
+    /// docker load` would). The caller stops it.
+    static func freshRunner(with root: String, from engine: DockerEngine) async throws -> (dockerd: PrivateDockerd, engine: DockerEngine) {
+        let dockerd = try PrivateDockerd()
+        do {
+            try await dockerd.start()
+            let fresh = try await DockerEngine.connect(endpoint: EngineEndpoint(address: .unixSocket(path: dockerd.socket)))
+            try await fresh.loadImages(try await engine.exportImage(root))
+            return (dockerd, fresh)
+        } catch {
+            dockerd.stop()
+            throw error
+        }
+    }
+
+    /// Verify with the cache registry as its only store (no layer indexes or records on disk).
+    static func verifyOptions(_ registry: LocalRegistry, mode: RegistryCache.Mode = .readwrite) async throws -> Verifier.Options {
+        var options = Verifier.Options()
+        options.layerCache = nil
+        options.records = nil
+        options.sharedIndex = try await session(registry, mode: mode)
+        return options
+    }
+
     static func session(_ registry: LocalRegistry, namespace: String = "cache", mode: RegistryCache.Mode = .readwrite) async throws -> RegistryCacheSession {
         var environment: [String: String] = ["HOME": "/nonexistent", "DOCKER_CONFIG": "/nonexistent"]
         if let credentials = registry.credentials {
@@ -100,11 +124,8 @@ struct RegistryCacheTests {
             #expect(blobs.count >= 3, "the base's layer and each layer's own")
 
             // Engine B: empty but for the same base, moved as `docker save | docker load` would.
-            let engineB = try PrivateDockerd()
+            let (engineB, second) = try await Self.freshRunner(with: root, from: fixture.engine)
             defer { engineB.stop() }
-            try await engineB.start()
-            let second = try await DockerEngine.connect(endpoint: EngineEndpoint(address: .unixSocket(path: engineB.socket)))
-            try await second.loadImages(try await fixture.engine.exportImage(root))
             let identityA = BaseImages.identity(of: try #require(try await fixture.engine.inspectImage(root)), named: try ImageReference(parsing: root))
             let identityB = BaseImages.identity(of: try #require(try await second.inspectImage(root)), named: try ImageReference(parsing: root))
             #expect(identityA == identityB)
@@ -278,10 +299,7 @@ struct RegistryCacheTests {
             #expect(try await Self.build(plan, on: fixture.engine, cache: try await Self.session(registry)).0.succeeded)
 
             func verify(_ plan: BuildPlan, on engine: DockerEngine, mode: RegistryCache.Mode = .readwrite) async throws -> VerifyReport {
-                var options = Verifier.Options()
-                options.layerCache = nil
-                options.records = nil
-                options.sharedIndex = try await Self.session(registry, mode: mode)
+                var options = try await Self.verifyOptions(registry, mode: mode)
                 options.notes = { notes.append($0) }
                 return try await Verifier(engine: engine, plan: plan, options: options).run()
             }
@@ -293,11 +311,8 @@ struct RegistryCacheTests {
 
             // A fresh runner with only the base: both results reused, no layer blob pulled, no image
             // made, so no probe ran (a probe needs the image).
-            let engineB = try PrivateDockerd()
+            let (engineB, second) = try await Self.freshRunner(with: root, from: fixture.engine)
             defer { engineB.stop() }
-            try await engineB.start()
-            let second = try await DockerEngine.connect(endpoint: EngineEndpoint(address: .unixSocket(path: engineB.socket)))
-            try await second.loadImages(try await fixture.engine.exportImage(root))
             let blobs = try Self.layerBlobs(plan, in: registry)
             let served = registry.blobsServed().count
             let reused = try await verify(plan, on: second, mode: .read)
@@ -381,17 +396,10 @@ struct RegistryCacheTests {
             fixture.scratch.write("notes.txt", "v1\n")
             let plan = try planRecipe(Self.recipe(fixture.name, root: root), in: fixture.scratch)
             #expect(try await Self.build(plan, on: fixture.engine, cache: try await Self.session(cacheRegistry)).0.succeeded)
-            var verifyOptions = Verifier.Options()
-            verifyOptions.layerCache = nil
-            verifyOptions.records = nil
-            verifyOptions.sharedIndex = try await Self.session(cacheRegistry)
-            #expect(try await Verifier(engine: fixture.engine, plan: plan, options: verifyOptions).run().passed)
+            #expect(try await Verifier(engine: fixture.engine, plan: plan, options: try await Self.verifyOptions(cacheRegistry)).run().passed)
 
-            let engineB = try PrivateDockerd()
+            let (engineB, second) = try await Self.freshRunner(with: root, from: fixture.engine)
             defer { engineB.stop() }
-            try await engineB.start()
-            let second = try await DockerEngine.connect(endpoint: EngineEndpoint(address: .unixSocket(path: engineB.socket)))
-            try await second.loadImages(try await fixture.engine.exportImage(root))
             let baseOnly = try await second.listImages(labels: []).map(\.id)
 
             var options = Releaser.Options(info: ReleaseInfo(version: try SemVer(parsing: "1.0.0"), revision: nil, created: "2026-12-07T12:00:00Z"))

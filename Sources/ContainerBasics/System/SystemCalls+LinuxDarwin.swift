@@ -39,20 +39,22 @@ public enum SystemCalls {
     /// A file's modification time in nanoseconds since the epoch.
     public static func modificationNanoseconds(_ info: stat) -> Int64 {
         #if os(Linux)
-        Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        nanoseconds(info.st_mtim)
         #else
-        Int64(info.st_mtimespec.tv_sec) * 1_000_000_000 + Int64(info.st_mtimespec.tv_nsec)
+        nanoseconds(info.st_mtimespec)
         #endif
     }
 
     /// A file's status-change time in nanoseconds since the epoch.
     public static func changeNanoseconds(_ info: stat) -> Int64 {
         #if os(Linux)
-        Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+        nanoseconds(info.st_ctim)
         #else
-        Int64(info.st_ctimespec.tv_sec) * 1_000_000_000 + Int64(info.st_ctimespec.tv_nsec)
+        nanoseconds(info.st_ctimespec)
         #endif
     }
+
+    private static func nanoseconds(_ time: timespec) -> Int64 { Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec) }
 
     /// `SOCK_STREAM`, as the `Int32` `socket(2)` and `getaddrinfo(3)` take.
     public static var streamSocketType: Int32 {

@@ -37,6 +37,7 @@ struct IndexTagPublisher: ReleasePublisher {
     func makeImages(_ releases: [LayerRelease]) async throws -> ReleaseImages {
         var images = ReleaseImages()
         do {
+            let cachedOnly = try await RegistryTagPublisher.cachedOnly(releases.filter { $0.released == nil }.flatMap(\.layers), of: releaser)
             for release in releases {
                 if let released = release.released {
                     images.targets[release.name] = released
@@ -47,7 +48,7 @@ struct IndexTagPublisher: ReleasePublisher {
                 for layer in release.layers {
                     let platform = layer.platform ?? release.reference.platform ?? .host
                     let id: ImageID
-                    if let source = try await RegistryTagPublisher.cachedOnly(layer, of: releaser), let cache = releaser.options.cache {
+                    if let source = cachedOnly[layer.key], let cache = releaser.options.cache {
                         releaser.progress("stamping \(source) with version \(releaser.options.info.version) in \(releaser.registryHost)")
                         let made = try await RegistryTagPublisher.stamp(
                             source, from: cache.client, into: release.repository, client: registry.client, info: releaser.options.info)

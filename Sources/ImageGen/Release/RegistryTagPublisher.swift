@@ -34,15 +34,20 @@ struct RegistryTagPublisher: ReleasePublisher {
         releaser.options.push && releaser.options.cache != nil
     }
 
-    /// The cached image of `layer` when a pushed release should stamp it in the registry: its
-    /// engine does not have it built and the cache does.
-    static func cachedOnly(_ layer: LayerPlan, of releaser: Releaser) async throws -> ImageReference? {
-        guard stampsFromCache(releaser), let cache = releaser.options.cache else { return nil }
-        let state = try await EngineState.check(
-            releaser.plan.forPlatform(layer.platform), layers: [layer], engine: releaser.engine(for: layer.platform), cache: cache)
-        if case .built? = state.layers[layer.key] { return nil }
-        guard case .hit(let source)? = state.cached[layer.key] else { return nil }
-        return source
+    /// The cached images of those of `layers` a pushed release should stamp in the registry: their
+    /// engine does not have them built and the cache does (one check per platform's engine).
+    static func cachedOnly(_ layers: [LayerPlan], of releaser: Releaser) async throws -> [LayerKey: ImageReference] {
+        guard stampsFromCache(releaser), let cache = releaser.options.cache else { return [:] }
+        var found: [LayerKey: ImageReference] = [:]
+        for (platform, platformLayers) in Dictionary(grouping: layers, by: \.platform) {
+            let state = try await EngineState.check(
+                releaser.plan.forPlatform(platform), layers: platformLayers, engine: releaser.engine(for: platform), cache: cache)
+            for layer in platformLayers {
+                if case .built? = state.layers[layer.key] { continue }
+                if case .hit(let source)? = state.cached[layer.key] { found[layer.key] = source }
+            }
+        }
+        return found
     }
 
     /// Whether this release can be written in the registry alone: pushed, single-platform, and

@@ -71,7 +71,7 @@ public struct FileTree<Entry: FileTreeEntry>: Sendable {
         // files (a layer can mark thousands of directories opaque; a pass for each would be
         // quadratic).
         var hidden = Set(layer.opaqueDirectories.map { Substring($0) })
-        for path in layer.deletions where files[path] != nil {
+        for path in layer.deletions {
             willChange(path)
             if let previous = files.removeValue(forKey: path) {
                 if previous.isFile { account(previous, at: path) }

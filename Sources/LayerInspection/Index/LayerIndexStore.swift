@@ -174,10 +174,11 @@ public final class LayerIndexStore: Sendable {
         for (path, value) in document["kept"]?.objectValue ?? [:] {
             if let text = value.stringValue, let data = Data(base64Encoded: text) { blob.keptFiles[path] = Array(data) }
         }
-        let shared = SharedPaths(blob.files)
-        for (path, value) in document["packages"]?.objectValue ?? [:] {
+        let records = document["packages"]?.objectValue ?? [:]
+        let shared = records.isEmpty ? nil : SharedPaths(blob.files)
+        for (path, value) in records {
             guard let record = PackageRecord(json: value) else { return nil }
-            blob.packageRecords[path] = record.sharing(shared)
+            blob.packageRecords[path] = shared.map(record.sharing) ?? record
         }
         return blob
     }
